@@ -1,0 +1,239 @@
+#include "client/agent/agent.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "client/stats/system_stats.h"
+#include "common/base/log.h"
+#include "common/crypto/random.h"
+#include "common/net/dial.h"
+
+namespace sluice::client {
+
+Result<std::unique_ptr<Agent>> Agent::Create(uv::Loop& loop, AgentOptions options) {
+  auto state = StateDir::Open(options.state_dir);
+  if (!state) return Fail(state.error());
+  auto identity = state->LoadIdentity();
+  if (!identity) return Fail(identity.error());
+  auto tls = tls::TlsContext::CreateClient({.pin = options.config.pin});
+  if (!tls) return Fail(tls.error());
+  return std::unique_ptr<Agent>(
+      new Agent(loop, std::move(options), std::move(*state), std::move(*tls), *identity));
+}
+
+Agent::Agent(uv::Loop& loop, AgentOptions options, StateDir state,
+             std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity)
+    : loop_(loop),
+      options_(std::move(options)),
+      state_(std::move(state)),
+      tls_(std::move(tls)),
+      identity_(std::move(identity)),
+      contact_timer_(uv::Timer::Create(loop)),
+      heartbeat_timer_(uv::Timer::Create(loop)) {
+  Bytes seed = crypto::RandomBytes(sizeof(rng_state_));
+  std::memcpy(&rng_state_, seed.data(), sizeof(rng_state_));
+  rng_state_ |= 1;
+}
+
+// Destroying an open connection closes its socket without calling back into this agent.
+Agent::~Agent() = default;
+
+void Agent::Start() { ScheduleContact(0); }
+
+void Agent::CheckInNow() {
+  if (stopped_ || attempt_open_) return;
+  if (active() && connected()) return;
+  ScheduleContact(0);
+}
+
+void Agent::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  contact_timer_->Stop();
+  heartbeat_timer_->Stop();
+  if (connection_) {
+    connection_->Close();  // OnClosed finishes the stop
+    return;
+  }
+  if (options_.on_stopped) options_.on_stopped();
+}
+
+void Agent::ScheduleContact(uint64_t delay_ms) {
+  if (stopped_) return;
+  contact_timer_->Start(delay_ms, 0, [this] { Connect(); });
+}
+
+void Agent::Connect() {
+  if (stopped_ || connection_ != nullptr) return;
+  attempt_open_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  net::DialTcp(loop_, options_.config.host, options_.config.port, std::nullopt,
+               [this, alive](Result<uv::HandlePtr<uv::Stream>> stream) {
+                 if (alive.expired()) return;
+                 OnDialed(std::move(stream));
+               });
+}
+
+void Agent::OnDialed(Result<uv::HandlePtr<uv::Stream>> stream) {
+  if (stopped_) {
+    if (options_.on_stopped) options_.on_stopped();
+    return;
+  }
+  if (!stream) {
+    AttemptFinished(Fail(stream.error()));
+    return;
+  }
+  auto session = tls::TlsSession::Create(tls_, resume_);
+  if (!session) {
+    AttemptFinished(Fail(session.error()));
+    return;
+  }
+  connection_ = std::make_unique<net::TlsConnection>(loop_, std::move(*stream),
+                                                     std::move(*session),
+                                                     net::ConnectionOptions{}, this);
+  connection_->Start();
+}
+
+void Agent::OnHandshake(net::TlsConnection& connection) {
+  if (!identity_) {
+    connection.Send(proto::Enroll{
+        .enrollment_key = options_.config.enrollment_key,
+        .client_id = crypto::NewUuid(),
+        .kind = options_.config.kind,
+        .mode = options_.config.mode,
+        .platform = PlatformName(),
+        .version = state_.CurrentVersion(options_.config.version),
+    });
+    return;
+  }
+  SendCheckin();
+}
+
+void Agent::SendCheckin() {
+  connection_->Send(proto::Checkin{
+      .client_id = identity_->client_id,
+      .client_secret = identity_->client_secret,
+      .kind = options_.config.kind,
+      .mode = options_.config.mode,
+      .version = state_.CurrentVersion(options_.config.version),
+      .platform = PlatformName(),
+      .stats = ReadSystemStats(state_.path()),
+  });
+}
+
+void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
+  if (auto* enrolled = std::get_if<proto::Enrolled>(&message)) {
+    OnEnrolled(*enrolled);
+  } else if (auto* ok = std::get_if<proto::CheckinOk>(&message)) {
+    OnCheckinOk(*ok);
+  } else if (std::holds_alternative<proto::HeartbeatAck>(message)) {
+    // The idle deadline was re-armed by the frame itself.
+  } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
+    AttemptFinished(Fail(proto::ErrcFor(error->code),
+                         "server refused: " + std::string(proto::ToString(error->code)) + ": " +
+                             error->message));
+  } else {
+    connection.SendErrorAndClose(proto::ErrorCode::kUnexpectedMessage,
+                                 "'" + std::string(proto::MessageType(message)) +
+                                     "' is not expected by a client");
+  }
+}
+
+void Agent::OnEnrolled(const proto::Enrolled& enrolled) {
+  Identity identity{enrolled.client_id, enrolled.client_secret};
+  if (auto saved = state_.SaveIdentity(identity); !saved) {
+    // Without a stored secret this client could never authenticate again: stop here.
+    AttemptFinished(Context(saved.error(), "saving identity"));
+    connection_->Close();
+    return;
+  }
+  identity_ = std::move(identity);
+  Log("agent")->info("enrolled client={}", identity_->client_id);
+  SendCheckin();
+}
+
+void Agent::OnCheckinOk(const proto::CheckinOk& ok) {
+  last_checkin_ = ok;
+  resume_ = connection_->tls().resumption_session();
+  Log("agent")->info("checked in client={} site_version={} up_to_date={}", identity_->client_id,
+                     ok.site_version, ok.up_to_date);
+  AttemptFinished({});
+  if (options_.once) {
+    connection_->Close();
+    return;
+  }
+  if (active()) {
+    const uint64_t interval_ms = std::max<uint64_t>(ok.heartbeat_s, 1) * 1000;
+    connection_->SetIdleDeadline(3 * interval_ms);
+    heartbeat_timer_->Start(interval_ms, interval_ms, [this] {
+      if (connected()) connection_->Send(proto::Heartbeat{.seq = ++heartbeat_seq_});
+    });
+    return;
+  }
+  connection_->Close();
+  const uint64_t next_s = std::clamp<uint64_t>(ok.next_checkin_s, 1, options_.max_checkin_interval_s);
+  ScheduleContact(Jitter(next_s * 1000, 0.1));
+}
+
+void Agent::AttemptFinished(Status result) {
+  if (!attempt_open_) return;
+  attempt_open_ = false;
+  if (result) {
+    consecutive_failures_ = 0;
+  } else {
+    ++consecutive_failures_;
+    Log("agent")->warn("check-in failed: {}", result.error().ToString());
+  }
+  last_result_ = std::move(result);
+  if (!last_result_ && options_.once) {
+    if (connection_) {
+      connection_->Close();
+    } else {
+      Stop();
+    }
+    return;
+  }
+  if (!last_result_ && !connection_) {
+    // Dial or TLS setup failed: retry with backoff (passive clients too).
+    const int exponent = std::min(consecutive_failures_ - 1, 16);
+    const uint64_t backoff =
+        std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
+    ScheduleContact(Jitter(backoff, 0.2));
+  }
+}
+
+void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
+  heartbeat_timer_->Stop();
+  if (attempt_open_) {
+    AttemptFinished(Fail(why.value_or(Error(Errc::kClosed, "server closed the connection"))));
+  } else if (why && !stopped_) {
+    Log("agent")->info("connection lost: {}", why->ToString());
+  }
+  // Destroy the connection outside its own callback.
+  auto* closed = connection_.release();
+  (void)connection;
+  loop_.Defer([closed] { delete closed; });
+  if (stopped_ || options_.once) {
+    stopped_ = true;
+    if (options_.on_stopped) options_.on_stopped();
+    return;
+  }
+  if (active() || !last_result_) {
+    const int exponent = std::min(std::max(consecutive_failures_ - 1, 0), 16);
+    const uint64_t backoff =
+        std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
+    ScheduleContact(Jitter(backoff, 0.2));
+  }
+}
+
+uint64_t Agent::Jitter(uint64_t ms, double fraction) {
+  // xorshift64: spreading reconnects needs no cryptographic randomness.
+  rng_state_ ^= rng_state_ << 13;
+  rng_state_ ^= rng_state_ >> 7;
+  rng_state_ ^= rng_state_ << 17;
+  const double unit = static_cast<double>(rng_state_ % 1'000'000) / 1'000'000.0;  // [0, 1)
+  const double factor = 1.0 + fraction * (2.0 * unit - 1.0);
+  return static_cast<uint64_t>(static_cast<double>(ms) * factor);
+}
+
+}  // namespace sluice::client

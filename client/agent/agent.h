@@ -1,0 +1,89 @@
+#pragma once
+// The endpoint agent's check-in loop, on the loop thread.
+//
+// Each contact: dial, TLS with the site's pinned key, `enroll` on first contact (identity kept
+// in the state dir), `checkin`. Active clients then stay connected and heartbeat; when the
+// connection drops they reconnect with jittered exponential backoff. Passive clients close and
+// come back after the server's next_checkin_s (jittered, at most 24 h), or when asked.
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "client/config/client_config.h"
+#include "client/state/state_dir.h"
+#include "common/base/clock.h"
+#include "common/net/tls_connection.h"
+#include "common/tls/tls_context.h"
+#include "common/uv/loop.h"
+#include "common/uv/timer.h"
+
+namespace sluice::client {
+
+struct AgentOptions {
+  ClientConfig config;
+  std::string state_dir;
+  // Stop after the first check-in attempt completes (successfully or not).
+  bool once = false;
+  uint64_t reconnect_min_ms = 1'000;
+  uint64_t reconnect_max_ms = 60'000;
+  uint64_t max_checkin_interval_s = 24 * 3600;
+  // Called on the loop thread when the agent has stopped for good (once mode, or Stop()).
+  std::function<void()> on_stopped;
+};
+
+class Agent final : public net::ConnectionHandler {
+ public:
+  // Loads the state dir and builds the pinned TLS context. Errors name the bad input.
+  static Result<std::unique_ptr<Agent>> Create(uv::Loop& loop, AgentOptions options);
+  ~Agent() override;
+
+  void Start();
+  // Check in at once: passive clients connect now; active ones reconnect now if disconnected.
+  void CheckInNow();
+  // Closes the connection and timers, then calls on_stopped. Idempotent.
+  void Stop();
+
+  // The outcome of the latest completed check-in attempt (an error until one succeeds).
+  const Status& last_result() const { return last_result_; }
+  const std::optional<proto::CheckinOk>& last_checkin() const { return last_checkin_; }
+  const std::optional<Identity>& identity() const { return identity_; }
+  bool connected() const { return connection_ != nullptr && !connection_->closing(); }
+
+  void OnHandshake(net::TlsConnection& connection) override;
+  void OnMessage(net::TlsConnection& connection, proto::Message message) override;
+  void OnClosed(net::TlsConnection& connection, std::optional<Error> why) override;
+
+ private:
+  Agent(uv::Loop& loop, AgentOptions options, StateDir state,
+        std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity);
+  bool active() const { return options_.config.mode == proto::Mode::kActive; }
+  void Connect();
+  void OnDialed(Result<uv::HandlePtr<uv::Stream>> stream);
+  void SendCheckin();
+  void OnEnrolled(const proto::Enrolled& enrolled);
+  void OnCheckinOk(const proto::CheckinOk& ok);
+  void AttemptFinished(Status result);
+  void ScheduleContact(uint64_t delay_ms);
+  uint64_t Jitter(uint64_t ms, double fraction);
+
+  uv::Loop& loop_;
+  AgentOptions options_;
+  StateDir state_;
+  std::shared_ptr<tls::TlsContext> tls_;
+  std::shared_ptr<SSL_SESSION> resume_;
+  std::optional<Identity> identity_;
+  std::unique_ptr<net::TlsConnection> connection_;
+  uv::HandlePtr<uv::Timer> contact_timer_;
+  uv::HandlePtr<uv::Timer> heartbeat_timer_;
+  Status last_result_ = Fail(Errc::kClosed, "no check-in yet");
+  std::optional<proto::CheckinOk> last_checkin_;
+  uint64_t heartbeat_seq_ = 0;
+  int consecutive_failures_ = 0;
+  bool attempt_open_ = false;
+  bool stopped_ = false;
+  uint64_t rng_state_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sluice::client

@@ -1,0 +1,30 @@
+#pragma once
+// The client configuration file written by `sluicectl client-config` (and, later, embedded in
+// installers): where the site is, which key it must present, and what this client is.
+//
+//   {"server": "site.example.com:443", "pin": "sha256/...", "enrollment_key": "<64 hex>",
+//    "kind": "jump-client", "mode": "active", "version": "1.0.0"}
+
+#include <string>
+
+#include "common/base/error.h"
+#include "common/proto/enums.h"
+
+namespace sluice::client {
+
+struct ClientConfig {
+  std::string host;
+  int port = 443;
+  std::string pin;
+  std::string enrollment_key;
+  proto::ClientKind kind = proto::ClientKind::kJumpClient;
+  proto::Mode mode = proto::Mode::kActive;
+  // The version installed with this configuration; the state dir's own record wins later.
+  std::string version = "1.0.0";
+
+  // Errors: kNotFound / kIo for the file, kInvalidArgument naming the bad field.
+  static Result<ClientConfig> Load(const std::string& path);
+  static Result<ClientConfig> Parse(std::string_view json_text);
+};
+
+}  // namespace sluice::client

@@ -1,0 +1,43 @@
+#pragma once
+// The client's own state directory: its identity and what is installed.
+//
+//   DIR/identity.json   {"client_id": "<uuid>", "client_secret": "<hex>"}  (0600)
+//   DIR/agent.pid       pid of the running agent (for --check-in-now)
+
+#include <optional>
+#include <string>
+
+#include "common/base/error.h"
+
+namespace sluice::client {
+
+struct Identity {
+  std::string client_id;
+  std::string client_secret;
+};
+
+class StateDir {
+ public:
+  // Creates the directory (0700) if missing.
+  static Result<StateDir> Open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  // nullopt before the first enrollment; kCorrupt if the file is unreadable as an identity.
+  Result<std::optional<Identity>> LoadIdentity() const;
+  // Written atomically with mode 0600.
+  Status SaveIdentity(const Identity& identity) const;
+
+  // The version this client runs: the state dir's record if any, else `installed`.
+  std::string CurrentVersion(const std::string& installed) const;
+
+  Status WritePid() const;
+  void RemovePid() const;
+  // The pid of a live agent using this state dir, if any.
+  std::optional<int> RunningAgentPid() const;
+
+ private:
+  explicit StateDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+}  // namespace sluice::client

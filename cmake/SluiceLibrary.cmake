@@ -1,0 +1,24 @@
+# sluice_library(NAME DIR LIBS...): one static library from every .cpp under DIR except the
+# binaries' entry points (*_main.cpp) and sluicectl's own folder (ctl/). Files are globbed so a
+# new source needs no CMake edit.
+function(sluice_library name dir)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*.cpp)
+  list(FILTER sources EXCLUDE REGEX "_main\\.cpp$")
+  list(FILTER sources EXCLUDE REGEX "/ctl/")
+  add_library(${name} STATIC ${sources})
+  target_link_libraries(${name} PUBLIC ${ARGN})
+endfunction()
+
+# sluice_tests(NAME DIR LIBS...): one GoogleTest binary from every *_test.cpp under DIR.
+function(sluice_tests name dir)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*_test.cpp)
+  if(NOT sources)
+    return()
+  endif()
+  add_executable(${name} ${sources})
+  target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    SLUICE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
+    SLUICE_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+endfunction()

@@ -1,0 +1,185 @@
+#include "common/crypto/password_box.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstring>
+#include <memory>
+
+#include "common/crypto/openssl_util.h"
+#include "common/crypto/random.h"
+
+namespace sluice::crypto {
+namespace {
+
+constexpr std::string_view kMagic = "SLB1";
+constexpr size_t kParamsSize = 12;
+constexpr size_t kSaltSize = 16;
+constexpr size_t kNonceSize = 12;
+constexpr size_t kTagSize = 16;
+constexpr size_t kSaltOffset = kMagic.size() + kParamsSize;
+constexpr size_t kNonceOffset = kSaltOffset + kSaltSize;
+constexpr size_t kHeaderSize = kNonceOffset + kNonceSize;
+constexpr uint64_t kScryptMaxMem = 512ull << 20;  // above anything ParamsSupported allows
+constexpr size_t kMaxUpdate = size_t{1} << 30;    // EVP_*Update lengths are ints
+
+// An AES-256 key that wipes itself when it goes out of scope.
+struct Key {
+  std::array<uint8_t, 32> bytes{};
+  ~Key() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+bool ParamsSupported(const ScryptParams& p) {
+  const bool n_ok = p.n >= (1u << 10) && p.n <= (1u << 20) && (p.n & (p.n - 1)) == 0;
+  return n_ok && p.r >= 1 && p.r <= 16 && p.p >= 1 && p.p <= 4 &&
+         uint64_t{128} * p.n * p.r <= (uint64_t{256} << 20);
+}
+
+void PutU32(uint8_t* out, uint32_t v) {
+  out[0] = static_cast<uint8_t>(v >> 24);
+  out[1] = static_cast<uint8_t>(v >> 16);
+  out[2] = static_cast<uint8_t>(v >> 8);
+  out[3] = static_cast<uint8_t>(v);
+}
+
+uint32_t GetU32(const uint8_t* in) {
+  return (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) | (uint32_t{in[2]} << 8) | in[3];
+}
+
+Result<std::unique_ptr<Key>> DeriveKey(std::string_view password, ByteView salt,
+                                       const ScryptParams& params) {
+  EvpKdfPtr kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_SCRYPT, nullptr));
+  EvpKdfCtxPtr ctx(kdf == nullptr ? nullptr : EVP_KDF_CTX_new(kdf.get()));
+  if (ctx == nullptr) return Fail(OpensslError(Errc::kCrypto, "scrypt unavailable"));
+  static const char kEmpty[1] = {0};
+  uint64_t n = params.n;
+  uint32_t r = params.r;
+  uint32_t p = params.p;
+  uint64_t maxmem = kScryptMaxMem;
+  const OSSL_PARAM kdf_params[] = {
+      OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_PASSWORD, const_cast<char*>(password.empty() ? kEmpty : password.data()),
+          password.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()),
+                                        salt.size()),
+      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+      OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+      OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
+      OSSL_PARAM_construct_end(),
+  };
+  auto key = std::make_unique<Key>();
+  if (EVP_KDF_derive(ctx.get(), key->bytes.data(), key->bytes.size(), kdf_params) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "scrypt key derivation"));
+  }
+  return key;
+}
+
+// Starts AES-256-GCM in direction `encrypt` and feeds `aad`.
+Result<EvpCipherCtxPtr> StartGcm(bool encrypt, const Key& key, ByteView nonce, ByteView aad) {
+  EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  int ignored = 0;
+  if (cipher == nullptr || ctx == nullptr ||
+      EVP_CipherInit_ex2(ctx.get(), cipher.get(), key.bytes.data(), nonce.data(), encrypt ? 1 : 0,
+                         nullptr) != 1 ||
+      EVP_CipherUpdate(ctx.get(), nullptr, &ignored, aad.data(), static_cast<int>(aad.size())) !=
+          1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM setup"));
+  }
+  return ctx;
+}
+
+// Runs `in` through the cipher into `out` (same length; GCM is a stream mode).
+Status CipherAll(EVP_CIPHER_CTX* ctx, ByteView in, uint8_t* out) {
+  for (size_t done = 0; done < in.size();) {
+    const int chunk = static_cast<int>(std::min(in.size() - done, kMaxUpdate));
+    int written = 0;
+    if (EVP_CipherUpdate(ctx, out + done, &written, in.data() + done, chunk) != 1 ||
+        written != chunk) {
+      return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM"));
+    }
+    done += static_cast<size_t>(chunk);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Bytes> SealWithPassword(ByteView plaintext, std::string_view password,
+                               const ScryptParams& params) {
+  if (password.empty()) return Fail(Errc::kInvalidArgument, "empty password");
+  if (!ParamsSupported(params)) return Fail(Errc::kInvalidArgument, "unsupported scrypt params");
+  Bytes out(kHeaderSize + plaintext.size() + kTagSize);
+  std::memcpy(out.data(), kMagic.data(), kMagic.size());
+  PutU32(&out[4], params.n);
+  PutU32(&out[8], params.r);
+  PutU32(&out[12], params.p);
+  const Bytes salt_and_nonce = RandomBytes(kSaltSize + kNonceSize);
+  std::copy(salt_and_nonce.begin(), salt_and_nonce.end(), out.begin() + kSaltOffset);
+  const ByteView header(out.data(), kHeaderSize);
+
+  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  if (!key) return Fail(key.error());
+  auto ctx = StartGcm(true, **key, header.subspan(kNonceOffset, kNonceSize), header);
+  if (!ctx) return Fail(ctx.error());
+  if (auto s = CipherAll(ctx->get(), plaintext, out.data() + kHeaderSize); !s) {
+    return Fail(s.error());
+  }
+  uint8_t* tag = out.data() + kHeaderSize + plaintext.size();
+  OSSL_PARAM get_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagSize),
+      OSSL_PARAM_construct_end(),
+  };
+  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
+  int ignored = 0;
+  if (EVP_EncryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1 ||
+      EVP_CIPHER_CTX_get_params(ctx->get(), get_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM finish"));
+  }
+  return out;
+}
+
+Result<Bytes> OpenWithPassword(ByteView sealed, std::string_view password) {
+  if (sealed.size() < kHeaderSize + kTagSize) {
+    return Fail(Errc::kCorrupt, "not a password box: too short");
+  }
+  if (std::memcmp(sealed.data(), kMagic.data(), kMagic.size()) != 0) {
+    return Fail(Errc::kCorrupt, "not a password box: bad magic");
+  }
+  const ScryptParams params{GetU32(&sealed[4]), GetU32(&sealed[8]), GetU32(&sealed[12])};
+  if (!ParamsSupported(params)) {
+    return Fail(Errc::kCorrupt, "not a password box: unsupported scrypt params");
+  }
+  const ByteView header = sealed.first(kHeaderSize);
+  const ByteView ciphertext = sealed.subspan(kHeaderSize, sealed.size() - kHeaderSize - kTagSize);
+  std::array<uint8_t, kTagSize> tag{};
+  std::copy(sealed.end() - kTagSize, sealed.end(), tag.begin());
+
+  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  if (!key) return Fail(key.error());
+  auto ctx = StartGcm(false, **key, header.subspan(kNonceOffset, kNonceSize), header);
+  if (!ctx) return Fail(ctx.error());
+  Bytes plaintext(ciphertext.size());
+  if (auto s = CipherAll(ctx->get(), ciphertext, plaintext.data()); !s) return Fail(s.error());
+  OSSL_PARAM set_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  if (EVP_CIPHER_CTX_set_params(ctx->get(), set_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM tag"));
+  }
+  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
+  int ignored = 0;
+  if (EVP_DecryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1) {
+    ClearOpensslErrors();
+    OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    return Fail(Errc::kAuth, "wrong password or corrupted data");
+  }
+  return plaintext;
+}
+
+}  // namespace sluice::crypto

@@ -1,0 +1,132 @@
+#pragma once
+// String enums of the wire protocol (docs/protocol.md): each value travels as its wire string.
+// ToString gives the wire string; Parse* turns a wire string back into the value or fails with
+// kInvalidArgument. All functions are pure and thread-safe.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "common/base/error.h"
+
+namespace sluice::proto {
+
+enum class ClientKind {
+  kJumpClient,         // "jump-client"
+  kJumpoint,           // "jumpoint"
+  kAccessConsole,      // "access-console"
+  kConnectionAgent,    // "connection-agent"
+  kIntegrationClient,  // "integration-client"
+};
+
+enum class Mode {
+  kActive,   // "active": keeps the connection open and sends heartbeats
+  kPassive,  // "passive": checks in, then disconnects
+};
+
+// Codes carried by the `error` message. docs/protocol.md says when each one is sent.
+enum class ErrorCode {
+  kMalformedFrame,      // "malformed_frame"
+  kFrameTooLarge,       // "frame_too_large"
+  kUnsupportedVersion,  // "unsupported_version"
+  kUnknownType,         // "unknown_type"
+  kInvalidField,        // "invalid_field"
+  kUnexpectedMessage,   // "unexpected_message"
+  kAuthFailed,          // "auth_failed"
+  kEnrollmentRefused,   // "enrollment_refused"
+  kNotEnrolled,         // "not_enrolled"
+  kTimeout,             // "timeout"
+  kServerBusy,          // "server_busy"
+  kInternal,            // "internal"
+};
+
+// The value <-> wire string table of each enum, in declaration order. Specialized below.
+template <typename E>
+struct EnumTraits;
+
+template <>
+struct EnumTraits<ClientKind> {
+  static constexpr std::string_view kWhat = "client kind";
+  static constexpr std::array<std::pair<ClientKind, std::string_view>, 5> kNames = {{
+      {ClientKind::kJumpClient, "jump-client"},
+      {ClientKind::kJumpoint, "jumpoint"},
+      {ClientKind::kAccessConsole, "access-console"},
+      {ClientKind::kConnectionAgent, "connection-agent"},
+      {ClientKind::kIntegrationClient, "integration-client"},
+  }};
+};
+
+template <>
+struct EnumTraits<Mode> {
+  static constexpr std::string_view kWhat = "mode";
+  static constexpr std::array<std::pair<Mode, std::string_view>, 2> kNames = {{
+      {Mode::kActive, "active"},
+      {Mode::kPassive, "passive"},
+  }};
+};
+
+template <>
+struct EnumTraits<ErrorCode> {
+  static constexpr std::string_view kWhat = "error code";
+  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> kNames = {{
+      {ErrorCode::kMalformedFrame, "malformed_frame"},
+      {ErrorCode::kFrameTooLarge, "frame_too_large"},
+      {ErrorCode::kUnsupportedVersion, "unsupported_version"},
+      {ErrorCode::kUnknownType, "unknown_type"},
+      {ErrorCode::kInvalidField, "invalid_field"},
+      {ErrorCode::kUnexpectedMessage, "unexpected_message"},
+      {ErrorCode::kAuthFailed, "auth_failed"},
+      {ErrorCode::kEnrollmentRefused, "enrollment_refused"},
+      {ErrorCode::kNotEnrolled, "not_enrolled"},
+      {ErrorCode::kTimeout, "timeout"},
+      {ErrorCode::kServerBusy, "server_busy"},
+      {ErrorCode::kInternal, "internal"},
+  }};
+};
+
+// Wire string of `value`; "?" for a value outside the enum.
+template <typename E>
+constexpr std::string_view ToString(E value) {
+  for (const auto& [v, name] : EnumTraits<E>::kNames) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+// The value whose wire string is exactly `text` (case-sensitive), or nullopt.
+template <typename E>
+constexpr std::optional<E> ParseEnum(std::string_view text) {
+  for (const auto& [v, name] : EnumTraits<E>::kNames) {
+    if (name == text) return v;
+  }
+  return std::nullopt;
+}
+
+// "one of 'a', 'b', 'c'" for messages that tell the reader which strings are allowed.
+template <typename E>
+std::string EnumChoices() {
+  std::string out = "one of ";
+  bool first = true;
+  for (const auto& entry : EnumTraits<E>::kNames) {
+    if (!first) out += ", ";
+    first = false;
+    out += '\'';
+    out += entry.second;
+    out += '\'';
+  }
+  return out;
+}
+
+// Parse helpers for callers outside the codec (config files, command lines). Errors:
+// kInvalidArgument "unknown client kind 'x' (expected one of ...)".
+Result<ClientKind> ParseClientKind(std::string_view text);
+Result<Mode> ParseMode(std::string_view text);
+Result<ErrorCode> ParseErrorCode(std::string_view text);
+
+// The local error class matching an `error` message received from the peer, so a client can
+// return Error(ErrcFor(code), message) from the call that got it.
+Errc ErrcFor(ErrorCode code);
+
+}  // namespace sluice::proto

@@ -1,0 +1,137 @@
+#pragma once
+// Messages of the Sluice wire protocol (docs/protocol.md). Each message is a plain struct; on the
+// wire it is one msgpack map with "v" (protocol version) and "t" (its kType) plus its fields.
+//
+// Adding a message type: declare its struct here and add it to Message; in messages.cpp write
+// its EncodeFields/Decode<Name> pair and add one line to the codec table.
+//
+// All functions are pure and thread-safe. No function throws.
+// Every member has an initializer, so designated initializers may leave any field out without
+// tripping -Wmissing-field-initializers.
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/base/bytes.h"
+#include "common/base/error.h"
+#include "common/proto/enums.h"
+
+namespace sluice::proto {
+
+inline constexpr uint64_t kProtocolVersion = 1;
+// Longest string field accepted by the decoder, in bytes.
+inline constexpr size_t kMaxStringBytes = 4096;
+
+// client -> server: first contact; asks the site to enroll this client.
+struct Enroll {
+  static constexpr std::string_view kType = "enroll";
+  std::string enrollment_key{};  // the site enrollment key from the installer
+  std::string client_id{};       // a new random UUID (v4), lowercase canonical text
+  ClientKind kind = ClientKind::kJumpClient;
+  Mode mode = Mode::kActive;
+  std::string platform{};  // e.g. "windows-x86_64"
+  std::string version{};   // client software version
+  bool operator==(const Enroll&) const = default;
+};
+
+// server -> client: enrollment accepted; the client stores both values.
+struct Enrolled {
+  static constexpr std::string_view kType = "enrolled";
+  std::string client_id{};
+  std::string client_secret{};  // 256-bit secret, 64 lowercase hex digits
+  bool operator==(const Enrolled&) const = default;
+};
+
+// Optional health figures carried by `checkin`; each one defaults to 0 / empty when absent.
+struct CheckinStats {
+  double cpu_load = 0;
+  double disk_used_pct = 0;
+  uint64_t uptime_s = 0;
+  std::string console_user{};
+  bool operator==(const CheckinStats&) const = default;
+};
+
+// client -> server: authenticates an enrolled client and reports its state.
+struct Checkin {
+  static constexpr std::string_view kType = "checkin";
+  std::string client_id{};
+  std::string client_secret{};
+  ClientKind kind = ClientKind::kJumpClient;
+  Mode mode = Mode::kActive;
+  std::string version{};
+  std::string platform{};
+  CheckinStats stats{};
+  bool operator==(const Checkin&) const = default;
+};
+
+// server -> client: check-in accepted.
+struct CheckinOk {
+  static constexpr std::string_view kType = "checkin_ok";
+  std::string site_version{};
+  bool up_to_date = false;
+  uint64_t heartbeat_s = 0;     // active: heartbeat interval; 0 for passive
+  uint64_t next_checkin_s = 0;  // passive: seconds until the next check-in; 0 for active
+  uint64_t server_time_ms = 0;  // server wall clock, ms since the Unix epoch
+  bool operator==(const CheckinOk&) const = default;
+};
+
+// client -> server (active clients): liveness.
+struct Heartbeat {
+  static constexpr std::string_view kType = "heartbeat";
+  uint64_t seq = 0;
+  bool operator==(const Heartbeat&) const = default;
+};
+
+// server -> client: answers the heartbeat with the same seq.
+struct HeartbeatAck {
+  static constexpr std::string_view kType = "heartbeat_ack";
+  uint64_t seq = 0;
+  bool operator==(const HeartbeatAck&) const = default;
+};
+
+// either way: the sender is about to close the connection because of `code`.
+struct ErrorMessage {
+  static constexpr std::string_view kType = "error";
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message{};  // human-readable, at most kMaxStringBytes
+  bool operator==(const ErrorMessage&) const = default;
+};
+
+using Message =
+    std::variant<Enroll, Enrolled, Checkin, CheckinOk, Heartbeat, HeartbeatAck, ErrorMessage>;
+
+// The msgpack payload of `m` (no frame header). String fields longer than kMaxStringBytes are
+// encoded as given and will be refused by the receiver; use MakeErrorMessage for error texts.
+Bytes EncodeMessage(const Message& m);
+
+// Appends the frame header and the payload of `m` to `*out`.
+void AppendMessageFrame(const Message& m, Bytes* out);
+
+// Parses one payload. Errors (checked in this order):
+//  kProtocol "malformed msgpack: ..." - not exactly one msgpack object, trailing bytes, not a map;
+//  kProtocol - "v" missing or not a uint;
+//  kUnsupportedVersion "protocol version N not supported (this peer speaks 1)";
+//  kProtocol "unknown message type 'x'" - "t" missing, not a string, or unknown;
+//  kProtocol "field 'x' of 'type' must be <type>" - a required field missing or invalid.
+// Unknown extra fields are ignored.
+[[nodiscard]] Result<Message> DecodeMessage(ByteView payload);
+
+// What DecodeMessage failed with, plus the code to put in the `error` message sent back.
+struct DecodeFailure {
+  ErrorCode code;
+  Error error;
+};
+// DecodeMessage for the side that must answer a bad payload with an `error` message:
+// malformed_frame, unsupported_version, unknown_type or invalid_field.
+[[nodiscard]] std::expected<Message, DecodeFailure> DecodeMessageForReply(ByteView payload);
+
+// The "t" of `m`, e.g. "checkin".
+std::string_view MessageType(const Message& m);
+
+// An `error` message whose text is cut (at a UTF-8 boundary) to kMaxStringBytes.
+ErrorMessage MakeErrorMessage(ErrorCode code, std::string_view text);
+
+}  // namespace sluice::proto

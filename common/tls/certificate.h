@@ -1,0 +1,37 @@
+#pragma once
+// Self-signed certificates and public-key pins for Sluice's TLS layer.
+// A pin identifies a server by its key, not by a CA: "sha256/" + standard base64 of the SHA-256
+// of the certificate's DER SubjectPublicKeyInfo (the same value curl's --pinnedpubkey takes).
+
+#include <openssl/x509.h>
+
+#include <string>
+
+#include "common/base/error.h"
+
+namespace sluice::tls {
+
+// Creates a self-signed ECDSA P-256 certificate for `common_name` (CN=common_name; SAN
+// DNS:localhost, DNS:<common_name>, IP:127.0.0.1, IP:::1; valid 10 years from now; random
+// 159-bit serial) and writes the PEM certificate to `cert_path` (mode 0644) and the PEM PKCS#8
+// private key to `key_path` (mode 0600). Each file is replaced atomically (temp file + rename);
+// the key is written first. Thread-safe.
+// Errors: kInvalidArgument if `common_name` is empty, longer than 64 characters or not printable
+// ASCII; kCrypto if OpenSSL fails; kIo (naming the path) if a file cannot be written.
+Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_path,
+                          const std::string& common_name);
+
+// Returns the pin of the first PEM certificate in `cert_pem_path`. Thread-safe.
+// Errors: kNotFound / kIo if the file cannot be read, kInvalidArgument if it holds no PEM
+// certificate; the message names the file.
+Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path);
+
+// Returns the pin of `cert` (borrowed, not modified), or "" if `cert` is null or its public key
+// cannot be encoded. Thread-safe; no heap allocation beyond the returned string.
+std::string PinOfCertificate(X509* cert);
+
+// Empties this thread's OpenSSL error queue and returns its reasons joined by "; " (oldest
+// first, duplicates dropped), or "" if it was empty. Used by the sluice::tls sources.
+std::string DrainOpenSslErrors();
+
+}  // namespace sluice::tls

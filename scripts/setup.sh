@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package Sluice needs to build, test and benchmark, when missing.
+# Idempotent and quiet when everything is present. Needs root (or sudo) only to install.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config git ca-certificates
+  libuv1-dev libssl-dev openssl libmsgpack-cxx-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libmsi-dev libglib2.0-dev wixl msitools osslsigncode
+  nginx-light procps iproute2 python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx is only a benchmark peer: never leave the distribution's default site running.
+if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+  "${sudo_cmd[@]}" systemctl stop nginx || true
+fi

@@ -1,0 +1,26 @@
+#pragma once
+// sluicectl's subcommands, one function per command group (one .cpp each). Adding a command is
+// one small function: declare its options on a subcommand of ctl.app(), then in its callback
+// call ctl.Run(cmd, args, json, render) with a function that prints the result for humans.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/ctl/ctl.h"
+
+namespace sluice::ctl {
+
+void AddStatusCommands(Ctl& ctl);    // status                      (ctl_status.cpp)
+void AddClientCommands(Ctl& ctl);    // clients, client-config      (ctl_clients.cpp)
+void AddSettingsCommands(Ctl& ctl);  // settings, settings set      (ctl_settings.cpp)
+
+// Every group above, in help order.
+void AddAllCommands(Ctl& ctl);
+
+// "clients: 5 total, 3 online, 0 lost" and the by-kind/version/state breakdowns of a client
+// counts object, as PrintFields rows; shared by status and clients.
+std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts);
+
+}  // namespace sluice::ctl

@@ -1,0 +1,89 @@
+#pragma once
+// sluiced: the site server. Owns the listener, the client sessions, the store thread and the
+// admin socket; everything but the store runs on one libuv loop thread.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/base/clock.h"
+#include "common/proto/frame_codec.h"
+#include "common/tls/tls_context.h"
+#include "common/uv/listener.h"
+#include "common/uv/timer.h"
+#include "server/admin/admin_server.h"
+#include "server/net/client_session.h"
+#include "server/net/session_host.h"
+#include "server/site/data_dir.h"
+
+namespace sluice::server {
+
+struct ServerOptions {
+  std::string data_dir = "sluice-data";
+  std::string listen = "0.0.0.0:443";
+  // HOST:PORT written into client configurations; empty: the listen address with its real
+  // port, a wildcard host replaced by loopback.
+  std::string advertise;
+  size_t max_frame_bytes = proto::kDefaultMaxFrameBytes;
+  uint64_t handshake_timeout_ms = 10'000;
+  Clock* clock = &SystemClock::Instance();
+};
+
+class Server final : public SessionHost {
+ public:
+  // Prepares the data dir (first start creates certificate, keys and database), binds the
+  // listener and the admin socket, writes DIR/run/endpoint. Call on the loop thread before
+  // Loop::Run. Errors name what failed (a port that cannot be bound names the address).
+  static Result<std::unique_ptr<Server>> Start(uv::Loop& loop, ServerOptions options);
+  ~Server() override;
+
+  // Stops accepting, closes every connection, commits outstanding writes and stops the loop.
+  // Idempotent. Loop thread.
+  void Shutdown();
+
+  // "HOST:PORT" actually bound.
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& advertised_endpoint() const { return advertise_; }
+  const DataDir& data_dir() const { return dir_; }
+  size_t connection_count() const { return sessions_.size(); }
+  int64_t started_ms() const { return started_ms_; }
+  // Validates, persists and applies one setting; `done` gets the outcome on the loop thread.
+  void UpdateSetting(std::string key, std::string value, std::function<void(Status)> done);
+
+  // SessionHost
+  store::Store& store() override { return *store_; }
+  const SiteSettings& settings() const override { return settings_; }
+  const std::string& enrollment_key() const override { return dir_.enrollment_key; }
+  Clock& clock() override { return *options_.clock; }
+  ClientSession* FindSession(uint64_t connection_id) override;
+  void OnClientOnline(ClientSession& session) override;
+  void OnSessionClosed(ClientSession& session) override;
+
+ private:
+  Server(uv::Loop& loop, ServerOptions options, DataDir dir);
+  Status Open();
+  void OnAccept(uv::HandlePtr<uv::Stream> stream);
+  void SweepStaleClients();
+  // Runs `task` on a later loop iteration unless the server is gone by then: store
+  // completions and deferred cleanups may outlive the server in the loop's final drain.
+  void PostGuarded(std::function<void()> task);
+
+  uv::Loop& loop_;
+  ServerOptions options_;
+  DataDir dir_;
+  SiteSettings settings_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<tls::TlsContext> tls_;
+  uv::HandlePtr<uv::Listener> listener_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  uv::HandlePtr<uv::Timer> sweep_timer_;
+  std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;
+  std::unordered_map<std::string, uint64_t> online_;  // client id -> connection id
+  std::string endpoint_;
+  std::string advertise_;
+  int64_t started_ms_ = 0;
+  bool shut_down_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,117 @@
+#include "server/site/data_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/base/file_util.h"
+#include "common/base/log.h"
+#include "common/crypto/random.h"
+#include "common/tls/certificate.h"
+
+namespace sluice::server {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Status EnsureCertificate(const DataDir& dir) {
+  if (Exists(dir.cert_path) && Exists(dir.key_path)) return {};
+  Log("server")->info("creating self-signed TLS certificate path={}", dir.cert_path);
+  return tls::GenerateSelfSigned(dir.cert_path, dir.key_path, "sluice-site");
+}
+
+Result<crypto::SigningKey> EnsureSigningKey(const DataDir& dir) {
+  if (Exists(dir.signing_key_path)) return crypto::SigningKey::LoadPem(dir.signing_key_path);
+  Log("server")->info("creating Ed25519 package-signing key path={}", dir.signing_key_path);
+  auto key = crypto::SigningKey::Generate();
+  if (!key) return Fail(key.error());
+  if (auto saved = key->SavePem(dir.signing_key_path); !saved) return Fail(saved.error());
+  return key;
+}
+
+Result<std::string> EnsureEnrollmentKey(const DataDir& dir) {
+  auto existing = ReadFile(dir.enrollment_key_path);
+  if (existing) {
+    std::string key = *existing;
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+    if (key.size() != 64) {
+      return Fail(Errc::kCorrupt, dir.enrollment_key_path + " does not hold a 64-hex-digit key");
+    }
+    return key;
+  }
+  if (existing.error().code() != Errc::kNotFound) return Fail(existing.error());
+  std::string key = crypto::RandomHex(32);
+  if (auto written = WriteFileAtomic(dir.enrollment_key_path, key + "\n", 0600); !written) {
+    return Fail(written.error());
+  }
+  return key;
+}
+
+Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir) {
+  const std::string path = run_dir + "/lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Errc::kIo, "cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Fail(Errc::kAlreadyExists, "another sluiced is already using this data dir");
+    }
+    return Fail(Errc::kIo, "cannot lock " + path + ": " + std::strerror(err));
+  }
+  return std::shared_ptr<int>(new int(fd), [](int* held) {
+    ::close(*held);
+    delete held;
+  });
+}
+
+}  // namespace
+
+DataDir DataDir::Layout(const std::string& root) {
+  DataDir dir{};
+  dir.root = root;
+  dir.cert_path = root + "/tls/cert.pem";
+  dir.key_path = root + "/tls/key.pem";
+  dir.signing_key_path = root + "/keys/signing.pem";
+  dir.enrollment_key_path = root + "/keys/enrollment.key";
+  dir.db_path = root + "/db/sluice.db";
+  dir.run_dir = root + "/run";
+  dir.endpoint_path = root + "/run/endpoint";
+  dir.admin_socket_path = root + "/run/admin.sock";
+  dir.packages_dir = root + "/packages";
+  return dir;
+}
+
+Result<DataDir> DataDir::Prepare(const std::string& root) {
+  DataDir dir = Layout(root);
+  for (const auto& [path, mode] : {std::pair{root, 0700}, {root + "/tls", 0700},
+                                   {root + "/keys", 0700}, {root + "/db", 0700},
+                                   {dir.run_dir, 0700}, {dir.packages_dir, 0755}}) {
+    if (auto made = EnsureDir(path, static_cast<mode_t>(mode)); !made) {
+      return Context(made.error(), "preparing data dir");
+    }
+  }
+  auto lock = LockDataDir(dir.run_dir);
+  if (!lock) return Fail(lock.error());
+  dir.lock_fd = std::move(*lock);
+  if (auto cert = EnsureCertificate(dir); !cert) return Context(cert.error(), "TLS certificate");
+  auto pin = tls::PinOfCertificateFile(dir.cert_path);
+  if (!pin) return Context(pin.error(), "TLS certificate");
+  dir.certificate_pin = *pin;
+  auto signing = EnsureSigningKey(dir);
+  if (!signing) return Context(signing.error(), "signing key");
+  dir.signing_key = std::move(*signing);
+  auto enrollment = EnsureEnrollmentKey(dir);
+  if (!enrollment) return Context(enrollment.error(), "enrollment key");
+  dir.enrollment_key = std::move(*enrollment);
+  return dir;
+}
+
+}  // namespace sluice::server

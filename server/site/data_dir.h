@@ -1,0 +1,49 @@
+#pragma once
+// The server's data directory: everything sluiced needs on disk, created on first start and
+// reused afterwards.
+//
+//   DIR/            0700
+//   DIR/tls/        cert.pem (self-signed ECDSA P-256), key.pem (0600)
+//   DIR/keys/       signing.pem (Ed25519 package-signing key, 0600), enrollment.key (0600)
+//   DIR/db/         sluice.db (SQLite, WAL)
+//   DIR/run/        0700: endpoint, admin.sock
+//   DIR/packages/   content-addressed package store
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/base/error.h"
+#include "common/crypto/ed25519.h"
+
+namespace sluice::server {
+
+struct DataDir {
+  std::string root;
+  std::string cert_path;
+  std::string key_path;
+  std::string signing_key_path;
+  std::string enrollment_key_path;
+  std::string db_path;
+  std::string run_dir;
+  std::string endpoint_path;
+  std::string admin_socket_path;
+  std::string packages_dir;
+
+  // The site certificate's public-key pin, as clients check it.
+  std::string certificate_pin;
+  // The site enrollment key clients present on first contact (64 hex chars).
+  std::string enrollment_key;
+  std::optional<crypto::SigningKey> signing_key;  // set by Prepare()
+  // Exclusive lock on DIR/run/lock held for the server's lifetime (-1 when not held).
+  std::shared_ptr<int> lock_fd;
+
+  // Creates whatever is missing under `root`, takes the data dir's lock, and loads the rest.
+  // Not thread-safe; call before the loop starts. Errors name the file that could not be
+  // created or read; kAlreadyExists if another sluiced holds the lock.
+  static Result<DataDir> Prepare(const std::string& root);
+  // Paths only, without creating or loading anything (for sluicectl).
+  static DataDir Layout(const std::string& root);
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,33 @@
+#pragma once
+// Admin-tunable site settings, persisted in the settings table. The loop thread keeps the
+// current values in memory; every change is validated here first.
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/base/error.h"
+
+namespace sluice::server {
+
+struct SiteSettings {
+  // The version every client must reach.
+  std::string site_version = "1.0.0";
+  // Active clients send a heartbeat this often; silence for 3x this marks them offline.
+  int heartbeat_s = 30;
+  // Passive clients are told to come back after this long (jittered by the client).
+  int passive_checkin_s = 4 * 3600;
+  // Days without contact before a client is labelled lost (15 at least, as in the system we
+  // replace), and before it is deleted (0: never; otherwise after lost_after_days).
+  int lost_after_days = 30;
+  int delete_after_days = 90;
+
+  // Validates `value` for `key` and applies it. Errors: kInvalidArgument naming the key and
+  // the accepted range, or kNotFound for an unknown key.
+  Status Set(std::string_view key, std::string_view value);
+  std::map<std::string, std::string> ToMap() const;
+  // Applies stored values over the defaults; an invalid stored value is an error (kCorrupt).
+  static Result<SiteSettings> FromMap(const std::map<std::string, std::string>& stored);
+};
+
+}  // namespace sluice::server

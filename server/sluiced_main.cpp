@@ -1,0 +1,55 @@
+// sluiced: the Sluice site server.
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "common/base/log.h"
+#include "common/base/fd_limit.h"
+#include "common/uv/loop.h"
+#include "common/uv/signal.h"
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  sluice::server::ServerOptions options;
+  std::string log_level = "info";
+  CLI::App app{"sluiced - the Sluice site server"};
+  app.add_option("--data-dir", options.data_dir,
+                 "data directory (created on first start: certificate, keys, database)")
+      ->capture_default_str();
+  app.add_option("--listen", options.listen, "HOST:PORT to serve clients on (port 0: any free)")
+      ->capture_default_str();
+  app.add_option("--advertise", options.advertise,
+                 "HOST:PORT written into client configurations (default: the listen address)");
+  app.add_option("--max-frame-bytes", options.max_frame_bytes, "largest protocol frame accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
+  app.add_option("--handshake-timeout-ms", options.handshake_timeout_ms,
+                 "close connections whose TLS handshake takes longer")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{100}, uint64_t{600'000}));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  sluice::SetLogLevel(log_level);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (auto limit = sluice::RaiseOpenFileLimit(); !limit) {
+    sluice::Log("server")->warn("{}", limit.error().message());
+  }
+
+  sluice::uv::Loop loop;
+  auto server = sluice::server::Server::Start(loop, options);
+  if (!server) {
+    std::fprintf(stderr, "sluiced: %s\n", server.error().message().c_str());
+    return 1;
+  }
+  auto shutdown = [&server] { (*server)->Shutdown(); };
+  auto on_int = sluice::uv::Signal::Create(loop, SIGINT, shutdown);
+  auto on_term = sluice::uv::Signal::Create(loop, SIGTERM, shutdown);
+  loop.Run();
+  server->reset();
+  sluice::Log("server")->info("stopped");
+  return 0;
+}

@@ -1,0 +1,69 @@
+#pragma once
+// Endpoint clients: one row per enrolled client. Plain functions over a connection; call them
+// from a store job (or any thread that owns the db::Database).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/base/error.h"
+#include "common/db/database.h"
+
+namespace sluice::store {
+
+// Members all have initializers so designated initializers may omit any of them under
+// -Wextra (GCC warns about omitted members that have none).
+struct ClientRow {
+  std::string id{}, kind{}, mode{}, secret_hash{}, version{}, platform{};
+  int64_t first_seen_ms = 0, last_seen_ms = 0;
+  bool online = false;
+  std::string state = "active", peer_address{};  // state: "active" | "lost"
+  double cpu_load = 0, disk_used_pct = 0;
+  int64_t uptime_s = 0;
+  std::string console_user{};
+};
+
+// Errors: kAlreadyExists if `row.id` is taken; kDatabase.
+Status InsertClient(db::Database& db, const ClientRow& row);
+
+// The client `id`, or nullopt. Errors: kDatabase.
+Result<std::optional<ClientRow>> FindClient(db::Database& db, std::string_view id);
+
+struct CheckInUpdate {
+  std::string id{}, mode{}, version{}, platform{}, peer_address{};
+  double cpu_load = 0, disk_used_pct = 0;
+  int64_t uptime_s = 0;
+  std::string console_user{};
+  bool online = false;
+  int64_t now_ms = 0;
+};
+
+// Records a check-in: mode, version, platform, address, stats and online flag; last_seen_ms =
+// now_ms; state back to "active". Errors: kNotFound if the client is absent; kDatabase.
+Status RecordCheckIn(db::Database& db, const CheckInUpdate& update);
+
+// Sets the online flag and last_seen_ms = now_ms. Errors: kNotFound; kDatabase.
+Status SetOnline(db::Database& db, std::string_view id, bool online, int64_t now_ms);
+
+// Marks every client offline; run at server start, before any connection is accepted.
+// Errors: kDatabase.
+Status MarkAllOffline(db::Database& db);
+
+// Every client, ordered by id. Errors: kDatabase.
+Result<std::vector<ClientRow>> ListClients(db::Database& db);
+
+struct SweepResult {
+  int64_t marked_lost = 0;  // clients newly labelled "lost"
+  int64_t deleted = 0;
+};
+
+// Offline clients whose last_seen_ms is at least lost_after_days whole days before now_ms are
+// labelled "lost"; at least delete_after_days days before, deleted (0 = never delete).
+// Online clients are never touched. Atomic (runs in a savepoint).
+// Errors: kInvalidArgument for lost_after_days < 1 or delete_after_days < 0; kDatabase.
+Result<SweepResult> SweepStaleClients(db::Database& db, int64_t now_ms, int lost_after_days,
+                                      int delete_after_days);
+
+}  // namespace sluice::store

@@ -1,0 +1,24 @@
+#pragma once
+// Server settings: a key/value table. Plain functions over a connection; call them from a
+// store job (or any thread that owns the db::Database).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/base/error.h"
+#include "common/db/database.h"
+
+namespace sluice::store {
+
+// The value of `key`, or nullopt when unset. Errors: kDatabase.
+Result<std::optional<std::string>> GetSetting(db::Database& db, std::string_view key);
+
+// Creates or replaces `key`. Errors: kDatabase.
+Status SetSetting(db::Database& db, std::string_view key, std::string_view value);
+
+// Every setting, by key. Errors: kDatabase.
+Result<std::map<std::string, std::string>> AllSettings(db::Database& db);
+
+}  // namespace sluice::store

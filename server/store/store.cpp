@@ -1,0 +1,115 @@
+#include "server/store/store.h"
+
+#include <algorithm>
+
+#include "common/base/log.h"
+#include "common/db/migrate.h"
+#include "common/db/transaction.h"
+#include "server/store/schema.h"
+
+namespace sluice::store {
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  if (!options.post_to_loop) {
+    return Fail(Errc::kInvalidArgument, "store: post_to_loop is required");
+  }
+  std::unique_ptr<Store> store(new Store(std::move(options)));
+  std::promise<Status> ready;
+  auto ready_future = ready.get_future();
+  store->worker_ = std::thread([s = store.get(), &ready] { s->WorkerMain(ready); });
+  store->worker_id_ = store->worker_.get_id();
+  Status opened = ready_future.get();
+  if (!opened) {
+    store->worker_.join();  // WorkerMain returns right after reporting a failure
+    return Fail(opened.error());
+  }
+  Log("store")->info("store opened path={}", store->options_.path);
+  return store;
+}
+
+Store::~Store() { Close(); }
+
+void Store::Close() {
+  std::lock_guard close_lock(close_mu_);
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  if (worker_.joinable()) worker_.join();
+}
+
+bool Store::Enqueue(std::shared_ptr<internal::StoreJob> job) {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return false;
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Store::WorkerMain(std::promise<Status>& ready) {
+  auto db = db::Database::Open(options_.path);
+  if (!db) {
+    ready.set_value(Fail(db.error()));
+    return;
+  }
+  if (auto migrated = db::Migrate(**db, Migrations()); !migrated) {
+    ready.set_value(Context(migrated.error(), "opening database " + options_.path));
+    return;
+  }
+  db_ = std::move(*db);
+  ready.set_value({});  // `ready` dangles from here on
+
+  const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
+  std::deque<std::shared_ptr<internal::StoreJob>> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // closing, and everything queued has been committed
+      const size_t take = std::min(queue_.size(), max_batch);
+      auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
+      std::move(queue_.begin(), end, std::back_inserter(batch));
+      queue_.erase(queue_.begin(), end);
+    }
+    RunBatch(batch);
+    batch.clear();
+  }
+  db_.reset();  // close on the thread that owns the connection
+}
+
+void Store::RunBatch(std::deque<std::shared_ptr<internal::StoreJob>>& batch) {
+  if (Status committed = RunInTransaction(batch); committed) {
+    batches_committed_.fetch_add(1);
+  } else {
+    for (auto& job : batch) job->Fail(committed.error());
+  }
+  for (auto& job : batch) job->Finish();
+}
+
+Status Store::RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& batch) {
+  db::Database& db = *db_;
+  auto txn = db::Transaction::Begin(db, db::Transaction::Mode::kImmediate);
+  if (!txn) return Context(txn.error(), "store: starting batch");
+  for (auto& job : batch) {
+    auto savepoint = db::Savepoint::Begin(db);
+    if (!savepoint) return Context(savepoint.error(), "store: starting job");
+    const bool ok = job->Run(db);
+    // A savepoint that cannot end cleanly could leave a failed job's writes in the batch.
+    Status ended = ok ? savepoint->Release() : savepoint->Rollback();
+    if (!ended) return Context(ended.error(), "store: ending job");
+    // After some errors (disk full, I/O) SQLite rolls the whole transaction back by itself;
+    // the earlier jobs' writes are then gone and the batch must fail.
+    if (!db.InTransaction()) {
+      return Fail(Errc::kDatabase, "store: batch transaction was rolled back by SQLite");
+    }
+  }
+  if (Status committed = txn->Commit(); !committed) {
+    return Context(committed.error(), "store: committing batch");
+  }
+  return {};
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,195 @@
+#include "common/db/database.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/common/db/temp_dir.h"
+
+namespace sluice::db {
+namespace {
+
+using sluice::testing::TempDir;
+
+std::unique_ptr<Database> OpenOrDie(const std::string& path, const OpenOptions& options = {}) {
+  auto db = Database::Open(path, options);
+  EXPECT_TRUE(db.has_value()) << (db ? "" : db.error().ToString());
+  return db ? std::move(*db) : nullptr;
+}
+
+std::string PragmaText(Database& db, std::string_view pragma) {
+  std::string value;
+  EXPECT_TRUE(db.Query(pragma, [&](const Statement& row) { value = row.Text(0); }));
+  return value;
+}
+
+TEST(DbDatabase, OpenCreatesFileInWalModeWithForeignKeys) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER)"));
+  ASSERT_TRUE(db->Run("INSERT INTO t VALUES (?1)", 1));
+  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db")));
+  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db-wal")));
+  EXPECT_EQ(PragmaText(*db, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(PragmaText(*db, "PRAGMA synchronous"), "1");  // NORMAL
+  EXPECT_EQ(PragmaText(*db, "PRAGMA foreign_keys"), "1");
+}
+
+TEST(DbDatabase, OpenWithoutWalKeepsRollbackJournal) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"), {.wal = false});
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(PragmaText(*db, "PRAGMA journal_mode"), "delete");
+}
+
+TEST(DbDatabase, OpenWithoutCreateFailsForMissingFile) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("missing.db"), {.create = false});
+  ASSERT_FALSE(db.has_value());
+  EXPECT_EQ(db.error().code(), Errc::kDatabase);
+  EXPECT_NE(db.error().message().find("missing.db"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("missing.db")));
+}
+
+TEST(DbDatabase, OpenFailsInMissingDirectory) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("no/such/dir/a.db"));
+  ASSERT_FALSE(db.has_value());
+  EXPECT_EQ(db.error().code(), Errc::kDatabase);
+}
+
+TEST(DbDatabase, ExecRunsSeveralStatements) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(
+      db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1); "
+               "INSERT INTO t VALUES (2);"));
+  int64_t sum = 0;
+  ASSERT_TRUE(db->Query("SELECT x FROM t", [&](const Statement& row) { sum += row.Int64(0); }));
+  EXPECT_EQ(sum, 3);
+}
+
+TEST(DbDatabase, RunReportsLastInsertRowIdAndChanges) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"));
+  ASSERT_TRUE(db->Run("INSERT INTO t (name) VALUES (?1)", "a"));
+  ASSERT_TRUE(db->Run("INSERT INTO t (name) VALUES (?1)", std::string("b")));
+  EXPECT_EQ(db->LastInsertRowId(), 2);
+  ASSERT_TRUE(db->Run("UPDATE t SET name = ?1", "c"));
+  EXPECT_EQ(db->Changes(), 2);
+}
+
+TEST(DbDatabase, CachedReturnsSameStatementResetWithBindingsCleared) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  constexpr std::string_view kSql = "SELECT ?1, x FROM t ORDER BY x";
+  auto first = db->Cached(kSql);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE((*first)->Bind(1, 42));
+  ASSERT_EQ((*first)->Step(), true);
+  EXPECT_EQ((*first)->Int64(1), 1);
+
+  // Abandoned mid-iteration; the next Cached() starts over with ?1 back to NULL.
+  auto again = db->Cached(kSql);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *first);
+  ASSERT_EQ((*again)->Step(), true);
+  EXPECT_TRUE((*again)->IsNull(0));
+  EXPECT_EQ((*again)->Int64(1), 1);
+}
+
+TEST(DbDatabase, CachedRejectsEmptyAndMultipleStatements) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  auto empty = db->Cached("  ");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code(), Errc::kInvalidArgument);
+  auto two = db->Cached("SELECT 1; SELECT 2");
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().code(), Errc::kInvalidArgument);
+  EXPECT_TRUE(db->Cached("SELECT 1;  "));
+}
+
+TEST(DbDatabase, QueryStopsAtFirstRowError) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  int rows = 0;
+  auto status = db->Query("SELECT x FROM t ORDER BY x", [&](const Statement& row) -> Status {
+    ++rows;
+    if (row.Int64(0) == 2) return Fail(Errc::kCorrupt, "bad row");
+    return {};
+  });
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code(), Errc::kCorrupt);
+  EXPECT_EQ(rows, 2);
+}
+
+TEST(DbDatabase, PrepareErrorCarriesSqliteMessageAndSql) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  auto stmt = db->Cached("SELECT nope FROM nowhere");
+  ASSERT_FALSE(stmt);
+  EXPECT_EQ(stmt.error().code(), Errc::kDatabase);
+  EXPECT_NE(stmt.error().message().find("no such table: nowhere"), std::string::npos);
+  EXPECT_NE(stmt.error().message().find("SELECT nope FROM nowhere"), std::string::npos);
+}
+
+TEST(DbDatabase, ErrorQuotesOnlyFirst80CharsOfSql) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  std::string sql = "SELECT " + std::string(100, 'x') + "_tail FROM missing_table";
+  auto status = db->Exec(sql);
+  ASSERT_FALSE(status);
+  const std::string& message = status.error().message();
+  EXPECT_NE(message.find("no such"), std::string::npos);
+  EXPECT_NE(message.find(sql.substr(0, 80)), std::string::npos);
+  EXPECT_EQ(message.find("_tail"), std::string::npos);
+}
+
+TEST(DbDatabase, UniqueViolationIsAlreadyExists) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"));
+  ASSERT_TRUE(db->Run("INSERT INTO t VALUES (?1, ?2)", "a", 1));
+  auto dup = db->Run("INSERT INTO t VALUES (?1, ?2)", "a", 2);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), Errc::kAlreadyExists);
+  EXPECT_NE(dup.error().message().find("UNIQUE constraint failed: t.id"), std::string::npos);
+
+  auto not_null = db->Run("INSERT INTO t VALUES (?1, ?2)", "b", nullptr);
+  ASSERT_FALSE(not_null);
+  EXPECT_EQ(not_null.error().code(), Errc::kDatabase);
+  EXPECT_NE(not_null.error().message().find("NOT NULL"), std::string::npos);
+}
+
+TEST(DbDatabase, ForeignKeysAreEnforced) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(
+      db->Exec("CREATE TABLE p (id INTEGER PRIMARY KEY);"
+               "CREATE TABLE c (p INTEGER NOT NULL REFERENCES p(id));"));
+  auto orphan = db->Run("INSERT INTO c VALUES (?1)", 7);
+  ASSERT_FALSE(orphan);
+  EXPECT_NE(orphan.error().message().find("FOREIGN KEY"), std::string::npos);
+}
+
+TEST(DbDatabase, SecondConnectionSeesCommittedData) {
+  TempDir dir;
+  auto writer = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(writer->Exec("CREATE TABLE t (x INTEGER)"));
+  ASSERT_TRUE(writer->Run("INSERT INTO t VALUES (?1)", 5));
+  auto reader = OpenOrDie(dir.File("a.db"));
+  int64_t x = 0;
+  ASSERT_TRUE(reader->Query("SELECT x FROM t", [&](const Statement& row) { x = row.Int64(0); }));
+  EXPECT_EQ(x, 5);
+}
+
+}  // namespace
+}  // namespace sluice::db

@@ -1,0 +1,208 @@
+// Every kind of bad input against a live sluiced: each gets an error frame where the protocol
+// allows one and a closed connection, is logged once with the peer address, leaves nothing in
+// SQLite, and the server keeps serving everyone else.
+
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/crypto/random.h"
+#include "tests/support/agent_runner.h"
+#include "tests/support/raw_tls_client.h"
+#include "tests/support/server_process.h"
+
+namespace sluice::testing {
+namespace {
+
+using nlohmann::json;
+
+Bytes Pack(const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& write) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  write(packer);
+  return Bytes(buffer.data(), buffer.data() + buffer.size());
+}
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()); }
+
+  // The server answered with an `error` frame carrying `code`, then closed.
+  void ExpectErrorThenClose(RawTlsClient& client, proto::ErrorCode code) {
+    auto message = client.ReadMessage();
+    ASSERT_TRUE(message.has_value()) << "no error frame\n" << server_.log();
+    auto* error = std::get_if<proto::ErrorMessage>(&*message);
+    ASSERT_NE(error, nullptr) << "got " << proto::MessageType(*message);
+    EXPECT_EQ(error->code, code) << error->message;
+    EXPECT_TRUE(client.WaitClosed());
+  }
+
+  // The bad connection was logged exactly once with its peer address, nothing reached the
+  // clients table, and a well-behaved client is still served.
+  void ExpectServerUnharmed(int bad_local_port, size_t clients_before = 0) {
+    const std::string peer = "peer=127.0.0.1:" + std::to_string(bad_local_port) + " ";
+    ASSERT_TRUE(WaitUntil([&] { return CountOccurrences(server_.log(), peer) >= 1; }))
+        << server_.log();
+    EXPECT_EQ(CountOccurrences(server_.log(), peer), 1) << server_.log();
+    EXPECT_EQ(server_.Admin("clients")["result"]["clients"].size(), clients_before);
+    TempDir state;
+    const std::string config = server_.WriteClientConfig("jump-client", "passive");
+    EXPECT_TRUE(CheckInOnce(config, state / "s")) << server_.log();
+  }
+
+  ServerProcess server_{{"--handshake-timeout-ms", "500", "--max-frame-bytes", "65536"}};
+};
+
+TEST_F(BadInputTest, MalformedMsgpack) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  const uint8_t garbage[] = {0xc1, 0xff, 0x00, 0x13};
+  ASSERT_TRUE(client->WriteFrame(garbage));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kMalformedFrame);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, FrameOverTheMaximum) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  // Announce 64 KiB + 1 and send only the header: refused before the body arrives.
+  const uint8_t header[] = {0x00, 0x01, 0x00, 0x01};
+  ASSERT_TRUE(client->Write(header));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kFrameTooLarge);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, TruncatedFrameThenDisconnect) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  const uint8_t partial[] = {0x00, 0x00, 0x01, 0x00, 0x82, 0xa1};
+  ASSERT_TRUE(client->Write(partial));
+  const int port = client->local_port();
+  client->Abort();
+  ExpectServerUnharmed(port);
+  EXPECT_NE(server_.log().find("truncated frame"), std::string::npos);
+}
+
+TEST_F(BadInputTest, UnknownMessageType) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteFrame(Pack([](auto& p) {
+    p.pack_map(2);
+    p.pack("v");
+    p.pack(1);
+    p.pack("t");
+    p.pack("launch_missiles");
+  })));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kUnknownType);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, UnsupportedProtocolVersion) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteFrame(Pack([](auto& p) {
+    p.pack_map(2);
+    p.pack("v");
+    p.pack(99);
+    p.pack("t");
+    p.pack("checkin");
+  })));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kUnsupportedVersion);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, FieldOfTheWrongType) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteFrame(Pack([](auto& p) {
+    p.pack_map(8);
+    p.pack("v"), p.pack(1), p.pack("t"), p.pack("enroll");
+    p.pack("enrollment_key"), p.pack(12345);  // must be a string
+    p.pack("client_id"), p.pack(crypto::NewUuid());
+    p.pack("kind"), p.pack("jump-client");
+    p.pack("mode"), p.pack("active");
+    p.pack("platform"), p.pack("linux-x86_64");
+    p.pack("version"), p.pack("1.0.0");
+  })));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kInvalidField);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, WellTypedButInvalidValuesNeverReachTheStore) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  // The right enrollment key, but a client id that is not a UUID.
+  auto config = json::parse(std::ifstream(server_.WriteClientConfig("jump-client", "active")));
+  ASSERT_TRUE(client->WriteMessage(proto::Enroll{
+      .enrollment_key = config["enrollment_key"].get<std::string>(),
+      .client_id = "'; DROP TABLE clients; --",
+      .platform = "linux-x86_64",
+      .version = "1.0.0"}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kInvalidField);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, MessageUnexpectedInThisState) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteMessage(proto::Heartbeat{.seq = 1}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kUnexpectedMessage);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, PlainTextInsteadOfTls) {
+  auto client = RawTlsClient::Connect(server_.port(), /*handshake=*/false);
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WritePlain("GET / HTTP/1.1\r\nHost: sluice\r\n\r\n"));
+  EXPECT_TRUE(client->WaitClosed());
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, HandshakeThatNeverCompletes) {
+  auto client = RawTlsClient::Connect(server_.port(), /*handshake=*/false);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->WaitClosed(10'000));
+  ExpectServerUnharmed(client->local_port());
+  EXPECT_NE(server_.log().find("handshake timed out"), std::string::npos);
+}
+
+TEST_F(BadInputTest, UnknownClientId) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteMessage(proto::Checkin{.client_id = crypto::NewUuid(),
+                                                  .client_secret = std::string(64, 'a'),
+                                                  .version = "1.0.0",
+                                                  .platform = "linux-x86_64"}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kNotEnrolled);
+  ExpectServerUnharmed(client->local_port());
+}
+
+TEST_F(BadInputTest, WrongClientSecret) {
+  TempDir state;
+  ASSERT_TRUE(CheckInOnce(server_.WriteClientConfig("jumpoint", "passive"), state / "s"));
+  auto listed = server_.Admin("clients")["result"]["clients"];
+  ASSERT_EQ(listed.size(), 1u);
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteMessage(proto::Checkin{.client_id = listed[0]["id"],
+                                                  .client_secret = std::string(64, 'a'),
+                                                  .kind = proto::ClientKind::kJumpoint,
+                                                  .mode = proto::Mode::kPassive,
+                                                  .version = "1.0.0",
+                                                  .platform = "linux-x86_64"}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kAuthFailed);
+  ExpectServerUnharmed(client->local_port(), 1);
+}
+
+}  // namespace
+}  // namespace sluice::testing
