@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "client/agent/agent.h"
+#include "client/update/self_test.h"
 #include "common/base/log.h"
 #include "common/uv/loop.h"
 #include "common/uv/signal.h"
@@ -25,12 +26,14 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool once = false;
   bool check_in_now = false;
+  bool self_test = false;
   CLI::App app{"sluice-client - the Sluice endpoint agent"};
-  app.add_option("--config", config_path, "client configuration (from sluicectl client-config)")
-      ->required();
-  app.add_option("--state-dir", state_dir, "where this client keeps its identity and versions")
-      ->required();
-  app.add_flag("--once", once, "check in once, then exit (status 0 on success)");
+  app.add_option("--config", config_path, "client configuration (from sluicectl client-config)");
+  app.add_option("--state-dir", state_dir, "where this client keeps its identity and versions");
+  app.add_flag("--self-test", self_test,
+               "check that this build runs on this machine, then exit (the upgrade health check)");
+  app.add_flag("--once", once,
+               "one contact: check in, apply an upgrade if granted, then exit (0 on success)");
   app.add_flag("--check-in-now", check_in_now,
                "ask the running agent to check in now (or check in once if none runs)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
@@ -38,6 +41,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
+  if (self_test) return sluice::client::RunSelfTest();
+  if (config_path.empty() || state_dir.empty()) {
+    return Fail("--config and --state-dir are required (see --help)");
+  }
 
   auto config = sluice::client::ClientConfig::Load(config_path);
   if (!config) return Fail(config.error().message());

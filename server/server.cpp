@@ -3,6 +3,8 @@
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "server/admin/admin_commands.h"
+#include "server/admin/package_commands.h"
+#include "server/admin/upgrade_commands.h"
 #include "server/store/client_repo.h"
 #include "server/store/settings_repo.h"
 
@@ -61,6 +63,26 @@ Status Server::Open() {
   if (!settings) return Fail(settings.error());
   settings_ = std::move(*settings);
 
+  upgrades_ = std::make_unique<UpgradeCoordinator>(
+      UpgradeCoordinator::Host{
+          .store = store_.get(),
+          .clock = options_.clock,
+          .loop = &loop_,
+          .settings = [this]() -> const SiteSettings& { return settings_; },
+          .find_client = [this](const std::string& id) { return FindClient(id); },
+          .sessions = [this] { return AuthenticatedSessions(); },
+      },
+      options_.upgrade);
+  if (auto restored = upgrades_->Restore(); !restored) return Fail(restored.error());
+  upgrades_->on_connection_rate_changed = [this](uint64_t rate) {
+    accept_bucket_->SetRate(static_cast<double>(rate), static_cast<double>(rate),
+                            static_cast<int64_t>(loop_.NowMs()));
+  };
+  accept_bucket_ = std::make_unique<TokenBucket>(
+      static_cast<double>(upgrades_->connection_rate()),
+      static_cast<double>(upgrades_->connection_rate()), static_cast<int64_t>(loop_.NowMs()));
+  accept_timer_ = uv::Timer::Create(loop_);
+
   auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
   if (!tls) return Fail(tls.error());
   tls_ = std::move(*tls);
@@ -78,6 +100,8 @@ Status Server::Open() {
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
   RegisterAdminCommands(*admin_, *this);
+  RegisterPackageCommands(*admin_, loop_, *store_, dir_, *options_.clock);
+  RegisterUpgradeCommands(*admin_, *this);
 
   if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
     return Fail(written.error());
@@ -97,6 +121,7 @@ void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
     return;
   }
   (void)stream->SetNoDelay(true);
+  ThrottleAccepts();
   auto session = std::make_unique<ClientSession>(
       *this, loop_, std::move(stream), std::move(*tls),
       net::ConnectionOptions{.max_frame_bytes = options_.max_frame_bytes,
@@ -106,13 +131,38 @@ void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
   raw->Start();
 }
 
+void Server::ThrottleAccepts() {
+  const auto now = static_cast<int64_t>(loop_.NowMs());
+  (void)accept_bucket_->TryTake(1, now);
+  const int64_t wait = accept_bucket_->WaitMs(1, now);
+  if (wait <= 0 || !listener_) return;
+  listener_->Pause();
+  accept_timer_->Start(static_cast<uint64_t>(wait), 0, [this] {
+    if (listener_) listener_->Resume();
+  });
+}
+
+ClientSession* Server::FindClient(const std::string& client_id) {
+  auto it = authenticated_.find(client_id);
+  return it == authenticated_.end() ? nullptr : FindSession(it->second);
+}
+
+std::vector<ClientSession*> Server::AuthenticatedSessions() {
+  std::vector<ClientSession*> out;
+  out.reserve(authenticated_.size());
+  for (const auto& [client_id, connection_id] : authenticated_) {
+    if (ClientSession* session = FindSession(connection_id)) out.push_back(session);
+  }
+  return out;
+}
+
 ClientSession* Server::FindSession(uint64_t connection_id) {
   auto it = sessions_.find(connection_id);
   return it == sessions_.end() ? nullptr : it->second.get();
 }
 
-void Server::OnClientOnline(ClientSession& session) {
-  auto [it, inserted] = online_.try_emplace(session.client_id(), session.id());
+void Server::OnAuthenticated(ClientSession& session) {
+  auto [it, inserted] = authenticated_.try_emplace(session.client_id(), session.id());
   if (inserted || it->second == session.id()) return;
   // The client reconnected while its old connection still looked alive: keep the new one.
   if (ClientSession* old = FindSession(it->second)) old->Close();
@@ -121,10 +171,10 @@ void Server::OnClientOnline(ClientSession& session) {
 
 void Server::OnSessionClosed(ClientSession& session) {
   const uint64_t id = session.id();
-  auto online = online_.find(session.client_id());
-  if (online != online_.end() && online->second == id) {
-    online_.erase(online);
-    if (!shut_down_) {
+  auto online = authenticated_.find(session.client_id());
+  if (online != authenticated_.end() && online->second == id) {
+    authenticated_.erase(online);
+    if (!shut_down_ && session.active()) {
       store_->Submit<void>(
           [client_id = session.client_id(), now = options_.clock->WallMs()](db::Database& db) {
             return store::SetOnline(db, client_id, false, now);
@@ -163,6 +213,8 @@ void Server::UpdateSetting(std::string key, std::string value, std::function<voi
         if (saved) {
           settings_ = updated;
           Log("server")->info("setting changed key={} value={}", key, value);
+          // The site moved: connected outdated clients start upgrading now.
+          if (key == "site_version") upgrades_->OnSiteVersionChanged();
         }
         done(saved);
       });
@@ -186,7 +238,13 @@ void Server::Shutdown() {
 
 void Server::PostGuarded(std::function<void()> task) {
   loop_.Post([alive = std::weak_ptr<bool>(alive_), task = std::move(task)] {
-    if (alive.lock()) task();
+    if (!alive.lock()) return;
+    // Last line of defence: a bug in one completion must not take the site down.
+    try {
+      task();
+    } catch (const std::exception& e) {
+      Log("server")->critical("completion threw: {}", e.what());
+    }
   });
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/base/clock.h"
+#include "common/base/token_bucket.h"
 #include "common/proto/frame_codec.h"
 #include "common/tls/tls_context.h"
 #include "common/uv/listener.h"
@@ -15,6 +16,7 @@
 #include "server/net/client_session.h"
 #include "server/net/session_host.h"
 #include "server/site/data_dir.h"
+#include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
 
@@ -26,6 +28,7 @@ struct ServerOptions {
   std::string advertise;
   size_t max_frame_bytes = proto::kDefaultMaxFrameBytes;
   uint64_t handshake_timeout_ms = 10'000;
+  UpgradeOptions upgrade;
   Clock* clock = &SystemClock::Instance();
 };
 
@@ -48,6 +51,7 @@ class Server final : public SessionHost {
   size_t connection_count() const { return sessions_.size(); }
   int64_t started_ms() const { return started_ms_; }
   // Validates, persists and applies one setting; `done` gets the outcome on the loop thread.
+  // A new site_version makes connected outdated clients start upgrading at once.
   void UpdateSetting(std::string key, std::string value, std::function<void(Status)> done);
 
   // SessionHost
@@ -56,13 +60,21 @@ class Server final : public SessionHost {
   const std::string& enrollment_key() const override { return dir_.enrollment_key; }
   Clock& clock() override { return *options_.clock; }
   ClientSession* FindSession(uint64_t connection_id) override;
-  void OnClientOnline(ClientSession& session) override;
+  UpgradeCoordinator& upgrades() override { return *upgrades_; }
+  void OnAuthenticated(ClientSession& session) override;
+  // The authenticated session of `client_id`, or null.
+  ClientSession* FindClient(const std::string& client_id);
+  std::vector<ClientSession*> AuthenticatedSessions();
+
   void OnSessionClosed(ClientSession& session) override;
 
  private:
   Server(uv::Loop& loop, ServerOptions options, DataDir dir);
   Status Open();
   void OnAccept(uv::HandlePtr<uv::Stream> stream);
+  // Reconnect storms: admits at most connection_rate accepts per second (token bucket); the
+  // kernel backlog holds the rest.
+  void ThrottleAccepts();
   void SweepStaleClients();
   // Runs `task` on a later loop iteration unless the server is gone by then: store
   // completions and deferred cleanups may outlive the server in the loop's final drain.
@@ -78,7 +90,10 @@ class Server final : public SessionHost {
   std::unique_ptr<admin::AdminServer> admin_;
   uv::HandlePtr<uv::Timer> sweep_timer_;
   std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;
-  std::unordered_map<std::string, uint64_t> online_;  // client id -> connection id
+  std::unordered_map<std::string, uint64_t> authenticated_;  // client id -> connection id
+  std::unique_ptr<UpgradeCoordinator> upgrades_;
+  std::unique_ptr<TokenBucket> accept_bucket_;
+  uv::HandlePtr<uv::Timer> accept_timer_;
   std::string endpoint_;
   std::string advertise_;
   int64_t started_ms_ = 0;

@@ -29,9 +29,25 @@ int main(int argc, char** argv) {
                  "close connections whose TLS handshake takes longer")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{100}, uint64_t{600'000}));
+  int64_t lease_ttl_s = options.upgrade.lease_ttl_ms / 1000;
+  app.add_option("--lease-ttl-s", lease_ttl_s,
+                 "an upgrade slot lapses after this long without download progress")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{24 * 3600}));
+  int64_t initial_estimate_s = options.upgrade.initial_estimate_ms / 1000;
+  app.add_option("--initial-upgrade-estimate-s", initial_estimate_s,
+                 "how long an upgrade is assumed to take until one has finished")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{24 * 3600}));
+  app.add_option("--min-retry-ms", options.upgrade.min_retry_ms,
+                 "shortest wait a queued passive client is told before it returns")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{24 * 3600 * 1000}));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.upgrade.lease_ttl_ms = lease_ttl_s * 1000;
+  options.upgrade.initial_estimate_ms = initial_estimate_s * 1000;
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
 

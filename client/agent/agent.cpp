@@ -7,6 +7,7 @@
 #include "common/base/log.h"
 #include "common/crypto/random.h"
 #include "common/net/dial.h"
+#include "common/pkg/manifest.h"
 
 namespace sluice::client {
 
@@ -17,17 +18,28 @@ Result<std::unique_ptr<Agent>> Agent::Create(uv::Loop& loop, AgentOptions option
   if (!identity) return Fail(identity.error());
   auto tls = tls::TlsContext::CreateClient({.pin = options.config.pin});
   if (!tls) return Fail(tls.error());
-  return std::unique_ptr<Agent>(
-      new Agent(loop, std::move(options), std::move(*state), std::move(*tls), *identity));
+  UpdaterOptions updater_options;
+  updater_options.state_dir = options.state_dir;
+  updater_options.installed_version = options.config.version;
+  updater_options.site_public_key = options.config.signing_key;
+  if (!options.config.health_check.empty()) {
+    updater_options.health_check = options.config.health_check;
+  }
+  auto updater = Updater::Open(std::move(updater_options));
+  if (!updater) return Fail(updater.error());
+  return std::unique_ptr<Agent>(new Agent(loop, std::move(options), std::move(*state),
+                                          std::move(*tls), *identity, std::move(*updater)));
 }
 
 Agent::Agent(uv::Loop& loop, AgentOptions options, StateDir state,
-             std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity)
+             std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity,
+             std::unique_ptr<Updater> updater)
     : loop_(loop),
       options_(std::move(options)),
       state_(std::move(state)),
       tls_(std::move(tls)),
       identity_(std::move(identity)),
+      updater_(std::move(updater)),
       contact_timer_(uv::Timer::Create(loop)),
       heartbeat_timer_(uv::Timer::Create(loop)) {
   Bytes seed = crypto::RandomBytes(sizeof(rng_state_));
@@ -38,7 +50,12 @@ Agent::Agent(uv::Loop& loop, AgentOptions options, StateDir state,
 // Destroying an open connection closes its socket without calling back into this agent.
 Agent::~Agent() = default;
 
-void Agent::Start() { ScheduleContact(0); }
+void Agent::Start() {
+  // Finish or undo what a killed agent left half-done; its outcome is reported at check-in.
+  unreported_ = updater_->Recover();
+  if (!unreported_) unreported_ = updater_->PendingReport();
+  ScheduleContact(0);
+}
 
 void Agent::CheckInNow() {
   if (stopped_ || attempt_open_) return;
@@ -102,7 +119,7 @@ void Agent::OnHandshake(net::TlsConnection& connection) {
         .kind = options_.config.kind,
         .mode = options_.config.mode,
         .platform = PlatformName(),
-        .version = state_.CurrentVersion(options_.config.version),
+        .version = updater_->CurrentVersion(),
     });
     return;
   }
@@ -115,7 +132,7 @@ void Agent::SendCheckin() {
       .client_secret = identity_->client_secret,
       .kind = options_.config.kind,
       .mode = options_.config.mode,
-      .version = state_.CurrentVersion(options_.config.version),
+      .version = updater_->CurrentVersion(),
       .platform = PlatformName(),
       .stats = ReadSystemStats(state_.path()),
   });
@@ -128,7 +145,34 @@ void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
     OnCheckinOk(*ok);
   } else if (std::holds_alternative<proto::HeartbeatAck>(message)) {
     // The idle deadline was re-armed by the frame itself.
+  } else if (auto* grant = std::get_if<proto::UpgradeGrant>(&message)) {
+    OnGrant(*grant);
+  } else if (auto* chunk = std::get_if<proto::Chunk>(&message)) {
+    OnChunk(*chunk);
+  } else if (auto* ack = std::get_if<proto::UpgradeResultAck>(&message)) {
+    updater_->ReportDelivered(ack->lease_id);
+    unreported_.reset();
+    EndContact();
+  } else if (auto* wait = std::get_if<proto::UpgradeWait>(&message)) {
+    Log("agent")->info("upgrade queued position={} retry_after_s={}", wait->position,
+                       wait->retry_after_s);
+    if (!active()) {
+      ScheduleContact(std::max<uint64_t>(wait->retry_after_s, 1) * 1000);
+      EndContact();
+    } else if (options_.once) {
+      EndContact();
+    }
+  } else if (auto* refused = std::get_if<proto::UpgradeRefused>(&message)) {
+    Log("agent")->info("upgrade refused reason={} message=\"{}\"", proto::ToString(refused->reason),
+                       refused->message);
+    EndContact();
   } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
+    if (error->code == proto::ErrorCode::kNotEnrolled) {
+      // The site no longer knows this client (deleted after long silence): enroll afresh.
+      Log("agent")->warn("site does not know client={}; enrolling again", identity_->client_id);
+      identity_.reset();
+      state_.ForgetIdentity();
+    }
     AttemptFinished(Fail(proto::ErrcFor(error->code),
                          "server refused: " + std::string(proto::ToString(error->code)) + ": " +
                              error->message));
@@ -158,21 +202,74 @@ void Agent::OnCheckinOk(const proto::CheckinOk& ok) {
   Log("agent")->info("checked in client={} site_version={} up_to_date={}", identity_->client_id,
                      ok.site_version, ok.up_to_date);
   AttemptFinished({});
-  if (options_.once) {
-    connection_->Close();
-    return;
+  if (unreported_) connection_->Send(*unreported_);
+  if (!active() && !options_.once) {
+    const uint64_t next_s =
+        std::clamp<uint64_t>(ok.next_checkin_s, 1, options_.max_checkin_interval_s);
+    ScheduleContact(Jitter(next_s * 1000, 0.1));
   }
-  if (active()) {
+  // Outdated clients hear about their upgrade next; up-to-date ones may be done.
+  if (ok.up_to_date && !unreported_) EndContact();
+  if (active() && !options_.once) {
     const uint64_t interval_ms = std::max<uint64_t>(ok.heartbeat_s, 1) * 1000;
     connection_->SetIdleDeadline(3 * interval_ms);
     heartbeat_timer_->Start(interval_ms, interval_ms, [this] {
       if (connected()) connection_->Send(proto::Heartbeat{.seq = ++heartbeat_seq_});
     });
+  }
+}
+
+void Agent::EndContact() {
+  if (downloading_) return;
+  if (connection_ && (!active() || options_.once)) connection_->Close();
+}
+
+void Agent::OnGrant(const proto::UpgradeGrant& grant) {
+  Log("agent")->info("upgrade granted lease={} version={}", grant.lease_id, grant.version);
+  auto offset = options_.config.signing_key.empty()
+                    ? Result<uint64_t>(Fail(Errc::kCrypto, "no site signing key is pinned"))
+                    : updater_->BeginDownload(grant);
+  if (!offset) {
+    SendReport({.lease_id = grant.lease_id,
+                .version = grant.version,
+                .outcome = proto::UpgradeOutcome::kVerifyFailed,
+                .detail = offset.error().message()});
     return;
   }
-  connection_->Close();
-  const uint64_t next_s = std::clamp<uint64_t>(ok.next_checkin_s, 1, options_.max_checkin_interval_s);
-  ScheduleContact(Jitter(next_s * 1000, 0.1));
+  // The updater verified the manifest; its size says whether a resumed download is complete.
+  auto manifest = pkg::ParseManifest(grant.manifest);
+  download_size_ = manifest ? manifest->size : 0;
+  if (*offset >= download_size_) {
+    ApplyAndReport();
+    return;
+  }
+  downloading_ = true;
+  connection_->Send(proto::Download{.lease_id = grant.lease_id, .offset = *offset});
+}
+
+void Agent::OnChunk(const proto::Chunk& chunk) {
+  auto complete = updater_->AddChunk(chunk);
+  if (!complete) {
+    connection_->SendErrorAndClose(proto::ErrorCode::kInvalidField, complete.error().message());
+    return;
+  }
+  if (*complete) ApplyAndReport();
+}
+
+void Agent::ApplyAndReport() {
+  // Blocking by design: staging and the health check are short and the agent has nothing
+  // else to do meanwhile; heartbeats resume afterwards.
+  downloading_ = false;
+  proto::UpgradeResult result = updater_->Apply();
+  Log("agent")->info("upgrade finished lease={} version={} outcome={} detail=\"{}\"",
+                     result.lease_id, result.version, proto::ToString(result.outcome),
+                     result.detail);
+  SendReport(std::move(result));
+}
+
+void Agent::SendReport(proto::UpgradeResult result) {
+  unreported_ = result;
+  if (connected()) connection_->Send(result);
 }
 
 void Agent::AttemptFinished(Status result) {
@@ -204,6 +301,11 @@ void Agent::AttemptFinished(Status result) {
 
 void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
   heartbeat_timer_->Stop();
+  if (downloading_) {
+    // A later grant resumes from the partial file; a one-shot run did not succeed.
+    downloading_ = false;
+    last_result_ = Fail(Errc::kClosed, "connection lost during the package download");
+  }
   if (attempt_open_) {
     AttemptFinished(Fail(why.value_or(Error(Errc::kClosed, "server closed the connection"))));
   } else if (why && !stopped_) {

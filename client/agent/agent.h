@@ -12,6 +12,7 @@
 
 #include "client/config/client_config.h"
 #include "client/state/state_dir.h"
+#include "client/update/updater.h"
 #include "common/base/clock.h"
 #include "common/net/tls_connection.h"
 #include "common/tls/tls_context.h"
@@ -23,7 +24,7 @@ namespace sluice::client {
 struct AgentOptions {
   ClientConfig config;
   std::string state_dir;
-  // Stop after the first check-in attempt completes (successfully or not).
+  // One contact, then stop: check in and, if the server grants an upgrade, apply it and report.
   bool once = false;
   uint64_t reconnect_min_ms = 1'000;
   uint64_t reconnect_max_ms = 60'000;
@@ -56,7 +57,8 @@ class Agent final : public net::ConnectionHandler {
 
  private:
   Agent(uv::Loop& loop, AgentOptions options, StateDir state,
-        std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity);
+        std::shared_ptr<tls::TlsContext> tls, std::optional<Identity> identity,
+        std::unique_ptr<Updater> updater);
   bool active() const { return options_.config.mode == proto::Mode::kActive; }
   void Connect();
   void OnDialed(Result<uv::HandlePtr<uv::Stream>> stream);
@@ -64,6 +66,12 @@ class Agent final : public net::ConnectionHandler {
   void OnEnrolled(const proto::Enrolled& enrolled);
   void OnCheckinOk(const proto::CheckinOk& ok);
   void AttemptFinished(Status result);
+  void OnGrant(const proto::UpgradeGrant& grant);
+  void OnChunk(const proto::Chunk& chunk);
+  void ApplyAndReport();
+  void SendReport(proto::UpgradeResult result);
+  // Passive and once-mode clients hang up when the contact has nothing left to do.
+  void EndContact();
   void ScheduleContact(uint64_t delay_ms);
   uint64_t Jitter(uint64_t ms, double fraction);
 
@@ -73,6 +81,10 @@ class Agent final : public net::ConnectionHandler {
   std::shared_ptr<tls::TlsContext> tls_;
   std::shared_ptr<SSL_SESSION> resume_;
   std::optional<Identity> identity_;
+  std::unique_ptr<Updater> updater_;
+  std::optional<proto::UpgradeResult> unreported_;
+  uint64_t download_size_ = 0;
+  bool downloading_ = false;
   std::unique_ptr<net::TlsConnection> connection_;
   uv::HandlePtr<uv::Timer> contact_timer_;
   uv::HandlePtr<uv::Timer> heartbeat_timer_;

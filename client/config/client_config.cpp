@@ -4,6 +4,7 @@
 
 #include "common/base/file_util.h"
 #include "common/base/version.h"
+#include "common/crypto/encoding.h"
 #include "common/uv/stream.h"
 
 namespace sluice::client {
@@ -59,6 +60,26 @@ Result<ClientConfig> ClientConfig::Parse(std::string_view json_text) {
   auto parsed_mode = proto::ParseMode(*mode);
   if (!parsed_mode) return Fail(parsed_mode.error());
   config.mode = *parsed_mode;
+  if (json.contains("signing_key")) {
+    auto text = RequiredString(json, "signing_key");
+    if (!text) return Fail(text.error());
+    auto key = crypto::Base64Decode(*text);
+    if (!key || key->size() != 32) {
+      return Fail(Errc::kInvalidArgument,
+                  "client config field 'signing_key' must be a base64 Ed25519 public key");
+    }
+    config.signing_key = std::move(*key);
+  }
+  if (json.contains("health_check")) {
+    const auto& check = json["health_check"];
+    bool valid = check.is_array() && !check.empty();
+    for (const auto& arg : check) valid = valid && arg.is_string();
+    if (!valid) {
+      return Fail(Errc::kInvalidArgument,
+                  "client config field 'health_check' must be a non-empty array of strings");
+    }
+    for (const auto& arg : check) config.health_check.push_back(arg.get<std::string>());
+  }
   if (json.contains("version")) {
     auto version = RequiredString(json, "version");
     if (!version) return Fail(version.error());

@@ -3,10 +3,13 @@
 // installers): where the site is, which key it must present, and what this client is.
 //
 //   {"server": "site.example.com:443", "pin": "sha256/...", "enrollment_key": "<64 hex>",
-//    "kind": "jump-client", "mode": "active", "version": "1.0.0"}
+//    "signing_key": "<base64 Ed25519 public key>", "kind": "jump-client", "mode": "active",
+//    "version": "1.0.0"}
 
 #include <string>
+#include <vector>
 
+#include "common/base/bytes.h"
 #include "common/base/error.h"
 #include "common/proto/enums.h"
 
@@ -17,10 +20,16 @@ struct ClientConfig {
   int port = 443;
   std::string pin;
   std::string enrollment_key;
+  // The site's Ed25519 package-signing key (raw 32 bytes); packages signed by any other key
+  // are refused. Empty in configurations that predate it: such a client never upgrades.
+  Bytes signing_key;
   proto::ClientKind kind = proto::ClientKind::kJumpClient;
   proto::Mode mode = proto::Mode::kActive;
   // The version installed with this configuration; the state dir's own record wins later.
   std::string version = "1.0.0";
+  // Health check of a newly applied version ("{payload}" is replaced by its path); empty:
+  // the updater's default, `{payload} --self-test`.
+  std::vector<std::string> health_check;
 
   // Errors: kNotFound / kIo for the file, kInvalidArgument naming the bad field.
   static Result<ClientConfig> Load(const std::string& path);

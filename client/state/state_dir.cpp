@@ -1,9 +1,12 @@
 #include "client/state/state_dir.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
+#include <system_error>
 #include <nlohmann/json.hpp>
 
 #include "common/base/file_util.h"
@@ -41,7 +44,17 @@ Status StateDir::SaveIdentity(const Identity& identity) const {
   return WriteFileAtomic(path_ + "/identity.json", json.dump(2) + "\n", 0600);
 }
 
+void StateDir::ForgetIdentity() const {
+  ::rename((path_ + "/identity.json").c_str(), (path_ + "/identity.json.old").c_str());
+}
+
 std::string StateDir::CurrentVersion(const std::string& installed) const {
+  std::error_code ec;
+  auto target = std::filesystem::read_symlink(path_ + "/current", ec);
+  if (!ec) {
+    std::string linked = target.lexically_normal().filename().string();
+    if (!linked.empty()) return linked;
+  }
   auto recorded = ReadFile(path_ + "/version");
   if (!recorded) return installed;
   std::string version = *recorded;

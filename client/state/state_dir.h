@@ -3,6 +3,8 @@
 //
 //   DIR/identity.json   {"client_id": "<uuid>", "client_secret": "<hex>"}  (0600)
 //   DIR/agent.pid       pid of the running agent (for --check-in-now)
+//   DIR/current         symlink to versions/<V>, the version running (client/update/ owns it,
+//                       with versions/, downloads/ and update.json)
 
 #include <optional>
 #include <string>
@@ -26,8 +28,11 @@ class StateDir {
   Result<std::optional<Identity>> LoadIdentity() const;
   // Written atomically with mode 0600.
   Status SaveIdentity(const Identity& identity) const;
+  // Moves identity.json aside (identity.json.old) so the next contact enrolls again.
+  void ForgetIdentity() const;
 
-  // The version this client runs: the state dir's record if any, else `installed`.
+  // The version this client runs: the basename of the `current` link's target if the link
+  // exists; else the state dir's legacy `version` record if any; else `installed`.
   std::string CurrentVersion(const std::string& installed) const;
 
   Status WritePid() const;

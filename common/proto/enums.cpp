@@ -21,6 +21,9 @@ Result<E> ParseOrFail(std::string_view text) {
 Result<ClientKind> ParseClientKind(std::string_view text) { return ParseOrFail<ClientKind>(text); }
 Result<Mode> ParseMode(std::string_view text) { return ParseOrFail<Mode>(text); }
 Result<ErrorCode> ParseErrorCode(std::string_view text) { return ParseOrFail<ErrorCode>(text); }
+Result<UpgradeOutcome> ParseUpgradeOutcome(std::string_view text) {
+  return ParseOrFail<UpgradeOutcome>(text);
+}
 
 Errc ErrcFor(ErrorCode code) {
   switch (code) {
@@ -44,6 +47,8 @@ Errc ErrcFor(ErrorCode code) {
       return Errc::kClosed;
     case ErrorCode::kInternal:
       return Errc::kInternal;
+    case ErrorCode::kLeaseUnknown:
+      return Errc::kNotFound;
   }
   return Errc::kInternal;
 }

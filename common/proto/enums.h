@@ -40,6 +40,22 @@ enum class ErrorCode {
   kTimeout,             // "timeout"
   kServerBusy,          // "server_busy"
   kInternal,            // "internal"
+  kLeaseUnknown,        // "lease_unknown": the lease expired or was never granted
+};
+
+// Why the server will not upgrade a client now (upgrade_refused).
+enum class RefusalReason {
+  kReinstallRequired,  // "reinstall_required": integration clients are never auto-updated
+  kPolicyDisabled,     // "policy_disabled": auto-upgrade is off for this kind
+  kNoPackage,          // "no_package": nothing published for this kind, platform and version
+};
+
+// How an upgrade ended on the client (upgrade_result).
+enum class UpgradeOutcome {
+  kApplied,       // "applied": switched to the new version and its health check passed
+  kVerifyFailed,  // "verify_failed": bad signature, size or SHA-256; nothing applied
+  kApplyFailed,   // "apply_failed": could not stage or switch; old version kept
+  kRolledBack,    // "rolled_back": the new version failed its health check; old one restored
 };
 
 // The value <-> wire string table of each enum, in declaration order. Specialized below.
@@ -70,7 +86,7 @@ struct EnumTraits<Mode> {
 template <>
 struct EnumTraits<ErrorCode> {
   static constexpr std::string_view kWhat = "error code";
-  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> kNames = {{
+  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 13> kNames = {{
       {ErrorCode::kMalformedFrame, "malformed_frame"},
       {ErrorCode::kFrameTooLarge, "frame_too_large"},
       {ErrorCode::kUnsupportedVersion, "unsupported_version"},
@@ -83,6 +99,28 @@ struct EnumTraits<ErrorCode> {
       {ErrorCode::kTimeout, "timeout"},
       {ErrorCode::kServerBusy, "server_busy"},
       {ErrorCode::kInternal, "internal"},
+      {ErrorCode::kLeaseUnknown, "lease_unknown"},
+  }};
+};
+
+template <>
+struct EnumTraits<RefusalReason> {
+  static constexpr std::string_view kWhat = "refusal reason";
+  static constexpr std::array<std::pair<RefusalReason, std::string_view>, 3> kNames = {{
+      {RefusalReason::kReinstallRequired, "reinstall_required"},
+      {RefusalReason::kPolicyDisabled, "policy_disabled"},
+      {RefusalReason::kNoPackage, "no_package"},
+  }};
+};
+
+template <>
+struct EnumTraits<UpgradeOutcome> {
+  static constexpr std::string_view kWhat = "upgrade outcome";
+  static constexpr std::array<std::pair<UpgradeOutcome, std::string_view>, 4> kNames = {{
+      {UpgradeOutcome::kApplied, "applied"},
+      {UpgradeOutcome::kVerifyFailed, "verify_failed"},
+      {UpgradeOutcome::kApplyFailed, "apply_failed"},
+      {UpgradeOutcome::kRolledBack, "rolled_back"},
   }};
 };
 
@@ -124,6 +162,7 @@ std::string EnumChoices() {
 Result<ClientKind> ParseClientKind(std::string_view text);
 Result<Mode> ParseMode(std::string_view text);
 Result<ErrorCode> ParseErrorCode(std::string_view text);
+Result<UpgradeOutcome> ParseUpgradeOutcome(std::string_view text);
 
 // The local error class matching an `error` message received from the peer, so a client can
 // return Error(ErrcFor(code), message) from the call that got it.

@@ -96,6 +96,16 @@ std::string FieldReader::Str(std::string_view key) {
   return {};
 }
 
+Bytes FieldReader::Bin(std::string_view key, size_t max_bytes) {
+  const msgpack::object* o = Find(key);
+  if (o != nullptr && o->type == msgpack::type::BIN && o->via.bin.size <= max_bytes) {
+    const auto* data = reinterpret_cast<const uint8_t*>(o->via.bin.ptr);
+    return Bytes(data, data + o->via.bin.size);
+  }
+  FieldError(key, "bin of at most " + std::to_string(max_bytes) + " bytes");
+  return {};
+}
+
 std::string FieldReader::Uuid(std::string_view key) {
   const msgpack::object* o = Find(key);
   if (o != nullptr) {

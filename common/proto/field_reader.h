@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/base/bytes.h"
 #include "common/base/error.h"
 #include "common/proto/enums.h"
 
@@ -30,6 +31,8 @@ class FieldReader {
   std::string Uuid(std::string_view key);  // lowercase canonical UUID text
   uint64_t Uint(std::string_view key);
   bool Bool(std::string_view key);
+  // bin of at most max_bytes (a frame bounds it anyway).
+  Bytes Bin(std::string_view key, size_t max_bytes);
   double Float(std::string_view key);  // float32/64, or any integer, finite
   template <typename E>
   E Enum(std::string_view key) {

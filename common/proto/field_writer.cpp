@@ -65,6 +65,16 @@ void FieldWriter::Float(std::string_view key, double value) {
   ++count_;
 }
 
+void FieldWriter::Bin(std::string_view key, ByteView value) {
+  Key(key);
+  BytesSink sink(&body_);
+  msgpack::packer<BytesSink> packer(sink);
+  packer.pack_bin(static_cast<uint32_t>(value.size()));
+  packer.pack_bin_body(reinterpret_cast<const char*>(value.data()),
+                       static_cast<uint32_t>(value.size()));
+  ++count_;
+}
+
 void FieldWriter::AppendMapTo(Bytes* out) const {
   BytesSink sink(out);
   msgpack::packer<BytesSink>(sink).pack_map(count_);

@@ -18,6 +18,7 @@ class FieldWriter {
   void Uint(std::string_view key, uint64_t value);
   void Bool(std::string_view key, bool value);
   void Float(std::string_view key, double value);  // always a msgpack float64
+  void Bin(std::string_view key, ByteView value);
   template <typename E>
   void Enum(std::string_view key, E value) {
     Str(key, ToString(value));

@@ -105,6 +105,76 @@ Result<ErrorMessage> DecodeErrorMessage(FieldReader& r) {
   return r.Finish(ErrorMessage{.code = r.Enum<ErrorCode>("code"), .message = r.Str("message")});
 }
 
+void EncodeFields(const UpgradeGrant& m, FieldWriter& w) {
+  w.Uint("lease_id", m.lease_id);
+  w.Str("version", m.version);
+  w.Bin("manifest", m.manifest);
+  w.Bin("signature", m.signature);
+  w.Uint("lease_ttl_s", m.lease_ttl_s);
+}
+Result<UpgradeGrant> DecodeUpgradeGrant(FieldReader& r) {
+  return r.Finish(UpgradeGrant{.lease_id = r.Uint("lease_id"),
+                               .version = r.Str("version"),
+                               .manifest = r.Bin("manifest", kMaxManifestBytes),
+                               .signature = r.Bin("signature", kMaxSignatureBytes),
+                               .lease_ttl_s = r.Uint("lease_ttl_s")});
+}
+
+void EncodeFields(const UpgradeWait& m, FieldWriter& w) {
+  w.Uint("position", m.position);
+  w.Uint("retry_after_s", m.retry_after_s);
+}
+Result<UpgradeWait> DecodeUpgradeWait(FieldReader& r) {
+  return r.Finish(
+      UpgradeWait{.position = r.Uint("position"), .retry_after_s = r.Uint("retry_after_s")});
+}
+
+void EncodeFields(const UpgradeRefused& m, FieldWriter& w) {
+  w.Enum("reason", m.reason);
+  w.Str("message", m.message);
+}
+Result<UpgradeRefused> DecodeUpgradeRefused(FieldReader& r) {
+  return r.Finish(UpgradeRefused{.reason = r.Enum<RefusalReason>("reason"),
+                                 .message = r.Str("message")});
+}
+
+void EncodeFields(const Download& m, FieldWriter& w) {
+  w.Uint("lease_id", m.lease_id);
+  w.Uint("offset", m.offset);
+}
+Result<Download> DecodeDownload(FieldReader& r) {
+  return r.Finish(Download{.lease_id = r.Uint("lease_id"), .offset = r.Uint("offset")});
+}
+
+void EncodeFields(const Chunk& m, FieldWriter& w) {
+  w.Uint("lease_id", m.lease_id);
+  w.Uint("offset", m.offset);
+  w.Bin("data", m.data);
+}
+Result<Chunk> DecodeChunk(FieldReader& r) {
+  return r.Finish(Chunk{.lease_id = r.Uint("lease_id"),
+                        .offset = r.Uint("offset"),
+                        .data = r.Bin("data", kMaxChunkBytes)});
+}
+
+void EncodeFields(const UpgradeResult& m, FieldWriter& w) {
+  w.Uint("lease_id", m.lease_id);
+  w.Str("version", m.version);
+  w.Enum("outcome", m.outcome);
+  w.Str("detail", m.detail);
+}
+Result<UpgradeResult> DecodeUpgradeResult(FieldReader& r) {
+  return r.Finish(UpgradeResult{.lease_id = r.Uint("lease_id"),
+                                .version = r.Str("version"),
+                                .outcome = r.Enum<UpgradeOutcome>("outcome"),
+                                .detail = r.Str("detail")});
+}
+
+void EncodeFields(const UpgradeResultAck& m, FieldWriter& w) { w.Uint("lease_id", m.lease_id); }
+Result<UpgradeResultAck> DecodeUpgradeResultAck(FieldReader& r) {
+  return r.Finish(UpgradeResultAck{.lease_id = r.Uint("lease_id")});
+}
+
 // ---- The codec table: one line per message type -------------------------------------------------
 
 struct Codec {
@@ -132,6 +202,13 @@ constexpr Codec kCodecs[] = {
     MakeCodec<Heartbeat, DecodeHeartbeat>(),
     MakeCodec<HeartbeatAck, DecodeHeartbeatAck>(),
     MakeCodec<ErrorMessage, DecodeErrorMessage>(),
+    MakeCodec<UpgradeGrant, DecodeUpgradeGrant>(),
+    MakeCodec<UpgradeWait, DecodeUpgradeWait>(),
+    MakeCodec<UpgradeRefused, DecodeUpgradeRefused>(),
+    MakeCodec<Download, DecodeDownload>(),
+    MakeCodec<Chunk, DecodeChunk>(),
+    MakeCodec<UpgradeResult, DecodeUpgradeResult>(),
+    MakeCodec<UpgradeResultAck, DecodeUpgradeResultAck>(),
 };
 static_assert(std::size(kCodecs) == std::variant_size_v<Message>,
               "every Message alternative needs a line in kCodecs");

@@ -100,8 +100,76 @@ struct ErrorMessage {
   bool operator==(const ErrorMessage&) const = default;
 };
 
-using Message =
-    std::variant<Enroll, Enrolled, Checkin, CheckinOk, Heartbeat, HeartbeatAck, ErrorMessage>;
+// Largest signed manifest and signature a grant may carry, and largest chunk of package data.
+inline constexpr size_t kMaxManifestBytes = 16 * 1024;
+inline constexpr size_t kMaxSignatureBytes = 128;
+inline constexpr size_t kMaxChunkBytes = 256 * 1024;
+
+// server -> client: a slot (lease) is yours; download and apply `version`.
+struct UpgradeGrant {
+  static constexpr std::string_view kType = "upgrade_grant";
+  uint64_t lease_id = 0;
+  std::string version;
+  Bytes manifest;   // the signed manifest bytes (JSON, docs/protocol.md)
+  Bytes signature;  // Ed25519 over `manifest` by the site signing key
+  uint64_t lease_ttl_s = 0;  // the lease lapses after this long without download progress
+  bool operator==(const UpgradeGrant&) const = default;
+};
+
+// server -> client: no slot yet. Active clients stay connected and are sent a grant when a
+// slot frees (retry_after_s = 0); passive clients come back after retry_after_s.
+struct UpgradeWait {
+  static constexpr std::string_view kType = "upgrade_wait";
+  uint64_t position = 0;  // 0 = next in line
+  uint64_t retry_after_s = 0;
+  bool operator==(const UpgradeWait&) const = default;
+};
+
+// server -> client: this client will not be upgraded automatically now.
+struct UpgradeRefused {
+  static constexpr std::string_view kType = "upgrade_refused";
+  RefusalReason reason = RefusalReason::kNoPackage;
+  std::string message;
+  bool operator==(const UpgradeRefused&) const = default;
+};
+
+// client -> server: stream the granted package from `offset` (resume after a reconnect).
+struct Download {
+  static constexpr std::string_view kType = "download";
+  uint64_t lease_id = 0;
+  uint64_t offset = 0;
+  bool operator==(const Download&) const = default;
+};
+
+// server -> client: package bytes [offset, offset + data.size()). Paced by the bandwidth cap.
+struct Chunk {
+  static constexpr std::string_view kType = "chunk";
+  uint64_t lease_id = 0;
+  uint64_t offset = 0;
+  Bytes data;
+  bool operator==(const Chunk&) const = default;
+};
+
+// client -> server: how the upgrade ended. Frees the slot.
+struct UpgradeResult {
+  static constexpr std::string_view kType = "upgrade_result";
+  uint64_t lease_id = 0;
+  std::string version;
+  UpgradeOutcome outcome = UpgradeOutcome::kApplied;
+  std::string detail;
+  bool operator==(const UpgradeResult&) const = default;
+};
+
+// server -> client: the result is recorded.
+struct UpgradeResultAck {
+  static constexpr std::string_view kType = "upgrade_result_ack";
+  uint64_t lease_id = 0;
+  bool operator==(const UpgradeResultAck&) const = default;
+};
+
+using Message = std::variant<Enroll, Enrolled, Checkin, CheckinOk, Heartbeat, HeartbeatAck,
+                             ErrorMessage, UpgradeGrant, UpgradeWait, UpgradeRefused, Download,
+                             Chunk, UpgradeResult, UpgradeResultAck>;
 
 // The msgpack payload of `m` (no frame header). String fields longer than kMaxStringBytes are
 // encoded as given and will be refused by the receiver; use MakeErrorMessage for error texts.

@@ -1,6 +1,7 @@
 #include "server/admin/admin_commands.h"
 
 #include "common/base/time_format.h"
+#include "common/crypto/encoding.h"
 #include "common/proto/enums.h"
 #include "server/server.h"
 #include "server/store/client_repo.h"
@@ -113,6 +114,7 @@ void ClientConfig(Server& server, const json& args, admin::Reply reply) {
               {{"server", server.advertised_endpoint()},
                {"pin", server.data_dir().certificate_pin},
                {"enrollment_key", server.enrollment_key()},
+               {"signing_key", crypto::Base64Encode(server.data_dir().signing_key->PublicKey())},
                {"kind", *kind},
                {"mode", *mode},
                {"version", server.settings().site_version}}}});

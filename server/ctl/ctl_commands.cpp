@@ -8,6 +8,8 @@ void AddAllCommands(Ctl& ctl) {
   AddStatusCommands(ctl);
   AddClientCommands(ctl);
   AddSettingsCommands(ctl);
+  AddUpgradeCommands(ctl);
+  AddPackageCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

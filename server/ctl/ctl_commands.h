@@ -15,6 +15,8 @@ namespace sluice::ctl {
 void AddStatusCommands(Ctl& ctl);    // status                      (ctl_status.cpp)
 void AddClientCommands(Ctl& ctl);    // clients, client-config      (ctl_clients.cpp)
 void AddSettingsCommands(Ctl& ctl);  // settings, settings set      (ctl_settings.cpp)
+void AddUpgradeCommands(Ctl& ctl);   // limits, policy, upgrade, rollout, audit (ctl_upgrades.cpp)
+void AddPackageCommands(Ctl& ctl);   // package add|list, site set-version (ctl_package.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

@@ -6,6 +6,7 @@
 #include "common/crypto/secret.h"
 #include "server/checkin/checkin_validation.h"
 #include "server/store/client_repo.h"
+#include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
 namespace {
@@ -37,10 +38,20 @@ void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
   } else if (auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
              heartbeat && state_ == State::kOnline && active_) {
     HandleHeartbeat(*heartbeat);
+  } else if (auto* download = std::get_if<proto::Download>(&message);
+             download && state_ == State::kOnline) {
+    host_.upgrades().OnDownload(*this, *download);
+  } else if (auto* result = std::get_if<proto::UpgradeResult>(&message);
+             result && state_ == State::kOnline) {
+    host_.upgrades().OnResult(*this, *result);
   } else {
     Refuse(proto::ErrorCode::kUnexpectedMessage,
            "'" + std::string(proto::MessageType(message)) + "' is not expected now");
   }
+}
+
+void ClientSession::OnDrain(net::TlsConnection&) {
+  if (state_ == State::kOnline) host_.upgrades().OnDrain(*this);
 }
 
 void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
@@ -158,6 +169,8 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
   const SiteSettings& settings = host_.settings();
   client_id_ = checkin.client_id;
   active_ = checkin.mode == proto::Mode::kActive;
+  last_checkin_ = checkin;
+  last_checkin_.client_secret.clear();
   state_ = State::kOnline;
   last_seen_persisted_ms_ = host_.clock().WallMs();
   bool up_to_date = false;
@@ -173,12 +186,9 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
   });
   Log("checkin")->debug("checked in client={} mode={} version={} peer={}", client_id_,
                         proto::ToString(checkin.mode), checkin.version, peer_address());
-  if (active_) {
-    connection_.SetIdleDeadline(3ULL * 1000 * settings.heartbeat_s);
-    host_.OnClientOnline(*this);
-  } else {
-    connection_.SetIdleDeadline(kPassiveIdleMs);
-  }
+  connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * settings.heartbeat_s : kPassiveIdleMs);
+  host_.OnAuthenticated(*this);
+  host_.upgrades().OnCheckedIn(*this);
 }
 
 void ClientSession::HandleHeartbeat(const proto::Heartbeat& heartbeat) {
@@ -197,6 +207,7 @@ void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {
                     "connection closed conn={} peer={} client={} reason=\"{}\"", id(),
                      peer_address(), client_id_.empty() ? "-" : client_id_, why->ToString());
   }
+  if (state_ == State::kOnline) host_.upgrades().OnClosed(*this);
   host_.OnSessionClosed(*this);
 }
 

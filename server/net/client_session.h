@@ -28,10 +28,14 @@ class ClientSession final : public net::ConnectionHandler {
   // Empty until the client authenticated.
   const std::string& client_id() const { return client_id_; }
   bool active() const { return active_; }
+  // What the client said at its latest check-in (the secret is not kept).
+  const proto::Checkin& last_checkin() const { return last_checkin_; }
+  net::TlsConnection& connection() { return connection_; }
   const std::string& peer_address() const { return connection_.peer_address(); }
 
   void OnHandshake(net::TlsConnection& connection) override;
   void OnMessage(net::TlsConnection& connection, proto::Message message) override;
+  void OnDrain(net::TlsConnection& connection) override;
   void OnClosed(net::TlsConnection& connection, std::optional<Error> why) override;
 
  private:
@@ -48,6 +52,7 @@ class ClientSession final : public net::ConnectionHandler {
   State state_ = State::kHandshake;
   std::string client_id_;
   bool active_ = false;
+  proto::Checkin last_checkin_;
   int64_t last_seen_persisted_ms_ = 0;
 };
 

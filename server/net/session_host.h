@@ -11,6 +11,7 @@
 namespace sluice::server {
 
 class ClientSession;
+class UpgradeCoordinator;
 
 class SessionHost {
  public:
@@ -22,9 +23,9 @@ class SessionHost {
   // The live session with this connection id, or null once it closed (async completions
   // look their session up again instead of holding a pointer).
   virtual ClientSession* FindSession(uint64_t connection_id) = 0;
-  // An authenticated active client is now online on `session`; an older session of the same
-  // client is closed.
-  virtual void OnClientOnline(ClientSession& session) = 0;
+  virtual UpgradeCoordinator& upgrades() = 0;
+  // `session` authenticated its client; an older session of the same client is closed.
+  virtual void OnAuthenticated(ClientSession& session) = 0;
   // The session's connection closed; the host destroys the session soon.
   virtual void OnSessionClosed(ClientSession& session) = 0;
 };

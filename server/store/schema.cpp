@@ -30,8 +30,67 @@ CREATE TABLE settings (
 );
 )sql";
 
+// v2: the package store (server/pkg): one signed package per kind, platform and version.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE packages (
+  sha256     TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  platform   TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  path       TEXT NOT NULL,
+  manifest   BLOB NOT NULL,
+  signature  BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (kind, platform, version)
+);
+)sql";
+
+// v3: the upgrade throttle: running leases, the wait queue, per-scope limits and the audit log
+// of every throttle event (grant, progress, finish, expiry, limit change, ...). Global throttle
+// knobs (bandwidth, connection rate, policies) live in `settings` (see limits_repo.h).
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE leases (
+  id         INTEGER PRIMARY KEY,
+  client_id  TEXT NOT NULL UNIQUE,
+  scope      TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  granted_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  bytes_done INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE waiters (
+  client_id        TEXT PRIMARY KEY,
+  scope            TEXT NOT NULL,
+  first_request_ms INTEGER NOT NULL
+);
+
+CREATE TABLE audit (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  wall_ms     INTEGER NOT NULL,
+  mono_ms     INTEGER NOT NULL,  -- the server's monotonic clock: not comparable across restarts
+  event       TEXT NOT NULL,
+  scope       TEXT NOT NULL DEFAULT '',
+  client_id   TEXT NOT NULL DEFAULT '',
+  lease_id    INTEGER NOT NULL DEFAULT 0,
+  version     TEXT NOT NULL DEFAULT '',
+  detail      TEXT NOT NULL DEFAULT '',
+  running     INTEGER NOT NULL DEFAULT 0,  -- the scope's running count right after the event
+  limit_value INTEGER NOT NULL DEFAULT 0   -- the scope's limit right after the event
+);
+CREATE INDEX audit_wall_ms ON audit (wall_ms);
+
+CREATE TABLE limits (
+  scope          TEXT PRIMARY KEY,
+  max_concurrent INTEGER NOT NULL
+);
+)sql";
+
 constexpr db::Migration kMigrations[] = {
     {1, kV1},
+    {2, kV2},
+    {3, kV3},
 };
 
 }  // namespace

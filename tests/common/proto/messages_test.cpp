@@ -43,6 +43,20 @@ std::vector<Message> OneOfEach() {
       Heartbeat{.seq = std::numeric_limits<uint64_t>::max()},
       HeartbeatAck{.seq = 7},
       ErrorMessage{.code = ErrorCode::kNotEnrolled, .message = "client is not enrolled"},
+      UpgradeGrant{.lease_id = 42,
+                   .version = "24.2.0",
+                   .manifest = Bytes{'{', '}'},
+                   .signature = Bytes(64, 0xab),
+                   .lease_ttl_s = 120},
+      UpgradeWait{.position = 17, .retry_after_s = 300},
+      UpgradeRefused{.reason = RefusalReason::kReinstallRequired, .message = "reinstall 24.2.0"},
+      Download{.lease_id = 42, .offset = 65536},
+      Chunk{.lease_id = 42, .offset = 65536, .data = Bytes(1000, 0x5a)},
+      UpgradeResult{.lease_id = 42,
+                    .version = "24.2.0",
+                    .outcome = UpgradeOutcome::kRolledBack,
+                    .detail = "health check exited 1"},
+      UpgradeResultAck{.lease_id = 42},
   };
 }
 

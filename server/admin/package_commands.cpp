@@ -1,0 +1,146 @@
+#include "server/admin/package_commands.h"
+
+#include <filesystem>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "common/base/log.h"
+#include "common/base/time_format.h"
+#include "common/pkg/manifest.h"
+#include "server/pkg/import_worker.h"
+#include "server/pkg/package_repo.h"
+
+namespace sluice::server {
+namespace {
+
+using nlohmann::json;
+
+Result<std::string> StringArg(const json& args, const char* name) {
+  auto it = args.find(name);
+  if (it == args.end() || !it->is_string()) {
+    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a string");
+  }
+  return it->get<std::string>();
+}
+
+Result<bool> OptionalBoolArg(const json& args, const char* name) {
+  auto it = args.find(name);
+  if (it == args.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a boolean");
+  }
+  return it->get<bool>();
+}
+
+// The source file and what to store it as, from package-add's args.
+Result<std::pair<std::string, PackageSpec>> ParseAddArgs(const json& args) {
+  PackageSpec spec;
+  for (auto [name, out] : {std::pair{"kind", &spec.kind},
+                           {"platform", &spec.platform},
+                           {"version", &spec.version}}) {
+    auto value = StringArg(args, name);
+    if (!value) return Fail(value.error());
+    *out = std::move(*value);
+  }
+  auto downgrade = OptionalBoolArg(args, "allow_downgrade");
+  if (!downgrade) return Fail(downgrade.error());
+  spec.allow_downgrade = *downgrade;
+  auto path = StringArg(args, "path");
+  if (!path) return Fail(path.error());
+  // The server reads the file: a relative path would resolve against its working directory.
+  if (!std::filesystem::path(*path).is_absolute()) {
+    return Fail(Errc::kInvalidArgument, "package path '" + *path + "' must be absolute");
+  }
+  // Cheap checks now, so a typo is not queued behind a long import.
+  if (auto valid = ValidatePackageSpec(spec); !valid) return Fail(valid.error());
+  return std::pair{std::move(*path), std::move(spec)};
+}
+
+// Records an imported package and answers with the stored row (the first one, when the same
+// package was added before). Loop thread.
+void RecordPackage(store::Store& store, PackageRecord record, admin::Reply reply) {
+  store.Submit<PackageRecord>(
+      [record = std::move(record)](db::Database& db) -> Result<PackageRecord> {
+        if (auto inserted = InsertPackage(db, record); !inserted) return Fail(inserted.error());
+        auto stored = FindPackage(db, record.kind, record.platform, record.version);
+        if (!stored) return Fail(stored.error());
+        if (!*stored) return Fail(Errc::kInternal, "package vanished after insert");
+        return std::move(**stored);
+      },
+      [reply = std::move(reply)](Result<PackageRecord> stored) {
+        if (!stored) {
+          reply(Fail(stored.error()));
+          return;
+        }
+        Log("pkg")->info("package added kind={} platform={} version={} sha256={} size={}",
+                         stored->kind, stored->platform, stored->version, stored->sha256,
+                         stored->size);
+        reply(json{{"package", PackageJson(*stored)}});
+      });
+}
+
+void AddPackage(ImportWorker& worker, store::Store& store, Clock& clock, const json& args,
+                admin::Reply reply) {
+  auto parsed = ParseAddArgs(args);
+  if (!parsed) {
+    reply(Fail(parsed.error()));
+    return;
+  }
+  auto& [path, spec] = *parsed;
+  worker.Submit(std::move(path), std::move(spec), clock.WallMs(),
+                [&store, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
+                  if (!imported) {
+                    reply(Fail(imported.error()));
+                    return;
+                  }
+                  RecordPackage(store, std::move(*imported), std::move(reply));
+                });
+}
+
+void ListAll(store::Store& store, admin::Reply reply) {
+  store.Submit<std::vector<PackageRecord>>(
+      [](db::Database& db) { return ListPackages(db); },
+      [reply = std::move(reply)](Result<std::vector<PackageRecord>> packages) {
+        if (!packages) {
+          reply(Fail(packages.error()));
+          return;
+        }
+        json list = json::array();
+        for (const auto& record : *packages) list.push_back(PackageJson(record));
+        reply(json{{"packages", std::move(list)}});
+      });
+}
+
+}  // namespace
+
+json PackageJson(const PackageRecord& record) {
+  auto manifest = pkg::ParseManifest(record.manifest);
+  return {{"kind", record.kind},
+          {"platform", record.platform},
+          {"version", record.version},
+          {"sha256", record.sha256},
+          {"size", record.size},
+          {"allow_downgrade", manifest && manifest->allow_downgrade},
+          {"created", FormatIsoUtc(record.created_ms)}};
+}
+
+void RegisterPackageCommands(admin::AdminServer& admin, uv::Loop& loop, store::Store& store,
+                             const DataDir& dir, Clock& clock) {
+  admin.Register("packages", [&store](const json&, admin::Reply reply) {
+    ListAll(store, std::move(reply));
+  });
+  if (!dir.signing_key) {
+    admin.Register("package-add", [](const json&, admin::Reply reply) {
+      reply(Fail(Errc::kInternal, "the site signing key is not loaded"));
+    });
+    return;
+  }
+  // Owned by the handler: destroyed (cancelling and joining its thread) with the AdminServer.
+  auto worker = std::make_shared<ImportWorker>(loop, dir.packages_dir, *dir.signing_key);
+  admin.Register("package-add", [worker, &store, &clock](const json& args, admin::Reply reply) {
+    AddPackage(*worker, store, clock, args, std::move(reply));
+  });
+}
+
+}  // namespace sluice::server

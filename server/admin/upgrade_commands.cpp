@@ -1,0 +1,264 @@
+#include "server/admin/upgrade_commands.h"
+
+#include <cmath>
+
+#include "common/base/time_format.h"
+#include "common/base/version.h"
+#include "common/proto/enums.h"
+#include "server/server.h"
+#include "server/store/audit_repo.h"
+#include "server/store/client_repo.h"
+#include "server/store/limits_repo.h"
+
+namespace sluice::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kScopes[] = {"jump-client", "jumpoint", "access-console", "connection-agent"};
+
+std::function<void(sluice::Status)> ReplyWith(admin::Reply reply, json result) {
+  return [reply = std::move(reply), result = std::move(result)](sluice::Status status) {
+    if (!status) {
+      reply(Fail(status.error()));
+    } else {
+      reply(result);
+    }
+  };
+}
+
+Result<std::string> KindArg(const json& args, bool required) {
+  if (!args.contains("kind")) {
+    if (required) return Fail(Errc::kInvalidArgument, "argument 'kind' is required");
+    return std::string();
+  }
+  if (!args["kind"].is_string()) return Fail(Errc::kInvalidArgument, "'kind' must be a string");
+  auto kind = proto::ParseClientKind(args["kind"].get<std::string>());
+  if (!kind) return Fail(kind.error());
+  if (*kind == proto::ClientKind::kIntegrationClient) {
+    return Fail(Errc::kInvalidArgument, "integration clients are never upgraded automatically");
+  }
+  return std::string(proto::ToString(*kind));
+}
+
+Result<uint64_t> UintArg(const json& args, const char* name, uint64_t low, uint64_t high) {
+  const json& value = args[name];
+  if (!value.is_number_unsigned() || value.get<uint64_t>() < low || value.get<uint64_t>() > high) {
+    return Fail(Errc::kInvalidArgument, std::string(name) + " must be a whole number from " +
+                                            std::to_string(low) + " to " + std::to_string(high));
+  }
+  return value.get<uint64_t>();
+}
+
+void SiteSetVersion(Server& server, const json& args, admin::Reply reply) {
+  if (!args.contains("version") || !args["version"].is_string()) {
+    reply(Fail(Errc::kInvalidArgument, "argument 'version' must be a string"));
+    return;
+  }
+  std::string version = args["version"].get<std::string>();
+  server.UpdateSetting("site_version", version, ReplyWith(std::move(reply), {{"site_version", version}}));
+}
+
+json LimitsJson(Server& server) {
+  const auto& scheduler = server.upgrades().scheduler();
+  json limits = json::object();
+  json policy = json::object();
+  for (const char* scope : kScopes) {
+    limits[scope] = {{"max_concurrent", scheduler.Limit(scope)},
+                     {"running", scheduler.Running(scope)},
+                     {"waiting", scheduler.Waiting(scope)}};
+    auto it = server.upgrades().policies().find(scope);
+    store::PolicySetting current =
+        it == server.upgrades().policies().end() ? store::PolicySetting{} : it->second;
+    policy[scope] = {{"mode", store::UpgradePolicyName(current.mode)},
+                     {"version", current.version}};
+  }
+  return {{"limits", limits},
+          {"bandwidth_bytes_per_s", server.upgrades().bandwidth()},
+          {"connection_rate_per_s", server.upgrades().connection_rate()},
+          {"policy", policy}};
+}
+
+void Limits(Server& server, const json&, admin::Reply reply) { reply(LimitsJson(server)); }
+
+void LimitsSet(Server& server, const json& args, admin::Reply reply) {
+  auto kind = KindArg(args, false);
+  if (!kind) return reply(Fail(kind.error()));
+  std::vector<std::function<void(std::function<void(sluice::Status)>)>> changes;
+  if (args.contains("max_concurrent")) {
+    if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
+    auto n = UintArg(args, "max_concurrent", 1, 100'000);
+    if (!n) return reply(Fail(n.error()));
+    changes.push_back([&server, scope = *kind, n = *n](auto done) {
+      server.upgrades().SetLimit(scope, static_cast<int>(n), std::move(done));
+    });
+  }
+  if (args.contains("bandwidth_bytes_per_s")) {
+    auto rate = UintArg(args, "bandwidth_bytes_per_s", 0, 100ULL << 30);
+    if (!rate) return reply(Fail(rate.error()));
+    changes.push_back([&server, rate = *rate](auto done) {
+      server.upgrades().SetBandwidth(rate, std::move(done));
+    });
+  }
+  if (args.contains("connection_rate_per_s")) {
+    auto rate = UintArg(args, "connection_rate_per_s", 1, 1'000'000);
+    if (!rate) return reply(Fail(rate.error()));
+    changes.push_back([&server, rate = *rate](auto done) {
+      server.upgrades().SetConnectionRate(rate, std::move(done));
+    });
+  }
+  if (changes.empty()) return reply(Fail(Errc::kInvalidArgument, "nothing to change"));
+  // Apply all, reply once with the first error (if any) after the last one is durable.
+  auto remaining = std::make_shared<size_t>(changes.size());
+  auto first_error = std::make_shared<std::optional<Error>>();
+  auto shared_reply = std::make_shared<admin::Reply>(std::move(reply));
+  for (auto& change : changes) {
+    change([&server, remaining, first_error, shared_reply](sluice::Status status) {
+      if (!status && !*first_error) *first_error = status.error();
+      if (--*remaining > 0) return;
+      if (*first_error) {
+        (*shared_reply)(Fail(**first_error));
+      } else {
+        (*shared_reply)(LimitsJson(server));
+      }
+    });
+  }
+}
+
+void PolicySet(Server& server, const json& args, admin::Reply reply) {
+  auto kind = KindArg(args, true);
+  if (!kind) return reply(Fail(kind.error()));
+  if (!args.contains("mode") || !args["mode"].is_string()) {
+    return reply(Fail(Errc::kInvalidArgument, "argument 'mode' must be a string"));
+  }
+  auto mode = store::ParseUpgradePolicy(args["mode"].get<std::string>());
+  if (!mode) {
+    return reply(
+        Fail(Errc::kInvalidArgument, "mode must be disabled, this-version-only or always"));
+  }
+  store::PolicySetting policy{.mode = *mode, .version = ""};
+  if (*mode == store::UpgradePolicy::kThisVersionOnly) {
+    policy.version = server.settings().site_version;
+  }
+  server.upgrades().SetPolicy(*kind, policy,
+                              ReplyWith(std::move(reply), {{"kind", *kind},
+                                                           {"mode", store::UpgradePolicyName(*mode)},
+                                                           {"version", policy.version}}));
+}
+
+void Upgrade(Server& server, const json& args, admin::Reply reply) {
+  if (!args.contains("client_id") || !args["client_id"].is_string()) {
+    return reply(Fail(Errc::kInvalidArgument, "argument 'client_id' must be a string"));
+  }
+  auto state = server.upgrades().AllowManualUpgrade(args["client_id"].get<std::string>());
+  if (!state) return reply(Fail(state.error()));
+  reply(json{{"client_id", args["client_id"]}, {"state", *state}});
+}
+
+void Rollout(Server& server, const json&, admin::Reply reply) {
+  struct Facts {
+    std::vector<store::ClientRow> clients;
+    std::map<std::string, int64_t> failures;
+  };
+  server.store().Submit<Facts>(
+      [](db::Database& db) -> Result<Facts> {
+        auto clients = store::ListClients(db);
+        if (!clients) return Fail(clients.error());
+        auto failures = store::CountFailures(db, 0);
+        if (!failures) return Fail(failures.error());
+        return Facts{std::move(*clients), std::move(*failures)};
+      },
+      [&server, reply = std::move(reply)](Result<Facts> facts) {
+        if (!facts) return reply(Fail(facts.error()));
+        const std::string& site = server.settings().site_version;
+        auto site_version = Version::Parse(site);
+        json by_kind_version = json::object();
+        std::map<std::string, int64_t> outdated_by_kind;
+        int64_t up_to_date = 0;
+        for (const auto& row : facts->clients) {
+          json& kind = by_kind_version[row.kind];
+          if (kind.is_null()) kind = json::object();
+          kind[row.version] = kind.value(row.version, 0) + 1;
+          auto version = Version::Parse(row.version);
+          if (site_version && version && *version >= *site_version) {
+            ++up_to_date;
+          } else if (row.kind != "integration-client") {
+            ++outdated_by_kind[row.kind];
+          }
+        }
+        const auto& scheduler = server.upgrades().scheduler();
+        json scopes = json::object();
+        double estimate_s = 0;
+        for (const char* scope : kScopes) {
+          scopes[scope] = {{"running", scheduler.Running(scope)},
+                           {"limit", scheduler.Limit(scope)},
+                           {"waiting", scheduler.Waiting(scope)}};
+          const double waves = std::ceil(static_cast<double>(outdated_by_kind[scope]) /
+                                         std::max(scheduler.Limit(scope), 1));
+          estimate_s = std::max(estimate_s, waves * scheduler.EstimatedDurationMs(scope) / 1000.0);
+        }
+        json failures = json::object();
+        for (const char* event : {"fail", "rollback", "expire"}) {
+          failures[event] = facts->failures.contains(event) ? facts->failures.at(event) : 0;
+        }
+        int64_t outdated = 0;
+        for (const auto& [kind, n] : outdated_by_kind) outdated += n;
+        reply(json{{"site_version", site},
+                   {"clients",
+                    {{"total", facts->clients.size()},
+                     {"by_kind_version", by_kind_version},
+                     {"up_to_date", up_to_date},
+                     {"outdated", outdated}}},
+                   {"scopes", scopes},
+                   {"failures", failures},
+                   {"estimated_completion_s", static_cast<int64_t>(std::ceil(estimate_s))}});
+      });
+}
+
+void Audit(Server& server, const json& args, admin::Reply reply) {
+  const int64_t since = args.contains("since_ms") && args["since_ms"].is_number_integer()
+                            ? args["since_ms"].get<int64_t>()
+                            : 0;
+  const int64_t limit = args.contains("limit") && args["limit"].is_number_integer()
+                            ? args["limit"].get<int64_t>()
+                            : 100'000;
+  server.store().Submit<std::vector<store::AuditRow>>(
+      [since, limit](db::Database& db) { return store::ListAudit(db, since, limit); },
+      [reply = std::move(reply)](Result<std::vector<store::AuditRow>> rows) {
+        if (!rows) return reply(Fail(rows.error()));
+        json events = json::array();
+        for (const auto& row : *rows) {
+          events.push_back({{"seq", row.seq},
+                            {"time", FormatIsoUtc(row.wall_ms)},
+                            {"wall_ms", row.wall_ms},
+                            {"event", row.event},
+                            {"scope", row.scope},
+                            {"client_id", row.client_id},
+                            {"lease_id", row.lease_id},
+                            {"version", row.version},
+                            {"detail", row.detail},
+                            {"running", row.running},
+                            {"limit", row.limit_value}});
+        }
+        reply(json{{"events", std::move(events)}});
+      });
+}
+
+}  // namespace
+
+void RegisterUpgradeCommands(admin::AdminServer& admin, Server& server) {
+  using Handler = void (*)(Server&, const json&, admin::Reply);
+  for (auto [name, handler] : {std::pair<const char*, Handler>{"site-set-version", &SiteSetVersion},
+                               {"limits", &Limits},
+                               {"limits-set", &LimitsSet},
+                               {"policy-set", &PolicySet},
+                               {"upgrade", &Upgrade},
+                               {"rollout", &Rollout},
+                               {"audit", &Audit}}) {
+    admin.Register(name, [&server, handler](const json& args, admin::Reply reply) {
+      handler(server, args, std::move(reply));
+    });
+  }
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,417 @@
+// sluicectl limits / limits set / policy set / upgrade / rollout / audit: the upgrade throttle.
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <expected>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/ctl/ctl_commands.h"
+#include "server/ctl/ctl_output.h"
+
+namespace sluice::ctl {
+namespace {
+
+using nlohmann::json;
+
+// The client kinds (as in ctl_clients.cpp); each is also a limit scope.
+const std::vector<std::string> kKinds = {"jump-client", "jumpoint", "access-console",
+                                         "connection-agent", "integration-client"};
+const std::vector<std::string> kPolicies = {"disabled", "this-version-only", "always"};
+
+std::string Lower(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string StripPerSecond(std::string text) {
+  if (text.ends_with("/s")) text.resize(text.size() - 2);
+  return text;
+}
+
+// "0"/"unlimited", plain bytes, or a number (fractions allowed) with a binary suffix K/M/G,
+// Ki/Mi/Gi or KiB/MiB/GiB, optionally followed by "/s". Returns bytes per second (0 =
+// unlimited) or a message for the user.
+std::expected<int64_t, std::string> ParseRate(std::string_view input) {
+  const std::string text = StripPerSecond(Lower(input));
+  if (text == "unlimited") return 0;
+  size_t number_end = 0;
+  while (number_end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[number_end])) || text[number_end] == '.')) {
+    ++number_end;
+  }
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + number_end, number);
+  if (number_end == 0 || ec != std::errc() || end != text.data() + number_end) {
+    return std::unexpected("'" + std::string(input) + "' is not a rate (e.g. 0, unlimited, " +
+                           "1048576, 512K, 10MiB/s, 1G)");
+  }
+  const std::string unit = text.substr(number_end);
+  double scale = 0;
+  if (unit.empty() || unit == "b") scale = 1;
+  for (auto [letter, factor] : {std::pair{'k', 1024.0}, {'m', 1048576.0}, {'g', 1073741824.0}}) {
+    std::string l(1, letter);
+    if (unit == l || unit == l + "i" || unit == l + "ib") scale = factor;
+    if (unit == l + "b") {
+      const char upper = static_cast<char>(std::toupper(letter));
+      return std::unexpected("'" + std::string(input) + "': " + upper + "B is ambiguous; use " +
+                             upper + "iB (binary, 1024-based)");
+    }
+  }
+  if (scale == 0) {
+    return std::unexpected("'" + std::string(input) + "': unknown unit '" + unit +
+                           "' (use K, M, G, KiB, MiB or GiB)");
+  }
+  const double bytes = std::floor(number * scale);
+  if (bytes >= 9e18) return std::unexpected("'" + std::string(input) + "' is too large");
+  if (bytes < 1 && number != 0) {
+    return std::unexpected("'" + std::string(input) + "' is under one byte per second (0 means " +
+                           "unlimited)");
+  }
+  return static_cast<int64_t>(bytes);
+}
+
+// A connection rate: a whole number of new connections per second (at least 1), optionally
+// followed by "/s".
+std::expected<int64_t, std::string> ParseConnectionRate(std::string_view input) {
+  const std::string text = StripPerSecond(Lower(input));
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1) {
+    return std::unexpected("'" + std::string(input) +
+                           "' is not a connection rate (new connections per second, at least 1, "
+                           "e.g. 50)");
+  }
+  return value;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --since: an RFC 3339 UTC time ("2026-11-25T08:00:00Z"), a UTC date ("2026-11-25"), or a
+// duration before `now_ms` made of <number><s|m|h|d> parts ("10m", "2h", "1d", "1h30m").
+std::expected<int64_t, std::string> ParseSince(std::string_view text, int64_t now_ms) {
+  const std::string bad = "'" + std::string(text) +
+                          "' is not a time (2026-11-25T08:00:00Z, 2026-11-25) or a duration "
+                          "(30s, 10m, 2h, 1d)";
+  if (text.size() == 10 && text[4] == '-') {
+    auto day = ParseUtc(std::string(text) + "T00:00:00Z");
+    if (!day) return std::unexpected(bad);
+    return *day * 1000;
+  }
+  if (auto utc = ParseUtc(text)) return *utc * 1000;
+  int64_t total_ms = 0;
+  std::string_view rest = text;
+  if (rest.empty()) return std::unexpected(bad);
+  while (!rest.empty()) {
+    int64_t count = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), count);
+    if (ec != std::errc() || end == rest.data() + rest.size() || count < 0) {
+      return std::unexpected(bad);
+    }
+    int64_t unit_ms = 0;
+    switch (*end) {
+      case 's':
+        unit_ms = 1000;
+        break;
+      case 'm':
+        unit_ms = 60'000;
+        break;
+      case 'h':
+        unit_ms = 3'600'000;
+        break;
+      case 'd':
+        unit_ms = 86'400'000;
+        break;
+      default:
+        return std::unexpected(bad);
+    }
+    if (count > 100LL * 365 * 86'400'000 / unit_ms) return std::unexpected(bad);
+    total_ms += count * unit_ms;
+    rest.remove_prefix(static_cast<size_t>(end - rest.data()) + 1);
+  }
+  return now_ms - total_ms;
+}
+
+// A CLI11 check that `parse` accepts the value.
+template <class Parse>
+CLI::Validator Checked(Parse parse, std::string name) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        auto parsed = parse(value);
+        return parsed ? std::string() : parsed.error();
+      },
+      "", std::move(name));
+}
+
+// "unlimited", "10 MiB/s", "1536 B/s": the largest binary unit that divides exactly.
+std::string FormatRate(const json& value) {
+  if (!value.is_number_integer()) return value.is_null() ? "-" : value.dump();
+  const int64_t bytes = value.get<int64_t>();
+  if (bytes <= 0) return "unlimited";
+  for (auto [factor, unit] : {std::pair{int64_t{1} << 30, "GiB/s"},
+                              {int64_t{1} << 20, "MiB/s"},
+                              {int64_t{1} << 10, "KiB/s"}}) {
+    if (bytes % factor == 0) return std::to_string(bytes / factor) + " " + unit;
+  }
+  return std::to_string(bytes) + " B/s";
+}
+
+std::string FormatConnectionRate(const json& value) {
+  if (!value.is_number_integer()) return value.is_null() ? "-" : value.dump();
+  return std::to_string(value.get<int64_t>()) + "/s";
+}
+
+// `object[key]` as a cell: "-" when missing, null or an empty string.
+std::string Cell(const json& object, std::string_view key) {
+  std::string text = Text(object, key);
+  return text.empty() ? "-" : text;
+}
+
+// The keys of every object in `objects`, sorted and without repeats.
+std::vector<std::string> Keys(std::initializer_list<const json*> objects) {
+  std::vector<std::string> keys;
+  for (const json* object : objects) {
+    if (!object->is_object()) continue;
+    for (const auto& [key, value] : object->items()) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+Status PrintLimits(const json& result, std::ostream& out) {
+  PrintFields(out,
+              {{"bandwidth", FormatRate(Field(result, "bandwidth_bytes_per_s"))},
+               {"connection rate", FormatConnectionRate(Field(result, "connection_rate_per_s"))}});
+  const json& limits = Field(result, "limits");
+  const json& policies = Field(result, "policy");
+  Table table({"SCOPE", "MAX", "RUNNING", "WAITING", "POLICY"});
+  for (const std::string& scope : Keys({&limits, &policies})) {
+    const json& limit = Field(limits, scope);
+    const json& policy = Field(policies, scope);
+    std::string mode = Text(policy, "mode");
+    if (const std::string version = Text(policy, "version", ""); !version.empty()) {
+      mode += " (" + version + ")";
+    }
+    table.AddRow({scope, Text(limit, "max_concurrent"), Text(limit, "running"),
+                  Text(limit, "waiting"), mode});
+  }
+  out << '\n';
+  table.Print(out);
+  return {};
+}
+
+// What limits-set answers: the new limits object (printed like `limits`), or anything else
+// (acknowledged).
+Status PrintLimitsChanged(const json& result, std::ostream& out) {
+  if (Field(result, "limits").is_object()) return PrintLimits(result, out);
+  out << "ok\n";
+  return {};
+}
+
+// What policy-set answers: {"kind", "mode", "version"}; "jumpoint: this-version-only (2.0.0)".
+Status PrintPolicyChanged(const json& result, std::ostream& out) {
+  if (!Field(result, "mode").is_string()) {
+    out << "ok\n";
+    return {};
+  }
+  out << Text(result, "kind") << ": " << Text(result, "mode");
+  if (const std::string version = Text(result, "version", ""); !version.empty()) {
+    out << " (" << version << ")";
+  }
+  out << '\n';
+  return {};
+}
+
+void AddLimits(Ctl& ctl) {
+  CLI::App* limits = ctl.app().add_subcommand(
+      "limits", "Show the upgrade throttle's limits; 'limits set' changes them");
+  auto as_json = Ctl::AddJsonFlag(limits);
+
+  struct Options {
+    std::string kind, bandwidth, connection_rate;
+    int max_concurrent = 0;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* set = limits->add_subcommand("set", "Change limits (running upgrades are never cut)");
+  auto* kind = set->add_option("--kind", options->kind, "Limit scope (client kind)")
+                   ->check(CLI::IsMember(kKinds));
+  auto* max = set->add_option("--max-concurrent", options->max_concurrent,
+                              "Upgrades of --kind allowed at once")
+                  ->check(CLI::PositiveNumber);
+  max->needs(kind);
+  kind->needs(max);
+  auto* bandwidth = set->add_option("--bandwidth", options->bandwidth,
+                                    "Upgrade bytes/s for all clients: 0 or unlimited, bytes, "
+                                    "or K/M/G (binary), e.g. 10MiB/s")
+                        ->type_name("RATE")
+                        ->check(Checked(ParseRate, "RATE"));
+  auto* rate = set->add_option("--connection-rate", options->connection_rate,
+                               "New client connections accepted per second (at least 1)")
+                   ->type_name("R")
+                   ->check(Checked(ParseConnectionRate, "R"));
+  set->callback([&ctl, options, max, bandwidth, rate] {
+    json args = json::object();
+    if (max->count() > 0) {
+      args["kind"] = options->kind;
+      args["max_concurrent"] = options->max_concurrent;
+    }
+    if (bandwidth->count() > 0) args["bandwidth_bytes_per_s"] = *ParseRate(options->bandwidth);
+    if (rate->count() > 0) {
+      args["connection_rate_per_s"] = *ParseConnectionRate(options->connection_rate);
+    }
+    if (args.empty()) {
+      throw CLI::ValidationError("limits set",
+                                 "give --max-concurrent (with --kind), --bandwidth or "
+                                 "--connection-rate");
+    }
+    ctl.Run("limits-set", args, false, PrintLimitsChanged);
+  });
+
+  limits->callback([&ctl, as_json, set] {
+    if (set->parsed()) return;
+    ctl.Run("limits", json::object(), *as_json, PrintLimits);
+  });
+}
+
+void AddPolicy(Ctl& ctl) {
+  CLI::App* policy = ctl.app().add_subcommand("policy", "Set the auto-upgrade policy of a kind");
+  policy->require_subcommand(1);
+  struct Options {
+    std::string kind, mode;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* set = policy->add_subcommand("set", "Set the auto-upgrade policy of a kind");
+  set->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(kKinds));
+  set->add_option("--mode", options->mode,
+                  "disabled, this-version-only (the current site version) or always")
+      ->required()
+      ->check(CLI::IsMember(kPolicies));
+  set->callback([&ctl, options] {
+    ctl.Run("policy-set", {{"kind", options->kind}, {"mode", options->mode}}, false,
+            PrintPolicyChanged);
+  });
+}
+
+void AddUpgrade(Ctl& ctl) {
+  auto client_id = std::make_shared<std::string>();
+  CLI::App* upgrade = ctl.app().add_subcommand(
+      "upgrade", "Ask for one client's upgrade now (it still waits for a free slot)");
+  upgrade->add_option("client_id", *client_id, "The client's id")->required();
+  auto as_json = Ctl::AddJsonFlag(upgrade);
+  upgrade->callback([&ctl, client_id, as_json] {
+    auto print = [](const json& result, std::ostream& out) -> Status {
+      out << Text(result, "state") << '\n';
+      return {};
+    };
+    ctl.Run("upgrade", {{"client_id", *client_id}}, *as_json, print);
+  });
+}
+
+Status PrintRollout(const json& result, std::ostream& out) {
+  const json& clients = Field(result, "clients");
+  const json& eta = Field(result, "estimated_completion_s");
+  std::string line = "site " + Text(result, "site_version") + ": " + Text(clients, "up_to_date") +
+                     " of " + Text(clients, "total") + " clients up to date, " +
+                     Text(clients, "outdated") + " outdated";
+  if (Text(clients, "outdated") == "0") {
+    line += "; rollout complete";
+  } else if (eta.is_number()) {
+    line += "; estimated completion in " + FormatDuration(eta.get<int64_t>());
+  } else {
+    line += "; completion time unknown";
+  }
+  out << line << '\n';
+
+  const json& scopes = Field(result, "scopes");
+  const json& versions = Field(clients, "by_kind_version");
+  Table table({"SCOPE", "RUNNING", "LIMIT", "WAITING", "VERSIONS"});
+  for (const std::string& scope : Keys({&scopes, &versions})) {
+    const json& state = Field(scopes, scope);
+    table.AddRow({scope, Text(state, "running"), Text(state, "limit"), Text(state, "waiting"),
+                  JoinCounts(Field(versions, scope))});
+  }
+  out << '\n';
+  table.Print(out);
+  out << "\nfailures: " << JoinCounts(Field(result, "failures")) << '\n';
+  return {};
+}
+
+Status PrintAudit(const json& result, std::ostream& out) {
+  const json& events = Field(result, "events");
+  if (!events.is_array() || events.empty()) {
+    out << "(no events)\n";
+    return {};
+  }
+  Table table({"SEQ", "TIME", "EVENT", "SCOPE", "CLIENT", "LEASE", "VERSION", "RUNNING", "DETAIL"});
+  for (const json& event : events) {
+    const std::string lease = Text(event, "lease_id", "0");
+    const bool scoped = !Text(event, "scope", "").empty();
+    table.AddRow({Text(event, "seq"), Text(event, "time"), Text(event, "event"),
+                  Cell(event, "scope"), Cell(event, "client_id"), lease == "0" ? "-" : lease,
+                  Cell(event, "version"),
+                  scoped ? Text(event, "running") + "/" + Text(event, "limit") : "-",
+                  Text(event, "detail", "")});
+  }
+  table.Print(out);
+  return {};
+}
+
+void AddRollout(Ctl& ctl) {
+  CLI::App* rollout =
+      ctl.app().add_subcommand("rollout", "Show the progress of the rollout of the site version");
+  auto as_json = Ctl::AddJsonFlag(rollout);
+  rollout->callback(
+      [&ctl, as_json] { ctl.Run("rollout", json::object(), *as_json, PrintRollout); });
+}
+
+void AddAudit(Ctl& ctl) {
+  struct Options {
+    std::string since;
+    int64_t limit = 0;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* audit = ctl.app().add_subcommand(
+      "audit", "Show the upgrade audit log (grants, finishes, expiries, limit changes...)");
+  auto* since =
+      audit
+          ->add_option("--since", options->since,
+                       "Only events from this time on: 2026-11-25T08:00:00Z, "
+                       "2026-11-25, or a duration ago (30s, 10m, 2h, 1d)")
+          ->type_name("T")
+          ->check(Checked([](std::string_view text) { return ParseSince(text, 0); }, "T"));
+  auto* limit = audit->add_option("--limit", options->limit, "Only the newest N events")
+                    ->type_name("N")
+                    ->check(CLI::PositiveNumber);
+  auto as_json = Ctl::AddJsonFlag(audit);
+  audit->callback([&ctl, options, since, limit, as_json] {
+    json args = json::object();
+    if (since->count() > 0) args["since_ms"] = *ParseSince(options->since, NowMs());
+    if (limit->count() > 0) args["limit"] = options->limit;
+    ctl.Run("audit", args, *as_json, PrintAudit);
+  });
+}
+
+}  // namespace
+
+void AddUpgradeCommands(Ctl& ctl) {
+  AddLimits(ctl);
+  AddPolicy(ctl);
+  AddUpgrade(ctl);
+  AddRollout(ctl);
+  AddAudit(ctl);
+}
+
+}  // namespace sluice::ctl

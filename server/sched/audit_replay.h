@@ -1,0 +1,42 @@
+#pragma once
+// Replays the throttle's audit log to prove invariant 1 after the fact: at no instant did more
+// upgrades run in a scope than the limit in force, across restarts, failovers and limit
+// changes. Used by tests, benchmarks and post-mortems over a real server's database.
+//
+// Pure function; thread-safe.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/store/audit_repo.h"
+
+namespace sluice::sched {
+
+struct ReplayResult {
+  // Most leases running at once, per scope that saw a grant.
+  std::map<std::string, int> max_running;
+  // Grants that left running above the limit in force at that moment, per scope (absent: 0).
+  std::map<std::string, int> violations;
+  // Inconsistencies that are not limit violations, one human-readable line each, prefixed with
+  // the row's seq: an end or progress of a lease never granted, a lease granted twice, a client
+  // holding two leases, a row whose recorded running count or limit disagrees with the replay,
+  // a grant in a scope with no known limit, an unknown event, a repeated seq.
+  std::vector<std::string> problems;
+};
+
+// Walks `rows` in seq order (they need not be sorted) and tracks the live leases of each scope:
+//  - grant starts a lease; progress must name a live lease;
+//  - finish / fail / rollback / expire end a lease, once: ending an already-ended lease (a
+//    finish after its expiry, a repeated finish) changes nothing and is no problem; ending a
+//    lease never granted is one;
+//  - limit_change sets the scope's limit to its limit_value; other rows' limit_value > 0 must
+//    agree with it (the first row of a scope seen sets it when no limit_change has);
+//  - server_start changes nothing: leases survive a restart (the server restores them);
+//  - bandwidth_change, connection_rate_change, policy_change are ignored.
+// A grant is a violation when, after it, running > the limit in force (the lower of the tracked
+// limit and the grant's own limit_value when they disagree). Lowering a limit below running is
+// not a violation: only a later grant above it is.
+ReplayResult ReplayAudit(const std::vector<store::AuditRow>& rows);
+
+}  // namespace sluice::sched

@@ -1,0 +1,77 @@
+#include "server/store/audit_repo.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace sluice::store {
+namespace {
+
+constexpr std::array<std::string_view, 11> kEvents = {
+    audit_event::kGrant,           audit_event::kProgress,
+    audit_event::kFinish,          audit_event::kFail,
+    audit_event::kRollback,        audit_event::kExpire,
+    audit_event::kLimitChange,     audit_event::kServerStart,
+    audit_event::kBandwidthChange, audit_event::kConnectionRateChange,
+    audit_event::kPolicyChange,
+};
+
+AuditRow ReadAudit(const db::Statement& row) {
+  return AuditRow{.seq = row.Int64(0),
+                  .wall_ms = row.Int64(1),
+                  .mono_ms = row.Int64(2),
+                  .event = row.Text(3),
+                  .scope = row.Text(4),
+                  .client_id = row.Text(5),
+                  .lease_id = static_cast<uint64_t>(row.Int64(6)),
+                  .version = row.Text(7),
+                  .detail = row.Text(8),
+                  .running = static_cast<int>(row.Int64(9)),
+                  .limit_value = static_cast<int>(row.Int64(10))};
+}
+
+}  // namespace
+
+bool IsAuditEvent(std::string_view event) {
+  return std::find(kEvents.begin(), kEvents.end(), event) != kEvents.end();
+}
+
+Result<int64_t> AppendAudit(db::Database& db, const AuditRow& r) {
+  if (!IsAuditEvent(r.event)) {
+    return Fail(Errc::kInvalidArgument, "audit: unknown event '" + r.event + "'");
+  }
+  auto inserted = db.Run(
+      "INSERT INTO audit (wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, "
+      "running, limit_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      r.wall_ms, r.mono_ms, r.event, r.scope, r.client_id, static_cast<int64_t>(r.lease_id),
+      r.version, r.detail, r.running, r.limit_value);
+  if (!inserted) return Context(inserted.error(), "appending audit event " + r.event);
+  return db.LastInsertRowId();
+}
+
+Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms, int64_t limit) {
+  std::vector<AuditRow> rows;
+  // The newest `limit` rows (LIMIT -1 is no limit), turned back into seq order.
+  auto read = db.Query(
+      "SELECT * FROM ("
+      "SELECT seq, wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, "
+      "running, limit_value FROM audit WHERE wall_ms >= ?1 ORDER BY seq DESC LIMIT ?2"
+      ") ORDER BY seq",
+      [&rows](const db::Statement& row) { rows.push_back(ReadAudit(row)); }, since_wall_ms,
+      limit > 0 ? limit : int64_t{-1});
+  if (!read) return Context(read.error(), "listing the audit log");
+  return rows;
+}
+
+Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t since_wall_ms) {
+  std::map<std::string, int64_t> counts = {
+      {audit_event::kFail, 0}, {audit_event::kRollback, 0}, {audit_event::kExpire, 0}};
+  auto read = db.Query(
+      "SELECT event, count(*) FROM audit WHERE wall_ms >= ?1 "
+      "AND event IN ('fail', 'rollback', 'expire') GROUP BY event",
+      [&counts](const db::Statement& row) { counts[row.Text(0)] = row.Int64(1); }, since_wall_ms);
+  if (!read) return Context(read.error(), "counting failed upgrades");
+  return counts;
+}
+
+}  // namespace sluice::store

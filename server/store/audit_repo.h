@@ -1,0 +1,65 @@
+#pragma once
+// The throttle's audit log (table `audit`, schema v3): one row per grant, progress, finish,
+// failure, rollback, expiry, limit or knob change and server start. It is the evidence that the
+// limit held (sched::ReplayAudit) and what `sluicectl audit` shows.
+//
+// Plain functions over a connection; call them from a store job (or any thread that owns the
+// db::Database).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/base/error.h"
+#include "common/db/database.h"
+
+namespace sluice::store {
+
+// Event names (AuditRow::event).
+namespace audit_event {
+inline constexpr char kGrant[] = "grant";
+inline constexpr char kProgress[] = "progress";
+inline constexpr char kFinish[] = "finish";
+inline constexpr char kFail[] = "fail";
+inline constexpr char kRollback[] = "rollback";
+inline constexpr char kExpire[] = "expire";
+inline constexpr char kLimitChange[] = "limit_change";
+inline constexpr char kServerStart[] = "server_start";
+inline constexpr char kBandwidthChange[] = "bandwidth_change";
+inline constexpr char kConnectionRateChange[] = "connection_rate_change";
+inline constexpr char kPolicyChange[] = "policy_change";
+}  // namespace audit_event
+
+// True for the eleven names above.
+bool IsAuditEvent(std::string_view event);
+
+// One audit row. `running` and `limit_value` are the scope's running count and limit right
+// after the event. `mono_ms` is the server's monotonic clock: it restarts with the server, so
+// order rows by `seq`, never by a clock. Members all have initializers so designated
+// initializers may omit any of them.
+struct AuditRow {
+  int64_t seq = 0, wall_ms = 0, mono_ms = 0;
+  std::string event{}, scope{}, client_id{};
+  uint64_t lease_id = 0;
+  std::string version{}, detail{};
+  int running = 0, limit_value = 0;
+  bool operator==(const AuditRow&) const = default;
+};
+
+// Appends `row` (its `seq` is ignored) and returns the seq assigned: larger than every seq
+// ever assigned, even to rows since deleted. Errors: kInvalidArgument for an unknown event;
+// kDatabase.
+Result<int64_t> AppendAudit(db::Database& db, const AuditRow& row);
+
+// The rows with wall_ms >= since_wall_ms, ordered by seq. With limit > 0 only the newest
+// `limit` of them (still in seq order), like `tail`; limit <= 0 returns them all.
+// Errors: kDatabase.
+Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms, int64_t limit);
+
+// How many fail, rollback and expire rows have wall_ms >= since_wall_ms, by event name. All
+// three keys are present (0 when none). Errors: kDatabase.
+Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t since_wall_ms);
+
+}  // namespace sluice::store

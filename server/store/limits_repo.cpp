@@ -1,0 +1,156 @@
+#include "server/store/limits_repo.h"
+
+#include <charconv>
+
+#include "common/db/transaction.h"
+#include "server/store/settings_repo.h"
+
+namespace sluice::store {
+namespace {
+
+constexpr std::string_view kPolicyPrefix = "policy.";
+constexpr std::string_view kPolicyVersionPrefix = "policy_version.";
+
+// A stored knob: a non-negative decimal integer, or `fallback` when unset.
+Result<int64_t> GetCount(db::Database& db, std::string_view key, int64_t fallback) {
+  auto value = GetSetting(db, key);
+  if (!value) return Fail(value.error());
+  if (!value->has_value()) return fallback;
+  const std::string& text = **value;
+  int64_t parsed = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (ec != std::errc() || end != text.data() + text.size() || parsed < 0) {
+    return Fail(Errc::kCorrupt,
+                "setting " + std::string(key) + " = '" + text + "' is not a non-negative integer");
+  }
+  return parsed;
+}
+
+Status SetCount(db::Database& db, std::string_view key, int64_t value, int64_t low) {
+  if (value < low) {
+    return Fail(Errc::kInvalidArgument, std::string(key) + " must be >= " + std::to_string(low) +
+                                            ", not " + std::to_string(value));
+  }
+  return SetSetting(db, key, std::to_string(value));
+}
+
+Result<UpgradePolicy> ParseStoredPolicy(std::string_view key, const std::string& text) {
+  auto policy = ParseUpgradePolicy(text);
+  if (!policy) {
+    return Fail(Errc::kCorrupt, "setting " + std::string(key) + " = '" + text +
+                                    "' is not disabled, this-version-only or always");
+  }
+  return *policy;
+}
+
+}  // namespace
+
+std::string PolicyKey(std::string_view kind) {
+  return std::string(kPolicyPrefix) + std::string(kind);
+}
+
+std::string PolicyVersionKey(std::string_view kind) {
+  return std::string(kPolicyVersionPrefix) + std::string(kind);
+}
+
+Result<std::map<std::string, int>> LoadLimits(db::Database& db) {
+  std::map<std::string, int> limits;
+  auto read =
+      db.Query("SELECT scope, max_concurrent FROM limits", [&limits](const db::Statement& row) {
+        limits.emplace(row.Text(0), static_cast<int>(row.Int64(1)));
+      });
+  if (!read) return Context(read.error(), "loading limits");
+  return limits;
+}
+
+Status SaveLimit(db::Database& db, std::string_view scope, int max_concurrent) {
+  if (scope.empty() || max_concurrent < 1) {
+    return Fail(Errc::kInvalidArgument, "limit of '" + std::string(scope) +
+                                            "': scope required and max_concurrent must be >= 1");
+  }
+  auto saved = db.Run(
+      "INSERT INTO limits (scope, max_concurrent) VALUES (?1, ?2) "
+      "ON CONFLICT (scope) DO UPDATE SET max_concurrent = excluded.max_concurrent",
+      scope, max_concurrent);
+  if (!saved) return Context(saved.error(), "saving the limit of " + std::string(scope));
+  return {};
+}
+
+Result<int64_t> GetBandwidthBytesPerS(db::Database& db, int64_t fallback) {
+  return GetCount(db, kBandwidthKey, fallback);
+}
+
+Status SetBandwidthBytesPerS(db::Database& db, int64_t bytes_per_s) {
+  return SetCount(db, kBandwidthKey, bytes_per_s, 0);
+}
+
+Result<int64_t> GetConnectionRatePerS(db::Database& db, int64_t fallback) {
+  return GetCount(db, kConnectionRateKey, fallback);
+}
+
+Status SetConnectionRatePerS(db::Database& db, int64_t per_s) {
+  return SetCount(db, kConnectionRateKey, per_s, 1);
+}
+
+std::string_view UpgradePolicyName(UpgradePolicy policy) {
+  switch (policy) {
+    case UpgradePolicy::kDisabled:
+      return "disabled";
+    case UpgradePolicy::kThisVersionOnly:
+      return "this-version-only";
+    case UpgradePolicy::kAlways:
+      return "always";
+  }
+  return "always";
+}
+
+std::optional<UpgradePolicy> ParseUpgradePolicy(std::string_view name) {
+  for (auto policy :
+       {UpgradePolicy::kDisabled, UpgradePolicy::kThisVersionOnly, UpgradePolicy::kAlways}) {
+    if (UpgradePolicyName(policy) == name) return policy;
+  }
+  return std::nullopt;
+}
+
+Result<PolicySetting> GetPolicy(db::Database& db, std::string_view kind, PolicySetting fallback) {
+  const std::string key = PolicyKey(kind);
+  auto mode = GetSetting(db, key);
+  if (!mode) return Fail(mode.error());
+  if (!mode->has_value()) return fallback;
+  auto parsed = ParseStoredPolicy(key, **mode);
+  if (!parsed) return Fail(parsed.error());
+  auto version = GetSetting(db, PolicyVersionKey(kind));
+  if (!version) return Fail(version.error());
+  return PolicySetting{.mode = *parsed, .version = version->value_or("")};
+}
+
+Status SetPolicy(db::Database& db, std::string_view kind, const PolicySetting& policy) {
+  if (kind.empty()) return Fail(Errc::kInvalidArgument, "policy: empty client kind");
+  if (policy.mode == UpgradePolicy::kThisVersionOnly && policy.version.empty()) {
+    return Fail(Errc::kInvalidArgument,
+                "policy of " + std::string(kind) + ": this-version-only needs a version");
+  }
+  auto savepoint = db::Savepoint::Begin(db);
+  if (!savepoint) return Fail(savepoint.error());
+  if (auto set = SetSetting(db, PolicyKey(kind), UpgradePolicyName(policy.mode)); !set) return set;
+  if (auto set = SetSetting(db, PolicyVersionKey(kind), policy.version); !set) return set;
+  return savepoint->Release();
+}
+
+Result<std::map<std::string, PolicySetting>> LoadPolicies(db::Database& db) {
+  auto settings = AllSettings(db);
+  if (!settings) return Fail(settings.error());
+  std::map<std::string, PolicySetting> policies;
+  for (const auto& [key, value] : *settings) {
+    if (!key.starts_with(kPolicyPrefix)) continue;
+    const std::string kind = key.substr(kPolicyPrefix.size());
+    auto mode = ParseStoredPolicy(key, value);
+    if (!mode) return Fail(mode.error());
+    auto version = settings->find(PolicyVersionKey(kind));
+    policies[kind] =
+        PolicySetting{.mode = *mode, .version = version == settings->end() ? "" : version->second};
+  }
+  return policies;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,403 @@
+#include "server/upgrade/upgrade_coordinator.h"
+
+#include "common/base/log.h"
+#include "common/base/version.h"
+#include "server/store/lease_repo.h"
+#include "server/store/limits_repo.h"
+
+namespace sluice::server {
+namespace {
+
+// Whether clients of a kind with `policy` may be upgraded automatically to `site_version`.
+bool Allows(const store::PolicySetting& policy, std::string_view site_version) {
+  return policy.mode == store::UpgradePolicy::kAlways ||
+         (policy.mode == store::UpgradePolicy::kThisVersionOnly && policy.version == site_version);
+}
+
+Status AppendAuditRow(db::Database& db, const store::AuditRow& row) {
+  auto appended = store::AppendAudit(db, row);
+  if (!appended) return Fail(appended.error());
+  return {};
+}
+
+std::string OutcomeEvent(proto::UpgradeOutcome outcome) {
+  switch (outcome) {
+    case proto::UpgradeOutcome::kApplied: return "finish";
+    case proto::UpgradeOutcome::kRolledBack: return "rollback";
+    default: return "fail";
+  }
+}
+
+}  // namespace
+
+UpgradeCoordinator::UpgradeCoordinator(Host host, UpgradeOptions options)
+    : host_(std::move(host)),
+      options_(options),
+      scheduler_(*host_.clock,
+                 sched::SchedulerOptions{.lease_ttl_ms = options.lease_ttl_ms,
+                                         .default_duration_ms = options.initial_estimate_ms,
+                                         .min_retry_ms = options.min_retry_ms,
+                                         .default_limit = options.default_limit}),
+      pacer_(*host_.loop),
+      expiry_timer_(uv::Timer::Create(*host_.loop)) {}
+
+UpgradeCoordinator::~UpgradeCoordinator() = default;
+
+void UpgradeCoordinator::OnCheckedIn(ClientSession& session) { Evaluate(session); }
+
+void UpgradeCoordinator::Evaluate(ClientSession& session) {
+  const proto::Checkin& info = session.last_checkin();
+  const std::string& site_version = host_.settings().site_version;
+  const std::string kind(proto::ToString(info.kind));
+  auto mine = Version::Parse(info.version);
+  auto site = Version::Parse(site_version);
+  if (!mine || !site || *mine >= *site) {
+    scheduler_.Cancel(session.client_id());
+    return;
+  }
+  if (info.kind == proto::ClientKind::kIntegrationClient) {
+    session.Send(proto::UpgradeRefused{
+        .reason = proto::RefusalReason::kReinstallRequired,
+        .message = "integration clients are not updated automatically; reinstall version " +
+                   site_version});
+    return;
+  }
+  const store::PolicySetting& policy = policies_[kind];
+  if (!Allows(policy, site_version) && !manual_allowed_.contains(session.client_id())) {
+    session.Send(proto::UpgradeRefused{
+        .reason = proto::RefusalReason::kPolicyDisabled,
+        .message = "auto-upgrade is " + std::string(store::UpgradePolicyName(policy.mode)) +
+                   " for " + kind});
+    return;
+  }
+  PackageKey key{kind, info.platform, site_version};
+  if (CachedPackage(key) != nullptr) {
+    RequestSlot(session.id(), key);
+    return;
+  }
+  const uint64_t connection_id = session.id();
+  std::weak_ptr<bool> alive = alive_;
+  host_.store->Submit<std::optional<PackageRecord>>(
+      [key](db::Database& db) { return FindPackage(db, key.kind, key.platform, key.version); },
+      [this, alive, connection_id, key](Result<std::optional<PackageRecord>> found) {
+        if (alive.expired()) return;
+        ClientSession* session = nullptr;
+        for (ClientSession* candidate : host_.sessions()) {
+          if (candidate->id() == connection_id) session = candidate;
+        }
+        if (session == nullptr) return;
+        if (!found || !found->has_value()) {
+          session->Send(proto::UpgradeRefused{
+              .reason = proto::RefusalReason::kNoPackage,
+              .message = "no " + key.kind + " package for " + key.platform + " version " +
+                         key.version});
+          return;
+        }
+        packages_[key] = std::move(**found);
+        RequestSlot(connection_id, key);
+      });
+}
+
+const PackageRecord* UpgradeCoordinator::CachedPackage(const PackageKey& key) const {
+  auto it = packages_.find(key);
+  return it == packages_.end() ? nullptr : &it->second;
+}
+
+void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& key) {
+  ClientSession* session = nullptr;
+  for (ClientSession* candidate : host_.sessions()) {
+    if (candidate->id() == connection_id) session = candidate;
+  }
+  if (session == nullptr) return;
+  const std::string client_id = session->client_id();
+  wanted_[client_id] = key;
+  const bool was_waiting = scheduler_.FindWaiter(client_id).has_value();
+  auto decision = scheduler_.Request(client_id, key.kind, key.version, session->active());
+  if (auto* granted = std::get_if<sched::Granted>(&decision)) {
+    SendGrant(granted->lease);
+    PushGrants();
+    return;
+  }
+  const auto& queued = std::get<sched::Queued>(decision);
+  if (!was_waiting) {
+    auto waiter = scheduler_.FindWaiter(client_id);
+    host_.store->Submit<void>(
+        [client_id, scope = key.kind, first = waiter ? waiter->first_request_ms : 0](
+            db::Database& db) { return store::SaveWaiter(db, client_id, scope, first); },
+        nullptr);
+  }
+  session->Send(proto::UpgradeWait{
+      .position = queued.position,
+      .retry_after_s = static_cast<uint64_t>((queued.retry_after_ms + 999) / 1000)});
+}
+
+void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
+  auto wanted = wanted_.find(lease.client_id);
+  const PackageRecord* package =
+      wanted == wanted_.end() ? nullptr : CachedPackage(wanted->second);
+  auto send = [this, lease_id = lease.id, client_id = lease.client_id, package] {
+    const sched::Lease* live = scheduler_.FindLease(lease_id);
+    ClientSession* session = host_.find_client(client_id);
+    if (live == nullptr || session == nullptr || package == nullptr) return;
+    session->connection().SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
+    session->Send(proto::UpgradeGrant{
+        .lease_id = lease_id,
+        .version = live->target_version,
+        .manifest = package->manifest,
+        .signature = package->signature,
+        .lease_ttl_s = static_cast<uint64_t>(options_.lease_ttl_ms / 1000)});
+  };
+  if (persisted_leases_.contains(lease.id)) {
+    send();  // a resumed lease: already durable
+    return;
+  }
+  persisted_leases_.insert(lease.id);
+  std::weak_ptr<bool> alive = alive_;
+  store::AuditRow audit = AuditRow({.event = "grant", .client_id = lease.client_id,
+                                    .lease_id = lease.id, .version = lease.target_version},
+                                   lease.scope, +1);
+  host_.store->Submit<void>(
+      [lease, audit](db::Database& db) -> Status {
+        if (auto saved = store::SaveLease(db, lease); !saved) return saved;
+        if (auto deleted = store::DeleteWaiter(db, lease.client_id); !deleted) return deleted;
+        return AppendAuditRow(db, audit);
+      },
+      [alive, send](Status saved) {
+        if (alive.expired()) return;
+        if (!saved) {
+          Log("upgrade")->error("could not persist a grant: {}", saved.error().ToString());
+          return;  // never tell a client about a lease a crash could forget
+        }
+        send();
+      });
+}
+
+void UpgradeCoordinator::PushGrants() {
+  for (const sched::Lease& lease : scheduler_.TakeGrants()) SendGrant(lease);
+  ArmExpiryTimer();
+}
+
+void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Download& request) {
+  const sched::Lease* lease = scheduler_.FindLease(request.lease_id);
+  auto wanted = wanted_.find(session.client_id());
+  const PackageRecord* package =
+      wanted == wanted_.end() ? nullptr : CachedPackage(wanted->second);
+  if (lease == nullptr || lease->client_id != session.client_id() || package == nullptr) {
+    session.connection().SendErrorAndClose(proto::ErrorCode::kLeaseUnknown,
+                                           "lease " + std::to_string(request.lease_id) +
+                                               " is not live for this client");
+    return;
+  }
+  if (request.offset > package->size) {
+    session.connection().SendErrorAndClose(proto::ErrorCode::kInvalidField,
+                                           "offset is past the end of the package");
+    return;
+  }
+  StopDownload(request.lease_id);
+  const uint64_t lease_id = request.lease_id;
+  const std::string client_id = session.client_id();
+  DownloadStream::Sink sink{
+      .send =
+          [this, client_id, lease_id](uint64_t offset, Bytes data) {
+            if (ClientSession* s = host_.find_client(client_id)) {
+              s->Send(proto::Chunk{.lease_id = lease_id, .offset = offset, .data = std::move(data)});
+            }
+          },
+      .pending_bytes =
+          [this, client_id] {
+            ClientSession* s = host_.find_client(client_id);
+            return s == nullptr ? size_t{0} : s->connection().pending_write_bytes();
+          },
+      .progress = [this, lease_id](uint64_t done) { OnProgress(lease_id, done); },
+      .finished =
+          [this, lease_id](std::optional<Error> error) {
+            if (error) Log("upgrade")->warn("download lease={} stopped: {}", lease_id, error->ToString());
+            host_.loop->Defer([this, lease_id, alive = std::weak_ptr<bool>(alive_)] {
+              if (!alive.expired()) downloads_.erase(lease_id);
+            });
+          },
+  };
+  Download& download = downloads_[lease_id];
+  download.size = package->size;
+  download.milestone = static_cast<int>(request.offset * 4 / std::max<uint64_t>(package->size, 1));
+  download.stream = std::make_unique<DownloadStream>(*host_.loop, pacer_, package->path,
+                                                     package->size, request.offset, std::move(sink));
+  download.stream->Start();
+}
+
+void UpgradeCoordinator::OnProgress(uint64_t lease_id, uint64_t bytes_done) {
+  scheduler_.Renew(lease_id, bytes_done);
+  auto it = downloads_.find(lease_id);
+  const sched::Lease* lease = scheduler_.FindLease(lease_id);
+  if (it == downloads_.end() || lease == nullptr) return;
+  // Progress keeps the connection alive as it keeps the lease alive.
+  if (ClientSession* session = host_.find_client(lease->client_id)) {
+    session->connection().SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
+  }
+  const int quarter = static_cast<int>(bytes_done * 4 / std::max<uint64_t>(it->second.size, 1));
+  if (quarter <= it->second.milestone) return;
+  it->second.milestone = quarter;
+  // Milestones are persisted so a restarted server resumes leases with fresh expiries.
+  store::AuditRow audit = AuditRow(
+      {.event = "progress", .client_id = lease->client_id, .lease_id = lease_id,
+       .version = lease->target_version, .detail = std::to_string(quarter * 25) + "%"},
+      lease->scope);
+  host_.store->Submit<void>(
+      [id = lease_id, bytes_done, expires = lease->expires_ms, audit](db::Database& db) -> Status {
+        if (auto saved = store::UpdateLeaseProgress(db, id, bytes_done, expires); !saved) {
+          return saved;
+        }
+        return AppendAuditRow(db, audit);
+      },
+      nullptr);
+}
+
+void UpgradeCoordinator::OnDrain(ClientSession& session) {
+  auto lease = scheduler_.FindLeaseByClient(session.client_id());
+  if (!lease) return;
+  auto it = downloads_.find(lease->id);
+  if (it != downloads_.end()) it->second.stream->OnDrain();
+}
+
+void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeResult& result) {
+  const sched::Lease* live = scheduler_.FindLease(result.lease_id);
+  const std::string event = OutcomeEvent(result.outcome);
+  const std::string client_id = session.client_id();
+  manual_allowed_.erase(client_id);
+  wanted_.erase(client_id);
+  if (result.outcome == proto::UpgradeOutcome::kApplied) {
+    host_.store->Submit<void>(
+        [id = client_id, version = result.version](db::Database& db) {
+          return db.Run("UPDATE clients SET version = ? WHERE id = ?", version, id);
+        },
+        nullptr);
+  }
+  // The ack goes out only once the outcome is durable: an acknowledged report is never lost.
+  auto acknowledge = [this, client_id, lease_id = result.lease_id] {
+    ClientSession* s = host_.find_client(client_id);
+    if (s == nullptr) return;
+    s->Send(proto::UpgradeResultAck{.lease_id = lease_id});
+    s->connection().SetIdleDeadline(s->active() ? 3000ULL * host_.settings().heartbeat_s
+                                                : 30'000);
+  };
+  if (live != nullptr && live->client_id == client_id) {
+    sched::Lease lease = *live;
+    scheduler_.Finish(lease.id);
+    EndLease(lease, event, std::string(proto::ToString(result.outcome)) + ": " + result.detail,
+             std::move(acknowledge));
+    PushGrants();
+    return;
+  }
+  // The lease lapsed before the report arrived: record the report, free nothing twice.
+  store::AuditRow audit = AuditRow(
+      {.event = event, .client_id = client_id, .lease_id = result.lease_id,
+       .version = result.version,
+       .detail = "late report: " + std::string(proto::ToString(result.outcome))},
+      std::string(proto::ToString(session.last_checkin().kind)));
+  std::weak_ptr<bool> alive = alive_;
+  host_.store->Submit<int64_t>([audit](db::Database& db) { return store::AppendAudit(db, audit); },
+                               [alive, acknowledge](Result<int64_t> saved) {
+                                 if (!alive.expired() && saved) acknowledge();
+                               });
+}
+
+void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
+                                  const std::string& detail, std::function<void()> then) {
+  StopDownload(lease.id);
+  persisted_leases_.erase(lease.id);
+  store::AuditRow audit = AuditRow({.event = event, .client_id = lease.client_id,
+                                    .lease_id = lease.id, .version = lease.target_version,
+                                    .detail = detail},
+                                   lease.scope, -1);
+  std::weak_ptr<bool> alive = alive_;
+  host_.store->Submit<void>(
+      [id = lease.id, audit](db::Database& db) -> Status {
+        if (auto deleted = store::DeleteLease(db, id); !deleted) return deleted;
+        return AppendAuditRow(db, audit);
+      },
+      [alive, then = std::move(then)](Status saved) {
+        if (alive.expired()) return;
+        if (!saved) {
+          Log("upgrade")->error("could not persist a lease end: {}", saved.error().ToString());
+          return;
+        }
+        if (then) then();
+      });
+}
+
+void UpgradeCoordinator::OnClosed(ClientSession& session) {
+  if (session.client_id().empty()) return;
+  // Leases survive the connection (grace until expiry); the download stops.
+  if (auto lease = scheduler_.FindLeaseByClient(session.client_id())) StopDownload(lease->id);
+  scheduler_.Disconnect(session.client_id());
+}
+
+void UpgradeCoordinator::StopDownload(uint64_t lease_id) { downloads_.erase(lease_id); }
+
+void UpgradeCoordinator::ArmExpiryTimer() {
+  const int64_t next = scheduler_.NextExpiryMs();
+  if (next == INT64_MAX) {
+    expiry_timer_->Stop();
+    return;
+  }
+  const int64_t delay = std::max<int64_t>(next - host_.clock->WallMs(), 0) + 10;
+  expiry_timer_->Start(static_cast<uint64_t>(delay), 0, [this] { ExpireDue(); });
+}
+
+void UpgradeCoordinator::ExpireDue() {
+  for (const sched::Lease& lease : scheduler_.ExpireDue()) {
+    Log("upgrade")->info("lease expired lease={} client={}", lease.id, lease.client_id);
+    EndLease(lease, "expire", "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s");
+    auto waiter = scheduler_.FindWaiter(lease.client_id);
+    host_.store->Submit<void>(
+        [client_id = lease.client_id, scope = lease.scope,
+         first = waiter ? waiter->first_request_ms : lease.granted_ms](db::Database& db) {
+          return store::SaveWaiter(db, client_id, scope, first);
+        },
+        nullptr);
+    if (ClientSession* session = host_.find_client(lease.client_id); session && !session->active()) {
+      session->Close();  // a passive client holding a dead lease comes back later
+    }
+  }
+  PushGrants();
+}
+
+store::AuditRow UpgradeCoordinator::AuditRow(store::AuditRow row, const std::string& scope,
+                                             int running_delta) {
+  row.scope = scope;
+  row.wall_ms = host_.clock->WallMs();
+  row.mono_ms = host_.clock->MonotonicMs();
+  if (!scope.empty()) {
+    int& running = audited_running_[scope];
+    running += running_delta;
+    row.running = running;
+    row.limit_value = scheduler_.Limit(scope);
+  }
+  return row;
+}
+
+void UpgradeCoordinator::PersistWithAudit(std::function<Status(db::Database&)> change,
+                                          store::AuditRow audit,
+                                          std::function<void(Status)> done) {
+  host_.store->Submit<void>(
+      [change = std::move(change), audit = std::move(audit)](db::Database& db) -> Status {
+        if (auto changed = change(db); !changed) return changed;
+        return AppendAuditRow(db, audit);
+      },
+      std::move(done));
+}
+
+void UpgradeCoordinator::Audit(store::AuditRow row, const std::string& scope) {
+  host_.store->Submit<int64_t>(
+      [row = AuditRow(std::move(row), scope)](db::Database& db) { return store::AppendAudit(db, row); },
+      nullptr);
+}
+
+void UpgradeCoordinator::OnSiteVersionChanged() {
+  packages_.clear();
+  for (ClientSession* session : host_.sessions()) {
+    if (session->active()) Evaluate(*session);
+  }
+}
+
+}  // namespace sluice::server

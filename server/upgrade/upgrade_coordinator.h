@@ -1,0 +1,136 @@
+#pragma once
+// The throttle, live: decides for each checked-in client whether it upgrades now, waits, or
+// is refused; persists every grant before the client hears of it; streams packages; frees
+// slots on results and expiry; pushes grants to waiting active clients the moment a slot frees.
+// Loop thread only; SQLite work goes through the store thread.
+//
+// Ordering contract (what makes a crash harmless): a lease is counted in memory the moment it
+// is granted and persisted before the grant is sent; a lease's end is persisted by a store job
+// queued before any job that records a grant made possible by it. The store runs jobs in order,
+// so after a crash the database never holds more live leases than the limit allowed.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "common/base/clock.h"
+#include "common/proto/messages.h"
+#include "common/uv/loop.h"
+#include "common/uv/timer.h"
+#include "server/net/client_session.h"
+#include "server/pkg/package_repo.h"
+#include "server/pkg/package_store.h"
+#include "server/sched/scheduler.h"
+#include "server/site/site_settings.h"
+#include "server/store/audit_repo.h"
+#include "server/store/store.h"
+#include "server/upgrade/bandwidth_pacer.h"
+#include "server/upgrade/download_stream.h"
+#include "server/store/limits_repo.h"
+
+namespace sluice::server {
+
+struct UpgradeOptions {
+  int64_t lease_ttl_ms = 120'000;
+  // Per-kind limit until an admin sets one. 20 is a safe middle of the replaced system's 1-500:
+  // a few hundred MiB in flight for typical packages, and slots refill as soon as one frees.
+  int default_limit = 20;
+  int64_t min_retry_ms = 5'000;
+  // How long an upgrade is assumed to take before any has finished (passive retry times).
+  int64_t initial_estimate_ms = 60'000;
+};
+
+class UpgradeCoordinator {
+ public:
+  struct Host {
+    store::Store* store;
+    Clock* clock;
+    uv::Loop* loop;
+    std::function<const SiteSettings&()> settings;
+    // The authenticated session of a client, or null.
+    std::function<ClientSession*(const std::string& client_id)> find_client;
+    // Every authenticated session (to re-evaluate after a site or policy change).
+    std::function<std::vector<ClientSession*>()> sessions;
+  };
+
+  UpgradeCoordinator(Host host, UpgradeOptions options);
+  ~UpgradeCoordinator();
+
+  // Loads limits, policies, leases and the queue; records server_start. Startup only (blocks).
+  Status Restore();
+
+  void OnCheckedIn(ClientSession& session);
+  void OnDownload(ClientSession& session, const proto::Download& download);
+  void OnResult(ClientSession& session, const proto::UpgradeResult& result);
+  void OnDrain(ClientSession& session);
+  void OnClosed(ClientSession& session);
+
+  // Admin changes: validated by the caller; each is persisted and audited, then applied.
+  void SetLimit(const std::string& scope, int max_concurrent, std::function<void(Status)> done);
+  void SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done);
+  void SetConnectionRate(uint64_t per_s, std::function<void(Status)> done);
+  void SetPolicy(const std::string& kind, store::PolicySetting policy, std::function<void(Status)> done);
+  // A one-off upgrade while the kind's policy is disabled; still respects the limit.
+  Result<std::string> AllowManualUpgrade(const std::string& client_id);
+  // The site moved: every connected outdated client is evaluated now.
+  void OnSiteVersionChanged();
+
+  uint64_t connection_rate() const { return connection_rate_; }
+  const sched::Scheduler& scheduler() const { return scheduler_; }
+  const std::map<std::string, store::PolicySetting>& policies() const { return policies_; }
+  uint64_t bandwidth() const { return pacer_.rate(); }
+  // Called by the server when the connection-rate setting changes.
+  std::function<void(uint64_t)> on_connection_rate_changed;
+
+ private:
+  struct PackageKey {
+    std::string kind, platform, version;
+    auto operator<=>(const PackageKey&) const = default;
+  };
+  struct Download {
+    std::unique_ptr<DownloadStream> stream;
+    uint64_t size = 0;
+    int milestone = 0;  // last recorded quarter
+  };
+
+  void Evaluate(ClientSession& session);
+  void RequestSlot(uint64_t connection_id, const PackageKey& key);
+  void SendGrant(const sched::Lease& lease);
+  void PushGrants();
+  void OnProgress(uint64_t lease_id, uint64_t bytes_done);
+  // Frees a lease's slot; `then` runs once its end and audit row are durable.
+  void EndLease(const sched::Lease& lease, const std::string& event, const std::string& detail,
+                std::function<void()> then = nullptr);
+  void ArmExpiryTimer();
+  void ExpireDue();
+  // Completes an audit row (times, scope counts). Rows are written in the same store job as the
+  // change they describe, so a crash never keeps one without the other.
+  // `running_delta` is +1 for a grant row and -1 for a row that ends a live lease: rows record
+  // the running count as a reader replaying them in order would see it.
+  store::AuditRow AuditRow(store::AuditRow row, const std::string& scope, int running_delta = 0);
+  void Audit(store::AuditRow row, const std::string& scope);
+  // Runs `change` and appends `audit` in one store job; `done` gets the outcome.
+  void PersistWithAudit(std::function<Status(db::Database&)> change, store::AuditRow audit,
+                        std::function<void(Status)> done);
+  void StopDownload(uint64_t lease_id);
+  const PackageRecord* CachedPackage(const PackageKey& key) const;
+
+  Host host_;
+  UpgradeOptions options_;
+  sched::Scheduler scheduler_;
+  BandwidthPacer pacer_;
+  uint64_t connection_rate_ = 50;
+  std::map<std::string, store::PolicySetting> policies_;
+  std::set<std::string> manual_allowed_;
+  std::map<PackageKey, PackageRecord> packages_;
+  std::unordered_map<std::string, PackageKey> wanted_;  // client -> package it waits for
+  std::set<uint64_t> persisted_leases_;
+  std::map<std::string, int> audited_running_;  // per scope, as the audit rows tell it
+  std::unordered_map<uint64_t, Download> downloads_;  // by lease id
+  uv::HandlePtr<uv::Timer> expiry_timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,129 @@
+// The coordinator's startup restore and its admin-driven changes (limits, bandwidth,
+// connection rate, policy, manual upgrades). Each change is persisted with its audit row.
+
+#include "common/base/log.h"
+#include "server/store/lease_repo.h"
+#include "server/store/limits_repo.h"
+#include "server/upgrade/upgrade_coordinator.h"
+
+namespace sluice::server {
+
+Status UpgradeCoordinator::Restore() {
+  struct Loaded {
+    std::map<std::string, int> limits;
+    std::vector<sched::Lease> leases;
+    std::vector<sched::Waiter> waiters;
+    uint64_t next_lease_id = 1;
+    uint64_t bandwidth = 0;
+    uint64_t connection_rate = 50;
+    std::map<std::string, store::PolicySetting> policies;
+  };
+  auto loaded = host_.store->Call<Loaded>([](db::Database& db) -> Result<Loaded> {
+    Loaded out;
+    auto limits = store::LoadLimits(db);
+    auto leases = store::LoadLeases(db);
+    auto waiters = store::LoadWaiters(db);
+    auto next = store::NextLeaseId(db);
+    auto bandwidth = store::GetBandwidthBytesPerS(db);
+    auto rate = store::GetConnectionRatePerS(db);
+    if (!limits || !leases || !waiters || !next || !bandwidth || !rate) {
+      return Fail(Errc::kDatabase, "loading throttle state failed");
+    }
+    for (const char* kind : {"jump-client", "jumpoint", "access-console", "connection-agent"}) {
+      auto policy = store::GetPolicy(db, kind);
+      if (!policy) return Fail(policy.error());
+      out.policies[kind] = *policy;
+    }
+    out.limits = std::move(*limits);
+    out.leases = std::move(*leases);
+    out.waiters = std::move(*waiters);
+    out.next_lease_id = *next;
+    out.bandwidth = static_cast<uint64_t>(*bandwidth);
+    out.connection_rate = static_cast<uint64_t>(*rate);
+    return out;
+  });
+  if (!loaded) return Context(loaded.error(), "restoring the throttle");
+  for (const auto& [scope, limit] : loaded->limits) scheduler_.SetLimit(scope, limit);
+  // Leases before anything else: a restart must never admit more than the limit.
+  for (const auto& lease : loaded->leases) {
+    if (scheduler_.RestoreLease(lease)) {
+      persisted_leases_.insert(lease.id);
+      ++audited_running_[lease.scope];
+    }
+  }
+  for (const auto& waiter : loaded->waiters) {
+    scheduler_.RestoreWaiter(waiter.client_id, waiter.scope, waiter.first_request_ms);
+  }
+  scheduler_.SetNextLeaseId(loaded->next_lease_id);
+  pacer_.SetRate(loaded->bandwidth);
+  connection_rate_ = loaded->connection_rate;
+  policies_ = std::move(loaded->policies);
+  Audit({.event = "server_start", .detail = std::to_string(loaded->leases.size()) + " leases restored"},
+        "");
+  ArmExpiryTimer();
+  Log("upgrade")->info("throttle restored leases={} waiting={}", loaded->leases.size(),
+                       loaded->waiters.size());
+  return {};
+}
+
+void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
+                                  std::function<void(Status)> done) {
+  scheduler_.SetLimit(scope, max_concurrent);
+  PersistWithAudit(
+      [scope, max_concurrent](db::Database& db) { return store::SaveLimit(db, scope, max_concurrent); },
+      AuditRow({.event = "limit_change", .detail = "max_concurrent=" + std::to_string(max_concurrent)},
+               scope),
+      std::move(done));
+  PushGrants();  // raising admits waiting clients at once
+}
+
+void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done) {
+  pacer_.SetRate(bytes_per_s);
+  PersistWithAudit(
+      [bytes_per_s](db::Database& db) {
+        return store::SetBandwidthBytesPerS(db, static_cast<int64_t>(bytes_per_s));
+      },
+      AuditRow({.event = "bandwidth_change", .detail = std::to_string(bytes_per_s) + " B/s"}, ""),
+      std::move(done));
+}
+
+void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done) {
+  connection_rate_ = per_s;
+  if (on_connection_rate_changed) on_connection_rate_changed(per_s);
+  PersistWithAudit(
+      [per_s](db::Database& db) {
+        return store::SetConnectionRatePerS(db, static_cast<int64_t>(per_s));
+      },
+      AuditRow({.event = "connection_rate_change", .detail = std::to_string(per_s) + "/s"}, ""),
+      std::move(done));
+}
+
+void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting policy,
+                                   std::function<void(Status)> done) {
+  policies_[kind] = policy;
+  PersistWithAudit(
+      [kind, policy](db::Database& db) { return store::SetPolicy(db, kind, policy); },
+      AuditRow({.event = "policy_change",
+                .detail = std::string(store::UpgradePolicyName(policy.mode)) + " " + policy.version},
+               kind),
+      std::move(done));
+  OnSiteVersionChanged();
+}
+
+Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {
+  ClientSession* session = host_.find_client(client_id);
+  const std::string kind =
+      session ? std::string(proto::ToString(session->last_checkin().kind)) : std::string();
+  if (session != nullptr && policies_[kind].mode != store::UpgradePolicy::kDisabled) {
+    return Fail(Errc::kInvalidArgument,
+                "manual upgrades are for kinds whose auto-upgrade policy is disabled");
+  }
+  manual_allowed_.insert(client_id);
+  if (session == nullptr) return std::string("pending (upgrades at its next check-in)");
+  Evaluate(*session);
+  if (scheduler_.FindLeaseByClient(client_id)) return std::string("granted");
+  if (scheduler_.FindWaiter(client_id)) return std::string("queued");
+  return std::string("requested");
+}
+
+}  // namespace sluice::server

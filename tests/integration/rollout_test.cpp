@@ -1,0 +1,267 @@
+// Throttled upgrades end to end: real sluiced, real sluice-client processes, real packages.
+// Each test proves its invariants from the server's audit log, never from timings.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/base/file_util.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
+#include "tests/support/agent_runner.h"
+#include "tests/support/process.h"
+#include "tests/support/rollout_support.h"
+#include "tests/support/server_process.h"
+
+namespace sluice::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+std::string FileText(const std::string& path) {
+  auto text = ReadFile(path);
+  return text ? *text : std::string();
+}
+
+class RolloutTest : public ::testing::Test {
+ protected:
+  // Starts `n` agents of `kind`/`mode`; returns their state dirs.
+  // A client configuration as an installer for `version` would have written it.
+  std::string ConfigAt(const std::string& kind, const std::string& mode,
+                       const std::string& version = "1.0.0") {
+    json config = json::parse(FileText(server_->WriteClientConfig(kind, mode)));
+    config["version"] = version;
+    const std::string path = dir_ / ("config-" + std::to_string(++configs_) + ".json");
+    std::ofstream(path) << config.dump();
+    return path;
+  }
+  std::vector<std::string> StartAgents(int n, const std::string& kind, const std::string& mode) {
+    const std::string config = ConfigAt(kind, mode);
+    std::vector<std::string> dirs;
+    for (int i = 0; i < n; ++i) {
+      const std::string name = mode + "-" + std::to_string(agents_.size());
+      dirs.push_back(dir_ / name);
+      agents_.push_back(std::make_unique<Process>(
+          std::vector<std::string>{BinaryPath("sluice-client"), "--config", config, "--state-dir",
+                                   dir_ / name, "--log-level", "debug"},
+          dir_ / (name + ".log")));
+      logs_.push_back(dir_ / (name + ".log"));
+    }
+    return dirs;
+  }
+  int ClientCount() { return static_cast<int>(server_->Admin("clients")["result"]["clients"].size()); }
+  json Rollout() { return server_->Admin("rollout")["result"]; }
+  void SetLimit(const std::string& kind, int n) {
+    auto set = server_->Admin("limits-set", {{"kind", kind}, {"max_concurrent", n}});
+    ASSERT_TRUE(set["ok"].get<bool>()) << set.dump();
+  }
+  void SetSiteVersion(const std::string& version) {
+    auto set = server_->Admin("site-set-version", {{"version", version}});
+    ASSERT_TRUE(set["ok"].get<bool>()) << set.dump();
+  }
+  std::string AgentLogs() {
+    std::string all;
+    for (const auto& log : logs_) all += "--- " + log + "\n" + FileText(log);
+    return all;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::vector<std::unique_ptr<Process>> agents_;
+  std::vector<std::string> logs_;
+  int configs_ = 0;
+};
+
+TEST_F(RolloutTest, FleetConvergesWithoutEverExceedingALiveTunedLimit) {
+  // Passive clients are told to come back from the measured upgrade duration; until the first
+  // upgrade finishes the server assumes the initial estimate (1 s here).
+  server_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"--min-retry-ms", "300", "--initial-upgrade-estimate-s", "1"});
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 4);
+  // Each upgrade holds its slot for the 0.3 s health check, so slots are really contended.
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0.3));
+  auto active = StartAgents(20, "jump-client", "active");
+  auto passive = StartAgents(20, "jump-client", "passive");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 40; }, seconds(60))) << server_->log();
+
+  SetSiteVersion("2.0.0");
+  // Passive clients come back on their own schedule; here the tray's "check in now" does it.
+  for (size_t i = 20; i < agents_.size(); ++i) agents_[i]->Signal(SIGUSR1);
+
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "finish") >= 8; },
+                        seconds(120)))
+      << server_->log();
+  const auto before_raise = ReadAudit(*server_);
+  SetLimit("jump-client", 6);
+  // Raising admits waiting active clients at once.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return server_->Admin("limits")["result"]["limits"]["jump-client"]["running"] > 4; },
+      seconds(20)));
+
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["clients"]["up_to_date"] == 40; }, seconds(180)))
+      << Rollout().dump(1) << AgentLogs();
+  for (const auto& dir : active) EXPECT_EQ(InstalledVersion(dir), "2.0.0") << dir;
+  for (const auto& dir : passive) EXPECT_EQ(InstalledVersion(dir), "2.0.0") << dir;
+
+  auto before = sched::ReplayAudit(before_raise);
+  EXPECT_EQ(before.max_running["jump-client"], 4);
+  auto all = ReplayServerAudit(*server_);
+  EXPECT_EQ(all.violations["jump-client"], 0);
+  EXPECT_EQ(all.max_running["jump-client"], 6);
+  EXPECT_TRUE(all.problems.empty()) << all.problems.front();
+  json rollout = Rollout();
+  EXPECT_EQ(rollout["clients"]["outdated"], 0);
+  EXPECT_EQ(rollout["scopes"]["jump-client"]["running"], 0);
+  EXPECT_EQ(rollout["scopes"]["jump-client"]["limit"], 6);
+}
+
+TEST_F(RolloutTest, KilledClientsLeaseExpiresItsSlotIsReusedAndItResumesLater) {
+  server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--lease-ttl-s", "2"});
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jumpoint", 1);
+  auto bandwidth = server_->Admin("limits-set", {{"bandwidth_bytes_per_s", 128 * 1024}});
+  ASSERT_TRUE(bandwidth["ok"].get<bool>()) << bandwidth.dump();
+  PublishPackage(*server_, "jumpoint", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0, 512 * 1024));
+  auto first = StartAgents(1, "jumpoint", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 1; }, seconds(30)));
+  const std::string first_id = server_->Admin("clients")["result"]["clients"][0]["id"];
+  SetSiteVersion("2.0.0");
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountEvents(ReadAudit(*server_), "progress", first_id) >= 1; }, seconds(30)))
+      << server_->log();
+  agents_[0]->Signal(SIGKILL);  // mid-download
+  agents_[0]->Wait(seconds(10));
+
+  auto second = StartAgents(1, "jumpoint", "active");
+  // The dead client's lease lapses and the waiting client gets the only slot.
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "expire", first_id) == 1; },
+                        seconds(30)))
+      << server_->log();
+  ASSERT_TRUE(WaitUntil([&] { return InstalledVersion(second[0]) == "2.0.0"; }, seconds(60)))
+      << AgentLogs();
+  // Its slot frees once its report is durable.
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "finish") == 1; },
+                        seconds(30)));
+
+  // Back again, the first client resumes its partial download instead of starting over.
+  const std::string config = ConfigAt("jumpoint", "active");
+  Process again({BinaryPath("sluice-client"), "--config", config, "--state-dir", first[0],
+                 "--once", "--log-level", "debug"},
+                dir_ / "again.log");
+  ASSERT_EQ(again.Wait(seconds(60)), 0) << FileText(dir_ / "again.log");
+  EXPECT_EQ(InstalledVersion(first[0]), "2.0.0") << FileText(dir_ / "again.log");
+  EXPECT_EQ(FileText(dir_ / "again.log").find("offset=0\n"), std::string::npos)
+      << FileText(dir_ / "again.log");
+
+  auto rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "finish", first_id), 1);
+  auto replay = sched::ReplayAudit(rows);
+  EXPECT_EQ(replay.violations["jumpoint"], 0);
+  EXPECT_EQ(replay.max_running["jumpoint"], 1);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+}
+
+TEST_F(RolloutTest, ServerKilledMidRolloutLosesNothingAndNeverExceedsTheLimit) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("access-console", 2);
+  PublishPackage(*server_, "access-console", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0.5));
+  StartAgents(10, "access-console", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 10; }, seconds(60)));
+  SetSiteVersion("2.0.0");
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "finish") >= 3; },
+                        seconds(60)));
+  server_->Kill();
+  ASSERT_TRUE(server_->Start());  // same data dir, same port: the agents reconnect by themselves
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["clients"]["up_to_date"] == 10; }, seconds(120)))
+      << Rollout().dump(1) << server_->log();
+
+  auto rows = ReadAudit(*server_);
+  auto replay = sched::ReplayAudit(rows);
+  EXPECT_EQ(replay.violations["access-console"], 0);
+  EXPECT_LE(replay.max_running["access-console"], 2);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+  EXPECT_GE(CountEvents(rows, "server_start"), 2);
+  // Every upgrade a client was told is recorded has its row.
+  for (const auto& log : logs_) {
+    const std::string text = FileText(log);
+    for (size_t at = text.find("upgrade finished lease="); at != std::string::npos;
+         at = text.find("upgrade finished lease=", at + 1)) {
+      const uint64_t lease = std::stoull(text.substr(at + 23));
+      bool recorded = false;
+      for (const auto& row : rows) {
+        recorded = recorded || (row.lease_id == lease && (row.event == "finish"));
+      }
+      EXPECT_TRUE(recorded) << "lease " << lease << " finished on the client but not in the audit";
+    }
+  }
+}
+
+TEST_F(RolloutTest, CorruptPackageAndForeignSignatureAreRefusedAndFreeTheSlot) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 1);
+  const std::string payload = MakePayload(dir_.path(), "v2", 0, 0);
+  PublishPackage(*server_, "jump-client", "2.0.0", payload);
+  SetSiteVersion("2.0.0");
+
+  // A client pinned to another site's signing key refuses the manifest.
+  json config = json::parse(FileText(ConfigAt("jump-client", "passive")));
+  config["signing_key"] = crypto::Base64Encode(crypto::RandomBytes(32));
+  const std::string foreign = dir_ / "foreign.json";
+  std::ofstream(foreign) << config.dump();
+  ASSERT_TRUE(CheckInOnce(foreign, dir_ / "foreign-state"));
+  EXPECT_EQ(InstalledVersion(dir_ / "foreign-state"), "");
+
+  // A package damaged on the server's disk fails the client's SHA-256 check.
+  auto packages = server_->Admin("packages")["result"]["packages"];
+  const std::string stored = server_->data_dir() + "/packages/" + packages[0]["sha256"].get<std::string>();
+  std::string bytes = FileText(stored);
+  bytes[bytes.size() / 2] ^= 0x20;
+  ASSERT_TRUE(WriteFileAtomic(stored, bytes, 0644));
+  const std::string honest_path = ConfigAt("jump-client", "passive");
+  ASSERT_TRUE(CheckInOnce(honest_path, dir_ / "honest-state"));
+  EXPECT_EQ(InstalledVersion(dir_ / "honest-state"), "");
+
+  auto rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "fail"), 2) << server_->log();
+  for (const auto& row : rows) {
+    if (row.event == "fail") {
+      EXPECT_NE(row.detail.find("verify_failed"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(server_->Admin("limits")["result"]["limits"]["jump-client"]["running"], 0);
+}
+
+TEST_F(RolloutTest, FailingHealthCheckRollsBackAndIsReported) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  PublishPackage(*server_, "connection-agent", "2.0.0", MakePayload(dir_.path(), "bad", 1, 0));
+  SetSiteVersion("2.0.0");
+  ASSERT_TRUE(CheckInOnce(ConfigAt("connection-agent", "passive"), dir_ / "state"));
+  EXPECT_NE(InstalledVersion(dir_ / "state"), "2.0.0");
+  auto rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "rollback"), 1) << server_->log();
+  auto clients = server_->Admin("clients")["result"]["clients"];
+  EXPECT_EQ(clients[0]["version"], "1.0.0");
+}
+
+TEST_F(RolloutTest, IntegrationClientsAreToldToReinstall) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetSiteVersion("2.0.0");
+  const std::string path = ConfigAt("integration-client", "passive");
+  RunResult run = RunCommand({BinaryPath("sluice-client"), "--config", path, "--state-dir",
+                              dir_ / "state", "--once"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("reinstall_required"), std::string::npos) << run.output;
+  EXPECT_EQ(CountEvents(ReadAudit(*server_), "grant"), 0);
+}
+
+}  // namespace
+}  // namespace sluice::testing
