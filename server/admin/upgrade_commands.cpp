@@ -198,8 +198,10 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
           estimate_s = std::max(estimate_s, waves * scheduler.EstimatedDurationMs(scope) / 1000.0);
         }
         json failures = json::object();
-        for (const char* event : {"fail", "rollback", "expire"}) {
-          failures[event] = facts->failures.contains(event) ? facts->failures.at(event) : 0;
+        // Audit events, named as admins read them: failed = verify_failed or apply_failed.
+        for (auto [event, key] : {std::pair{"fail", "failed"}, {"rollback", "rolled_back"},
+                                  {"expire", "expired"}}) {
+          failures[key] = facts->failures.contains(event) ? facts->failures.at(event) : 0;
         }
         int64_t outdated = 0;
         for (const auto& [kind, n] : outdated_by_kind) outdated += n;

@@ -251,6 +251,31 @@ TEST_F(RolloutTest, FailingHealthCheckRollsBackAndIsReported) {
   EXPECT_EQ(clients[0]["version"], "1.0.0");
 }
 
+TEST_F(RolloutTest, DisabledPolicyHoldsClientsBackUntilAManualUpgrade) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  PublishPackage(*server_, "jumpoint", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0));
+  auto policy = server_->Admin("policy-set", {{"kind", "jumpoint"}, {"mode", "disabled"}});
+  ASSERT_TRUE(policy["ok"].get<bool>()) << policy.dump();
+  SetSiteVersion("2.0.0");
+  const std::string config = ConfigAt("jumpoint", "passive");
+  RunResult held = RunCommand({BinaryPath("sluice-client"), "--config", config, "--state-dir",
+                               dir_ / "state", "--once"});
+  EXPECT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_NE(held.output.find("policy_disabled"), std::string::npos) << held.output;
+  EXPECT_EQ(InstalledVersion(dir_ / "state"), "");
+
+  const std::string id = server_->Admin("clients")["result"]["clients"][0]["id"];
+  auto manual = server_->Admin("upgrade", {{"client_id", id}});
+  ASSERT_TRUE(manual["ok"].get<bool>()) << manual.dump();
+  RunResult upgraded = RunCommand({BinaryPath("sluice-client"), "--config", config, "--state-dir",
+                                   dir_ / "state", "--once"});
+  EXPECT_EQ(upgraded.exit_code, 0) << upgraded.output;
+  EXPECT_EQ(InstalledVersion(dir_ / "state"), "2.0.0") << upgraded.output;
+  EXPECT_EQ(CountEvents(ReadAudit(*server_), "grant"), 1);
+  EXPECT_EQ(CountEvents(ReadAudit(*server_), "policy_change"), 1);
+}
+
 TEST_F(RolloutTest, IntegrationClientsAreToldToReinstall) {
   server_ = std::make_unique<ServerProcess>();
   ASSERT_TRUE(server_->Start());

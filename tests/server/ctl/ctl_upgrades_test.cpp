@@ -44,7 +44,7 @@ const json kRollout = {
       {"up_to_date", 30},
       {"outdated", 10}}},
     {"scopes", {{"jump-client", {{"running", 4}, {"limit", 4}, {"waiting", 6}}}}},
-    {"failures", {{"verify_failed", 0}, {"rolled_back", 1}, {"expired", 2}}},
+    {"failures", {{"failed", 0}, {"rolled_back", 1}, {"expired", 2}}},
     {"estimated_completion_s", 120}};
 const json kAudit = {{"events",
                       {{{"seq", 1},
@@ -350,7 +350,7 @@ TEST_F(CtlUpgradesTest, RolloutForHumans) {
   EXPECT_TRUE(Has(run.out, "SCOPE        RUNNING  LIMIT  WAITING  VERSIONS\n")) << run.out;
   EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        1.0.0=10, 2.0.0=30\n"))
       << run.out;
-  EXPECT_TRUE(Has(run.out, "failures: expired=2, rolled_back=1, verify_failed=0\n")) << run.out;
+  EXPECT_TRUE(Has(run.out, "failures: expired=2, failed=0, rolled_back=1\n")) << run.out;
   EXPECT_EQ(Received("rollout"), json::object());
 }
 
