@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 #include "common/base/file_util.h"
 #include "common/base/log.h"
@@ -159,12 +160,15 @@ Result<uint64_t> Updater::OpenPart(const UpdateRecord& previous, bool resume) {
       return Fail(ErrnoError("renaming", old_part, errno));
     }
   }
+  std::vector<std::string> stale;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(DownloadsDir(), ec), end; !ec && it != end;
        it.increment(ec)) {
-    if (!resume || it->path().string() != part) {
-      if (auto removed = RemoveAll(it->path().string()); !removed) return Fail(removed.error());
-    }
+    if (!resume || it->path().string() != part) stale.push_back(it->path().string());
+  }
+  if (ec) return Fail(Errc::kIo, "listing " + DownloadsDir() + ": " + ec.message());
+  for (const auto& path : stale) {
+    if (auto removed = RemoveAll(path); !removed) return Fail(removed.error());
   }
   auto file = PartFile::Open(part);
   if (!file) return Fail(file.error());

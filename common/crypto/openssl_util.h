@@ -1,26 +1,18 @@
 #pragma once
-// Internal helpers shared by the sluice::crypto sources: owning pointers for OpenSSL handles and
-// conversion of OpenSSL's per-thread error queue into an Error.
+// Helpers shared by the sluice::crypto and sluice::tls sources: the one place that turns
+// OpenSSL's per-thread error queue into text or an Error. Handle pointers live in openssl_ptr.h.
 
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-
+#include <string>
 #include <string_view>
 
-#include "common/base/c_ptr.h"
 #include "common/base/error.h"
+#include "common/crypto/openssl_ptr.h"
 
 namespace sluice::crypto {
 
-using BioPtr = CPtr<BIO, BIO_free>;
-using EvpPkeyPtr = CPtr<EVP_PKEY, EVP_PKEY_free>;
-using EvpMdPtr = CPtr<EVP_MD, EVP_MD_free>;
-using EvpMdCtxPtr = CPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using EvpCipherPtr = CPtr<EVP_CIPHER, EVP_CIPHER_free>;
-using EvpCipherCtxPtr = CPtr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
-using EvpKdfPtr = CPtr<EVP_KDF, EVP_KDF_free>;
-using EvpKdfCtxPtr = CPtr<EVP_KDF_CTX, EVP_KDF_CTX_free>;
+// Empties this thread's OpenSSL error queue and returns its reasons joined by "; " (oldest
+// first, duplicates dropped; "X lib" wrapper reasons only if nothing else), or "" if it was empty.
+std::string DrainOpensslErrors();
 
 // Returns Error{code, "<what>: <first queued OpenSSL reason>"} and empties this thread's OpenSSL
 // error queue, so a stale entry cannot confuse a later SSL_get_error on the same thread.

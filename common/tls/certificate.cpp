@@ -12,20 +12,21 @@
 #include <system_error>
 #include <vector>
 
-#include "common/base/c_ptr.h"
 #include "common/base/file_util.h"
+#include "common/crypto/openssl_util.h"
 
 namespace sluice::tls {
 namespace {
 
-using BioPtr = CPtr<BIO, BIO_free>;
-using BignumPtr = CPtr<BIGNUM, BN_free>;
-using EvpPkeyPtr = CPtr<EVP_PKEY, EVP_PKEY_free>;
-using X509Ptr = CPtr<X509, X509_free>;
-using X509ExtensionPtr = CPtr<X509_EXTENSION, X509_EXTENSION_free>;
-using GeneralNamesPtr = CPtr<GENERAL_NAMES, GENERAL_NAMES_free>;
-using GeneralNamePtr = CPtr<GENERAL_NAME, GENERAL_NAME_free>;
-using Asn1StringPtr = CPtr<ASN1_STRING, ASN1_STRING_free>;
+using crypto::Asn1StringPtr;
+using crypto::BignumPtr;
+using crypto::BioPtr;
+using crypto::DrainOpensslErrors;
+using crypto::EvpPkeyPtr;
+using crypto::GeneralNamePtr;
+using crypto::GeneralNamesPtr;
+using crypto::X509ExtensionPtr;
+using crypto::X509Ptr;
 
 constexpr long kValidityDays = 3650;
 constexpr int kSerialBits = 159;       // positive and within RFC 5280's 20-octet limit
@@ -33,7 +34,7 @@ constexpr size_t kMaxCommonName = 64;  // ub-common-name
 
 std::unexpected<Error> CryptoFailure(std::string_view what) {
   std::string message = "generating certificate: " + std::string(what);
-  if (std::string reasons = DrainOpenSslErrors(); !reasons.empty()) message += ": " + reasons;
+  if (std::string reasons = DrainOpensslErrors(); !reasons.empty()) message += ": " + reasons;
   return Fail(Errc::kCrypto, std::move(message));
 }
 
@@ -172,17 +173,17 @@ Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path) {
   auto pem = ReadFile(cert_pem_path);
   if (!pem) return Context(pem.error(), "reading certificate");
   BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  if (!bio) return Fail(Errc::kCrypto, "allocating BIO: " + DrainOpenSslErrors());
+  if (!bio) return Fail(Errc::kCrypto, "allocating BIO: " + DrainOpensslErrors());
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
-    std::string reasons = DrainOpenSslErrors();
+    std::string reasons = DrainOpensslErrors();
     return Fail(Errc::kInvalidArgument,
                 "'" + cert_pem_path + "' does not hold a PEM certificate: " + reasons);
   }
   std::string pin = PinOfCertificate(cert.get());
   if (pin.empty()) {
     return Fail(Errc::kCrypto,
-                "cannot encode the public key of '" + cert_pem_path + "': " + DrainOpenSslErrors());
+                "cannot encode the public key of '" + cert_pem_path + "': " + DrainOpensslErrors());
   }
   return pin;
 }
@@ -215,33 +216,6 @@ std::string PinOfCertificate(X509* cert) {
   std::string pin = "sha256/";
   pin.append(reinterpret_cast<const char*>(base64.data()), static_cast<size_t>(base64_size));
   return pin;
-}
-
-std::string DrainOpenSslErrors() {
-  std::string out;
-  std::string wrappers;  // "X lib" reasons that only say which library passed an error up
-  while (unsigned long code = ERR_get_error()) {
-    std::string reason;
-    bool wrapper = false;
-    if (ERR_SYSTEM_ERROR(code)) {
-      reason = std::system_category().message(ERR_GET_REASON(code));
-    } else {
-      const int base = ERR_GET_REASON(code) & ((1 << ERR_RFLAGS_OFFSET) - 1);
-      wrapper = ERR_COMMON_ERROR(code) && base > 0 && base < 256;
-      if (const char* text = ERR_reason_error_string(code)) {
-        reason = text;
-      } else {
-        std::array<char, 256> buffer;
-        ERR_error_string_n(code, buffer.data(), buffer.size());
-        reason = buffer.data();
-      }
-    }
-    std::string& target = wrapper ? wrappers : out;
-    if (target.find(reason) != std::string::npos) continue;
-    if (!target.empty()) target += "; ";
-    target += reason;
-  }
-  return out.empty() ? wrappers : out;
 }
 
 }  // namespace sluice::tls

@@ -30,8 +30,4 @@ Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path);
 // cannot be encoded. Thread-safe; no heap allocation beyond the returned string.
 std::string PinOfCertificate(X509* cert);
 
-// Empties this thread's OpenSSL error queue and returns its reasons joined by "; " (oldest
-// first, duplicates dropped), or "" if it was empty. Used by the sluice::tls sources.
-std::string DrainOpenSslErrors();
-
 }  // namespace sluice::tls

@@ -6,19 +6,20 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/crypto/openssl_util.h"
 #include "common/tls/certificate.h"
 
 namespace sluice::tls {
 namespace {
 
-using SslCtxPtr = CPtr<SSL_CTX, SSL_CTX_free>;
+using crypto::SslCtxPtr;
 
 constexpr std::string_view kPinPrefix = "sha256/";
 constexpr size_t kPinBase64Size = 44;  // base64 of 32 bytes, with one '=' of padding
 constexpr unsigned char kSessionIdContext[] = "sluice";
 
 std::unexpected<Error> TlsFailure(std::string what) {
-  if (std::string reasons = DrainOpenSslErrors(); !reasons.empty()) what += ": " + reasons;
+  if (std::string reasons = crypto::DrainOpensslErrors(); !reasons.empty()) what += ": " + reasons;
   return Fail(Errc::kTls, std::move(what));
 }
 

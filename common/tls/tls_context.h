@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/base/bytes.h"
-#include "common/base/c_ptr.h"
+#include "common/crypto/openssl_ptr.h"
 #include "common/base/error.h"
 
 namespace sluice::tls {
@@ -69,9 +69,9 @@ class TlsContext {
   static void AttachResumptionSlot(SSL* ssl, std::shared_ptr<SSL_SESSION>* slot);
 
  private:
-  TlsContext(CPtr<SSL_CTX, SSL_CTX_free> ctx, bool is_server);
+  TlsContext(crypto::SslCtxPtr ctx, bool is_server);
 
-  CPtr<SSL_CTX, SSL_CTX_free> ctx_;
+  crypto::SslCtxPtr ctx_;
   bool is_server_;
   bool verify_pin_ = false;
   std::string pin_;

@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "common/crypto/openssl_util.h"
 #include "common/tls/certificate.h"
 
 namespace sluice::tls {
@@ -25,7 +26,7 @@ constexpr uint8_t kPlaintextDecodeErrorAlert[] = {21, 0x03, 0x01, 0x00, 0x02, 2,
 // Builds the Error for a failed SSL call from SSL_get_error's result and the error queue
 // (which it empties).
 Error SslError(int ssl_error, std::string_view what) {
-  std::string reasons = DrainOpenSslErrors();
+  std::string reasons = crypto::DrainOpensslErrors();
   if (reasons.empty()) {
     reasons = ssl_error == SSL_ERROR_SYSCALL ? "unexpected end of stream"
                                              : "SSL error " + std::to_string(ssl_error);

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/base/bytes.h"
-#include "common/base/c_ptr.h"
+#include "common/crypto/openssl_ptr.h"
 #include "common/base/error.h"
 #include "common/tls/tls_context.h"
 
@@ -97,7 +97,7 @@ class TlsSession {
   bool handshake_complete_ = false;
   bool peer_closed_ = false;
   bool close_requested_ = false;
-  CPtr<SSL, SSL_free> ssl_;  // last: freed first, while everything it may point to still lives
+  crypto::SslPtr ssl_;  // last: freed first, while everything it may point to still lives
 };
 
 }  // namespace sluice::tls

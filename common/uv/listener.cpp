@@ -46,7 +46,10 @@ Result<HandlePtr<Listener>> Listener::ListenPipe(Loop& loop, const std::string& 
                 "cannot listen on " + path + ": path longer than " +
                     std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes");
   }
-  ::unlink(path.c_str());
+  // Only a stale socket is replaced: any other file at `path` makes the bind fail instead.
+  if (struct stat st {}; ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    ::unlink(path.c_str());
+  }
   HandlePtr<Listener> listener(new Listener(loop, true, std::move(on_accept)));
   int rc = uv_pipe_bind(&listener->socket_.pipe, path.c_str());
   if (rc == 0 && ::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) rc = -errno;

@@ -18,17 +18,32 @@ Loop::Loop() : loop_thread_(std::this_thread::get_id()) {
 }
 
 Loop::~Loop() {
-  RunPosted();
+  // Tasks may post more tasks (Defer from a task, or from a close callback below): run until
+  // none are left, so deferred deletions are not lost.
+  auto run_all_posted = [this] {
+    bool ran = false;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (posted_.empty()) return ran;
+      }
+      RunPosted();
+      ran = true;
+    }
+  };
+  run_all_posted();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
-  // Close whatever owners leaked so their close callbacks free them, then drain.
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* handle, void*) {
-        if (!uv_is_closing(handle)) uv_close(handle, handle->close_cb);
-      },
-      nullptr);
-  while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
-  }
+  do {
+    // Close whatever owners leaked so their close callbacks free them, then drain.
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* handle, void*) {
+          if (!uv_is_closing(handle)) uv_close(handle, handle->close_cb);
+        },
+        nullptr);
+    while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
+    }
+  } while (run_all_posted());
   uv_loop_close(&loop_);
 }
 

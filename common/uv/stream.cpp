@@ -221,6 +221,11 @@ Result<std::pair<std::string, int>> SplitHostPort(const std::string& text) {
     }
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
+    // "::1:80" is ambiguous (it is also a valid IPv6 address): IPv6 needs brackets.
+    if (host.find(':') != std::string::npos) {
+      return Fail(Errc::kInvalidArgument, "an IPv6 address needs brackets: [IPV6]:PORT, got '" +
+                                              text + "'");
+    }
   }
   int port = -1;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

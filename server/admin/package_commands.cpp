@@ -36,9 +36,8 @@ Result<bool> OptionalBoolArg(const json& args, const char* name) {
 // The source file and what to store it as, from package-add's args.
 Result<std::pair<std::string, PackageSpec>> ParseAddArgs(const json& args) {
   PackageSpec spec;
-  for (auto [name, out] : {std::pair{"kind", &spec.kind},
-                           {"platform", &spec.platform},
-                           {"version", &spec.version}}) {
+  for (auto [name, out] :
+       {std::pair{"kind", &spec.kind}, {"platform", &spec.platform}, {"version", &spec.version}}) {
     auto value = StringArg(args, name);
     if (!value) return Fail(value.error());
     *out = std::move(*value);
@@ -127,9 +126,8 @@ json PackageJson(const PackageRecord& record) {
 
 void RegisterPackageCommands(admin::AdminServer& admin, uv::Loop& loop, store::Store& store,
                              const DataDir& dir, Clock& clock) {
-  admin.Register("packages", [&store](const json&, admin::Reply reply) {
-    ListAll(store, std::move(reply));
-  });
+  admin.Register("packages",
+                 [&store](const json&, admin::Reply reply) { ListAll(store, std::move(reply)); });
   if (!dir.signing_key) {
     admin.Register("package-add", [](const json&, admin::Reply reply) {
       reply(Fail(Errc::kInternal, "the site signing key is not loaded"));

@@ -24,8 +24,8 @@ Status PrintPackages(const json& result, std::ostream& out) {
   Table table({"KIND", "PLATFORM", "VERSION", "SIZE", "SHA256", "DOWNGRADE", "CREATED"});
   for (const json& package : packages) {
     table.AddRow({Text(package, "kind"), Text(package, "platform"), Text(package, "version"),
-                  Text(package, "size"), Text(package, "sha256"),
-                  Text(package, "allow_downgrade"), Text(package, "created")});
+                  Text(package, "size"), Text(package, "sha256"), Text(package, "allow_downgrade"),
+                  Text(package, "created")});
   }
   table.Print(out);
   return {};
@@ -50,8 +50,7 @@ void AddPackageAdd(Ctl& ctl, CLI::App* package) {
   add->add_option("--version", options->version, "Version the package installs")->required();
   add->add_flag("--allow-downgrade", options->allow_downgrade,
                 "Sign the manifest so clients on a newer version accept it");
-  add->add_option("file", options->file, "The package file (read by sluiced itself)")
-      ->required();
+  add->add_option("file", options->file, "The package file (read by sluiced itself)")->required();
   add->callback([&ctl, options] {
     // sluiced reads the file, from its own working directory: send an absolute path.
     std::error_code ec;
@@ -76,8 +75,7 @@ void AddSiteCommands(Ctl& ctl) {
   CLI::App* site = ctl.app().add_subcommand("site", "The site's own version");
   site->require_subcommand(1);
   auto version = std::make_shared<std::string>();
-  CLI::App* set = site->add_subcommand(
-      "set-version", "Set the version clients are upgraded to (a package must exist for it)");
+  CLI::App* set = site->add_subcommand("set-version", "Set the version clients are upgraded to");
   set->add_option("version", *version, "The new site version, e.g. 2.0.0")->required();
   set->callback([&ctl, version] {
     auto print = [version](const json& result, std::ostream& out) -> Status {

@@ -6,8 +6,7 @@
 
 namespace sluice::server {
 
-ImportWorker::ImportWorker(uv::Loop& loop, std::string packages_dir,
-                           const crypto::SigningKey& key)
+ImportWorker::ImportWorker(uv::Loop& loop, std::string packages_dir, const crypto::SigningKey& key)
     : loop_(loop), packages_dir_(std::move(packages_dir)), key_(key) {}
 
 ImportWorker::~ImportWorker() {

@@ -26,8 +26,7 @@ PackageRecord ReadPackage(const db::Statement& row) {
 }
 
 std::string Name(std::string_view kind, std::string_view platform, std::string_view version) {
-  return "package " + std::string(kind) + " " + std::string(platform) + " " +
-         std::string(version);
+  return "package " + std::string(kind) + " " + std::string(platform) + " " + std::string(version);
 }
 
 // The manifest's allow_downgrade flag; nullopt if the manifest does not parse.
@@ -94,10 +93,9 @@ Result<std::optional<PackageRecord>> FindPackage(db::Database& db, std::string_v
 
 Result<std::vector<PackageRecord>> ListPackages(db::Database& db) {
   std::vector<PackageRecord> packages;
-  auto read = db.Query("SELECT " SLUICE_PACKAGE_COLUMNS " FROM packages",
-                       [&packages](const db::Statement& row) {
-                         packages.push_back(ReadPackage(row));
-                       });
+  auto read =
+      db.Query("SELECT " SLUICE_PACKAGE_COLUMNS " FROM packages",
+               [&packages](const db::Statement& row) { packages.push_back(ReadPackage(row)); });
   if (!read) return Context(read.error(), "listing packages");
   std::sort(packages.begin(), packages.end(), [](const PackageRecord& a, const PackageRecord& b) {
     if (std::tie(a.kind, a.platform) != std::tie(b.kind, b.platform)) {

@@ -16,9 +16,9 @@ Status ValidatePackageSpec(const PackageSpec& spec) {
   bool printable = true;
   for (char c : platform) printable = printable && c >= '!' && c <= '~';
   if (platform.empty() || platform.size() > kMaxPlatformLength || !printable) {
-    return Fail(Errc::kInvalidArgument,
-                "package platform '" + platform + "' must be 1 to " +
-                    std::to_string(kMaxPlatformLength) + " printable characters without spaces");
+    return Fail(Errc::kInvalidArgument, "package platform '" + platform + "' must be 1 to " +
+                                            std::to_string(kMaxPlatformLength) +
+                                            " printable characters without spaces");
   }
   return {};
 }

@@ -12,6 +12,7 @@
 #include "tests/support/agent_runner.h"
 #include "tests/support/raw_tls_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/text_util.h"
 
 namespace sluice::testing {
 namespace {
@@ -23,14 +24,6 @@ Bytes Pack(const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& write)
   msgpack::packer<msgpack::sbuffer> packer(buffer);
   write(packer);
   return Bytes(buffer.data(), buffer.data() + buffer.size());
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
 }
 
 class BadInputTest : public ::testing::Test {

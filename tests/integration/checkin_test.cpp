@@ -12,6 +12,7 @@
 #include "tests/support/agent_runner.h"
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
+#include "tests/support/text_util.h"
 
 namespace sluice::testing {
 namespace {
@@ -28,19 +29,6 @@ json EditedConfig(const std::string& path, const std::string& field, const std::
   json config = json::parse(*ReadFile(path));
   config[field] = value;
   return config;
-}
-
-std::string FileText(const std::string& path) {
-  auto text = ReadFile(path);
-  return text ? *text : std::string();
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
 }
 
 class CheckinTest : public ::testing::Test {

@@ -15,17 +15,13 @@
 #include "tests/support/process.h"
 #include "tests/support/rollout_support.h"
 #include "tests/support/server_process.h"
+#include "tests/support/text_util.h"
 
 namespace sluice::testing {
 namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-
-std::string FileText(const std::string& path) {
-  auto text = ReadFile(path);
-  return text ? *text : std::string();
-}
 
 class RolloutTest : public ::testing::Test {
  protected:

@@ -36,7 +36,7 @@ class ImportWorkerTest : public ::testing::Test {
   TempDir dir_;
   const std::string packages_ = dir_.File("packages");
   std::optional<crypto::SigningKey> key_;
-  LoopThread loop_;                        // destroyed before the key and the dir
+  LoopThread loop_;                       // destroyed before the key and the dir
   std::unique_ptr<ImportWorker> worker_;  // loop thread only
 };
 

@@ -61,9 +61,11 @@ TEST_F(PackageImportTest, StoresContentUnderItsDigestWithASignedManifest) {
   // Over three 1 MiB chunks, so the streaming hash and copy cross chunk boundaries.
   const std::string content = PackageBytes((3 << 20) + 17, 1);
   const std::string sha = Sha256Hex(content);
-  auto record = Import(WriteTestFile(dir_.File("client-2.0.0.bin"), content),
-                       {.kind = "jumpoint", .platform = "windows-x86_64", .version = "2.0.1.7",
-                        .allow_downgrade = true});
+  auto record =
+      Import(WriteTestFile(dir_.File("client-2.0.0.bin"), content), {.kind = "jumpoint",
+                                                                     .platform = "windows-x86_64",
+                                                                     .version = "2.0.1.7",
+                                                                     .allow_downgrade = true});
   ASSERT_TRUE(record) << record.error().ToString();
 
   EXPECT_EQ(record->sha256, sha);
@@ -113,8 +115,8 @@ TEST_F(PackageImportTest, ReimportingTheSameFileReusesTheStoredContent) {
   EXPECT_EQ(ListTree(packages_), std::set<std::string>{first->sha256});
 
   // Another version with the same bytes shares the file.
-  auto other_version = Import(source, {.kind = "jump-client", .platform = "linux-x86_64",
-                                       .version = "2.0.1"});
+  auto other_version =
+      Import(source, {.kind = "jump-client", .platform = "linux-x86_64", .version = "2.0.1"});
   ASSERT_TRUE(other_version);
   EXPECT_EQ(other_version->path, first->path);
   EXPECT_EQ(ListTree(packages_), std::set<std::string>{first->sha256});
@@ -134,9 +136,9 @@ TEST_F(PackageImportTest, RefusesBadSpecsNamingTheValue) {
   const std::string source = WriteTestFile(dir_.File("pkg.bin"), "payload");
   ExpectRefused(Import(source, {.kind = "toaster", .platform = "linux-x86_64", .version = "1.0"}),
                 Errc::kInvalidArgument, "toaster");
-  ExpectRefused(Import(source, {.kind = "jump-client", .platform = "linux-x86_64",
-                                .version = "2.0-beta"}),
-                Errc::kInvalidArgument, "2.0-beta");
+  ExpectRefused(
+      Import(source, {.kind = "jump-client", .platform = "linux-x86_64", .version = "2.0-beta"}),
+      Errc::kInvalidArgument, "2.0-beta");
   ExpectRefused(Import(source, {.kind = "jump-client", .platform = "", .version = "1.0"}),
                 Errc::kInvalidArgument, "platform");
   ExpectRefused(Import(source, {.kind = "jump-client", .platform = "linux x86", .version = "1"}),
@@ -146,8 +148,8 @@ TEST_F(PackageImportTest, RefusesBadSpecsNamingTheValue) {
   const std::string long_platform(65, 'p');
   ExpectRefused(Import(source, {.kind = "jump-client", .platform = long_platform, .version = "1"}),
                 Errc::kInvalidArgument, long_platform);
-  EXPECT_TRUE(Import(source, {.kind = "integration-client", .platform = std::string(64, 'p'),
-                              .version = "1"}));
+  EXPECT_TRUE(Import(
+      source, {.kind = "integration-client", .platform = std::string(64, 'p'), .version = "1"}));
 }
 
 TEST_F(PackageImportTest, RefusesSourcesThatAreNotReadableNonEmptyFiles) {

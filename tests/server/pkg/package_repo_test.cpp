@@ -117,16 +117,16 @@ TEST_F(PackageRepoTest, ListIsOrderedByKindPlatformAndNumericVersion) {
     ASSERT_TRUE(InsertPackage(*db_, Imported(PackageBytes(100, 6), version)));
   }
   ASSERT_TRUE(InsertPackage(*db_, Imported(PackageBytes(100, 7), "1.0", false, kNow, "jumpoint")));
-  ASSERT_TRUE(InsertPackage(
-      *db_, Imported(PackageBytes(100, 8), "1.0", false, kNow, "access-console")));
+  ASSERT_TRUE(
+      InsertPackage(*db_, Imported(PackageBytes(100, 8), "1.0", false, kNow, "access-console")));
 
   auto all = ListPackages(*db_);
   ASSERT_TRUE(all);
   std::vector<std::string> order;
   for (const auto& record : *all) order.push_back(record.kind + "/" + record.version);
-  EXPECT_EQ(order, (std::vector<std::string>{"access-console/1.0", "jump-client/1.9.3",
-                                             "jump-client/1.10.0", "jump-client/2.0",
-                                             "jumpoint/1.0"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"access-console/1.0", "jump-client/1.9.3",
+                                      "jump-client/1.10.0", "jump-client/2.0", "jumpoint/1.0"}));
 }
 
 TEST_F(PackageRepoTest, PackagesSurviveReopen) {
