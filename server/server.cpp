@@ -1,9 +1,13 @@
 #include "server/server.h"
 
+#include <filesystem>
+
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "server/admin/admin_commands.h"
+#include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
+#include "server/admin/update_commands.h"
 #include "server/admin/upgrade_commands.h"
 #include "server/store/client_repo.h"
 #include "server/store/settings_repo.h"
@@ -96,12 +100,55 @@ Status Server::Open() {
   endpoint_ = listener_->LocalAddress();
   advertise_ = AdvertisedEndpoint(options_.advertise, host_port->first, listener_->LocalPort());
 
+  installers_ = std::make_unique<InstallerService>(InstallerServiceOptions{
+      .loop = &loop_,
+      .store = store_.get(),
+      .clock = options_.clock,
+      .signing_key = dir_.signing_key ? &*dir_.signing_key : nullptr,
+      .installers_dir = (std::filesystem::absolute(dir_.root) / "installers").string(),
+      .template_dir = options_.msi_template_dir,
+      .endpoint = advertise_,
+      .certificate_pin = dir_.certificate_pin,
+      .site_version = [this] { return settings_.site_version; },
+      .code_signing = options_.code_signing_cert.empty()
+                          ? std::nullopt
+                          : std::optional<msi::SigningConfig>(msi::SigningConfig{
+                                .cert_pem = options_.code_signing_cert,
+                                .key_pem = options_.code_signing_key,
+                                .description = "Sluice client",
+                                .password = {}}),
+      .min_validity_ms = options_.min_installer_validity_s * 1000,
+  });
+  // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
+  installers_->OnSiteVersionChanged(settings_.site_version);
+
+  auto updates = UpdateManager::Create(
+      UpdateManager::Host{
+          .loop = &loop_,
+          .store = store_.get(),
+          .dir = &dir_,
+          .clock = options_.clock,
+          .settings = [this]() -> const SiteSettings& { return settings_; },
+          .commit =
+              [this](std::string key, std::string value,
+                     std::function<sluice::Status(db::Database&)> record,
+                     std::function<void(sluice::Status)> done) {
+                UpdateSetting(std::move(key), std::move(value), std::move(done),
+                              std::move(record), /*reconnect_clients=*/true);
+              },
+      },
+      options_.updates);
+  if (!updates) return Context(updates.error(), "site updates");
+  updates_ = std::move(*updates);
+
   auto admin = admin::AdminServer::Start(loop_, dir_.admin_socket_path);
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
   RegisterAdminCommands(*admin_, *this);
   RegisterPackageCommands(*admin_, loop_, *store_, dir_, *options_.clock);
   RegisterUpgradeCommands(*admin_, *this);
+  RegisterUpdateCommands(*admin_, *updates_);
+  RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
 
   if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
     return Fail(written.error());
@@ -151,7 +198,9 @@ std::vector<ClientSession*> Server::AuthenticatedSessions() {
   std::vector<ClientSession*> out;
   out.reserve(authenticated_.size());
   for (const auto& [client_id, connection_id] : authenticated_) {
-    if (ClientSession* session = FindSession(connection_id)) out.push_back(session);
+    ClientSession* session = FindSession(connection_id);
+    // A closing connection (e.g. told to reconnect) gets nothing more, upgrades included.
+    if (session != nullptr && !session->connection().closing()) out.push_back(session);
   }
   return out;
 }
@@ -201,23 +250,44 @@ void Server::SweepStaleClients() {
       });
 }
 
-void Server::UpdateSetting(std::string key, std::string value, std::function<void(Status)> done) {
+void Server::UpdateSetting(std::string key, std::string value, std::function<void(Status)> done,
+                           std::function<Status(db::Database&)> also_record,
+                           bool reconnect_clients) {
   SiteSettings updated = settings_;
   if (auto applied = updated.Set(key, value); !applied) {
     done(applied);
     return;
   }
   store_->Submit<void>(
-      [key, value](db::Database& db) { return store::SetSetting(db, key, value); },
-      [this, updated = std::move(updated), key, value, done = std::move(done)](Status saved) {
+      [key, value, also_record = std::move(also_record)](db::Database& db) -> Status {
+        if (also_record) {
+          if (auto recorded = also_record(db); !recorded) return recorded;
+        }
+        return store::SetSetting(db, key, value);
+      },
+      [this, updated = std::move(updated), key, value, done = std::move(done),
+       reconnect_clients](Status saved) {
         if (saved) {
           settings_ = updated;
           Log("server")->info("setting changed key={} value={}", key, value);
+          // Clients reconnect at once and check in against the new version.
+          if (reconnect_clients) ReconnectAllClients();
           // The site moved: connected outdated clients start upgrading now.
           if (key == "site_version") upgrades_->OnSiteVersionChanged();
+          // Installers made for older versions are rebuilt for the new one.
+          if (key == "site_version") installers_->OnSiteVersionChanged(settings_.site_version);
         }
         done(saved);
       });
+}
+
+void Server::ReconnectAllClients() {
+  const auto sessions = AuthenticatedSessions();
+  Log("server")->info("telling connected clients to reconnect count={}", sessions.size());
+  for (ClientSession* session : sessions) {
+    session->connection().SendErrorAndClose(proto::ErrorCode::kReconnect,
+                                            "the site was updated; reconnect now");
+  }
 }
 
 void Server::Shutdown() {

@@ -13,9 +13,11 @@
 #include "common/uv/listener.h"
 #include "common/uv/timer.h"
 #include "server/admin/admin_server.h"
+#include "server/installer/installer_service.h"
 #include "server/net/client_session.h"
 #include "server/net/session_host.h"
 #include "server/site/data_dir.h"
+#include "server/update/update_manager.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
@@ -30,6 +32,15 @@ struct ServerOptions {
   uint64_t handshake_timeout_ms = 10'000;
   UpgradeOptions upgrade;
   Clock* clock = &SystemClock::Instance();
+  // Site updates (docs/admin.md, "Site updates"): the update source and the trust key.
+  SiteUpdateOptions updates;
+  // Installers (docs/admin.md, "Installers"): where the wixl-built template MSIs are, the
+  // optional Authenticode certificate and key (PEM; or a PKCS#12 file as cert with no key), and
+  // the shortest validity accepted (a test hook: 600 s in production).
+  std::string msi_template_dir = SLUICE_MSI_TEMPLATE_DIR;
+  std::string code_signing_cert;
+  std::string code_signing_key;
+  int64_t min_installer_validity_s = 600;
 };
 
 class Server final : public SessionHost {
@@ -52,7 +63,12 @@ class Server final : public SessionHost {
   int64_t started_ms() const { return started_ms_; }
   // Validates, persists and applies one setting; `done` gets the outcome on the loop thread.
   // A new site_version makes connected outdated clients start upgrading at once.
-  void UpdateSetting(std::string key, std::string value, std::function<void(Status)> done);
+  // Installing an update (server/update) passes `also_record`, run in the same store job as the
+  // setting's write (both land or neither), and `reconnect_clients`: once committed, every
+  // connected client is told to reconnect (error `reconnect`) before the new value applies.
+  void UpdateSetting(std::string key, std::string value, std::function<void(Status)> done,
+                     std::function<Status(db::Database&)> also_record = nullptr,
+                     bool reconnect_clients = false);
 
   // SessionHost
   store::Store& store() override { return *store_; }
@@ -61,6 +77,7 @@ class Server final : public SessionHost {
   Clock& clock() override { return *options_.clock; }
   ClientSession* FindSession(uint64_t connection_id) override;
   UpgradeCoordinator& upgrades() override { return *upgrades_; }
+  InstallerService& installers() override { return *installers_; }
   void OnAuthenticated(ClientSession& session) override;
   // The authenticated session of `client_id`, or null.
   ClientSession* FindClient(const std::string& client_id);
@@ -76,6 +93,8 @@ class Server final : public SessionHost {
   // kernel backlog holds the rest.
   void ThrottleAccepts();
   void SweepStaleClients();
+  // Sends `reconnect` to every authenticated client and closes its connection.
+  void ReconnectAllClients();
   // Runs `task` on a later loop iteration unless the server is gone by then: store
   // completions and deferred cleanups may outlive the server in the loop's final drain.
   void PostGuarded(std::function<void()> task);
@@ -92,6 +111,8 @@ class Server final : public SessionHost {
   std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;
   std::unordered_map<std::string, uint64_t> authenticated_;  // client id -> connection id
   std::unique_ptr<UpgradeCoordinator> upgrades_;
+  std::unique_ptr<UpdateManager> updates_;
+  std::unique_ptr<InstallerService> installers_;
   std::unique_ptr<TokenBucket> accept_bucket_;
   uv::HandlePtr<uv::Timer> accept_timer_;
   std::string endpoint_;

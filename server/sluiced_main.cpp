@@ -43,6 +43,23 @@ int main(int argc, char** argv) {
                  "shortest wait a queued passive client is told before it returns")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{24 * 3600 * 1000}));
+  app.add_option("--msi-template-dir", options.msi_template_dir,
+                 "folder of the wixl-built installer templates")
+      ->capture_default_str();
+  app.add_option("--code-signing-cert", options.code_signing_cert,
+                 "Authenticode certificate (PEM, or PKCS#12 without --code-signing-key) to sign "
+                 "generated installers with");
+  app.add_option("--code-signing-key", options.code_signing_key,
+                 "PEM private key of --code-signing-cert");
+  app.add_option("--min-installer-validity-s", options.min_installer_validity_s,
+                 "shortest installer validity accepted (test hook; keep the default)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{600}));
+  app.add_option("--update-source", options.updates.source_dir,
+                 "folder (mirror) of update bundles that `sluicectl update check` lists");
+  app.add_option("--update-trust-key", options.updates.trust_key_path,
+                 "the vendor's update-signing public key (base64 file; default "
+                 "DATA_DIR/keys/update-trust.pub if present)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -10,6 +10,16 @@
 #include "common/pkg/manifest.h"
 
 namespace sluice::client {
+namespace {
+
+bool IsInstallerRefusal(proto::ErrorCode code) {
+  return code == proto::ErrorCode::kInstallerExpired ||
+         code == proto::ErrorCode::kInstallerRevoked ||
+         code == proto::ErrorCode::kInstallerOutdated ||
+         code == proto::ErrorCode::kInstallerOverrideRefused;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Agent>> Agent::Create(uv::Loop& loop, AgentOptions options) {
   auto state = StateDir::Open(options.state_dir);
@@ -120,6 +130,9 @@ void Agent::OnHandshake(net::TlsConnection& connection) {
         .mode = options_.config.mode,
         .platform = PlatformName(),
         .version = updater_->CurrentVersion(),
+        .installer_key = options_.config.installer_key,
+        .jump_group = options_.config.jump_group,
+        .tag = options_.config.tag,
     });
     return;
   }
@@ -166,6 +179,12 @@ void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
     Log("agent")->info("upgrade refused reason={} message=\"{}\"", proto::ToString(refused->reason),
                        refused->message);
     EndContact();
+  } else if (auto* error = std::get_if<proto::ErrorMessage>(&message);
+             error != nullptr && error->code == proto::ErrorCode::kReconnect) {
+    // The site was updated: not a failure; come back at once (OnClosed) and check in.
+    Log("agent")->info("site asks to reconnect now: {}", error->message);
+    reconnect_now_ = true;
+    attempt_open_ = false;
   } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
     if (error->code == proto::ErrorCode::kNotEnrolled) {
       // The site no longer knows this client (deleted after long silence): enroll afresh.
@@ -176,6 +195,13 @@ void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
     AttemptFinished(Fail(proto::ErrcFor(error->code),
                          "server refused: " + std::string(proto::ToString(error->code)) + ": " +
                              error->message));
+    if (!identity_ && IsInstallerRefusal(error->code)) {
+      // Retrying cannot help: the installer key itself is no longer accepted.
+      installer_refusal_ = error->code;
+      Log("agent")->error("installer key refused code={} message=\"{}\"",
+                          proto::ToString(error->code), error->message);
+      Stop();
+    }
   } else {
     connection.SendErrorAndClose(proto::ErrorCode::kUnexpectedMessage,
                                  "'" + std::string(proto::MessageType(message)) +
@@ -318,6 +344,13 @@ void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
   if (stopped_ || options_.once) {
     stopped_ = true;
     if (options_.on_stopped) options_.on_stopped();
+    return;
+  }
+  if (reconnect_now_) {
+    // A little jitter (0-200 ms) so a whole fleet does not dial in the same millisecond; the
+    // site's connection rate shapes the rest.
+    reconnect_now_ = false;
+    ScheduleContact(Jitter(100, 1.0));
     return;
   }
   if (active() || !last_result_) {

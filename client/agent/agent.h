@@ -49,6 +49,9 @@ class Agent final : public net::ConnectionHandler {
   const Status& last_result() const { return last_result_; }
   const std::optional<proto::CheckinOk>& last_checkin() const { return last_checkin_; }
   const std::optional<Identity>& identity() const { return identity_; }
+  // Set when the site refused this client's installer key (installer_expired, _revoked,
+  // _outdated, _override_refused); the agent then stops instead of retrying.
+  const std::optional<proto::ErrorCode>& installer_refusal() const { return installer_refusal_; }
   bool connected() const { return connection_ != nullptr && !connection_->closing(); }
 
   void OnHandshake(net::TlsConnection& connection) override;
@@ -89,10 +92,12 @@ class Agent final : public net::ConnectionHandler {
   uv::HandlePtr<uv::Timer> contact_timer_;
   uv::HandlePtr<uv::Timer> heartbeat_timer_;
   Status last_result_ = Fail(Errc::kClosed, "no check-in yet");
+  std::optional<proto::ErrorCode> installer_refusal_;
   std::optional<proto::CheckinOk> last_checkin_;
   uint64_t heartbeat_seq_ = 0;
   int consecutive_failures_ = 0;
   bool attempt_open_ = false;
+  bool reconnect_now_ = false;  // the server sent `reconnect`: dial again at once when closed
   bool stopped_ = false;
   uint64_t rng_state_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -47,9 +47,20 @@ Result<ClientConfig> ClientConfig::Parse(std::string_view json_text) {
     return Fail(Errc::kInvalidArgument, "client config field 'pin' must start with sha256/");
   }
   config.pin = *pin;
-  auto key = RequiredString(json, "enrollment_key");
-  if (!key) return Fail(key.error());
-  config.enrollment_key = *key;
+  for (auto [name, out] : {std::pair{"installer_key", &config.installer_key},
+                           {"jump_group", &config.jump_group}, {"tag", &config.tag}}) {
+    if (!json.contains(name)) continue;
+    if (!json[name].is_string()) {
+      return Fail(Errc::kInvalidArgument,
+                  std::string("client config field '") + name + "' must be a string");
+    }
+    *out = json[name].get<std::string>();
+  }
+  if (config.installer_key.empty()) {
+    auto key = RequiredString(json, "enrollment_key");
+    if (!key) return Fail(key.error());
+    config.enrollment_key = *key;
+  }
   auto kind = RequiredString(json, "kind");
   if (!kind) return Fail(kind.error());
   auto parsed_kind = proto::ParseClientKind(*kind);

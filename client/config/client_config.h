@@ -5,6 +5,8 @@
 //   {"server": "site.example.com:443", "pin": "sha256/...", "enrollment_key": "<64 hex>",
 //    "signing_key": "<base64 Ed25519 public key>", "kind": "jump-client", "mode": "active",
 //    "version": "1.0.0"}
+// A config made from an installer key has "installer_key" (and optionally "jump_group", "tag")
+// instead of "enrollment_key".
 
 #include <string>
 #include <vector>
@@ -20,6 +22,12 @@ struct ClientConfig {
   int port = 443;
   std::string pin;
   std::string enrollment_key;
+  // Set when the config was written from an installer key (`sluice-client enroll --key-info`):
+  // sent at enrollment instead of enrollment_key, with the jump group and tag overrides the
+  // installing admin asked for (empty: the installer's).
+  std::string installer_key;
+  std::string jump_group;
+  std::string tag;
   // The site's Ed25519 package-signing key (raw 32 bytes); packages signed by any other key
   // are refused. Empty in configurations that predate it: such a client never upgrades.
   Bytes signing_key;

@@ -38,12 +38,17 @@ Errc ErrcFor(ErrorCode code) {
       return Errc::kUnsupportedVersion;
     case ErrorCode::kAuthFailed:
     case ErrorCode::kEnrollmentRefused:
+    case ErrorCode::kInstallerExpired:
+    case ErrorCode::kInstallerRevoked:
+    case ErrorCode::kInstallerOutdated:
+    case ErrorCode::kInstallerOverrideRefused:
       return Errc::kAuth;
     case ErrorCode::kNotEnrolled:
       return Errc::kNotFound;
     case ErrorCode::kTimeout:
       return Errc::kTimeout;
     case ErrorCode::kServerBusy:
+    case ErrorCode::kReconnect:
       return Errc::kClosed;
     case ErrorCode::kInternal:
       return Errc::kInternal;

@@ -41,6 +41,11 @@ enum class ErrorCode {
   kServerBusy,          // "server_busy"
   kInternal,            // "internal"
   kLeaseUnknown,        // "lease_unknown": the lease expired or was never granted
+  kInstallerExpired,    // "installer_expired": the installer's validity has ended
+  kInstallerRevoked,    // "installer_revoked": the installer was deleted
+  kInstallerOutdated,   // "installer_outdated": made for another site version
+  kInstallerOverrideRefused,  // "installer_override_refused": override not allowed
+  kReconnect,           // "reconnect": the site was updated; reconnect and check in now
 };
 
 // Why the server will not upgrade a client now (upgrade_refused).
@@ -86,7 +91,7 @@ struct EnumTraits<Mode> {
 template <>
 struct EnumTraits<ErrorCode> {
   static constexpr std::string_view kWhat = "error code";
-  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 13> kNames = {{
+  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 18> kNames = {{
       {ErrorCode::kMalformedFrame, "malformed_frame"},
       {ErrorCode::kFrameTooLarge, "frame_too_large"},
       {ErrorCode::kUnsupportedVersion, "unsupported_version"},
@@ -100,6 +105,11 @@ struct EnumTraits<ErrorCode> {
       {ErrorCode::kServerBusy, "server_busy"},
       {ErrorCode::kInternal, "internal"},
       {ErrorCode::kLeaseUnknown, "lease_unknown"},
+      {ErrorCode::kInstallerExpired, "installer_expired"},
+      {ErrorCode::kInstallerRevoked, "installer_revoked"},
+      {ErrorCode::kInstallerOutdated, "installer_outdated"},
+      {ErrorCode::kInstallerOverrideRefused, "installer_override_refused"},
+      {ErrorCode::kReconnect, "reconnect"},
   }};
 };
 

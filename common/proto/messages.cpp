@@ -24,6 +24,10 @@ void EncodeFields(const Enroll& m, FieldWriter& w) {
   w.Enum("mode", m.mode);
   w.Str("platform", m.platform);
   w.Str("version", m.version);
+  // Optional fields are sent only when set, so older servers see the message they know.
+  if (!m.installer_key.empty()) w.Str("installer_key", m.installer_key);
+  if (!m.jump_group.empty()) w.Str("jump_group", m.jump_group);
+  if (!m.tag.empty()) w.Str("tag", m.tag);
 }
 Result<Enroll> DecodeEnroll(FieldReader& r) {
   return r.Finish(Enroll{.enrollment_key = r.Str("enrollment_key"),
@@ -31,7 +35,10 @@ Result<Enroll> DecodeEnroll(FieldReader& r) {
                          .kind = r.Enum<ClientKind>("kind"),
                          .mode = r.Enum<Mode>("mode"),
                          .platform = r.Str("platform"),
-                         .version = r.Str("version")});
+                         .version = r.Str("version"),
+                         .installer_key = r.StrOr("installer_key", ""),
+                         .jump_group = r.StrOr("jump_group", ""),
+                         .tag = r.StrOr("tag", "")});
 }
 
 void EncodeFields(const Enrolled& m, FieldWriter& w) {

@@ -34,6 +34,12 @@ struct Enroll {
   Mode mode = Mode::kActive;
   std::string platform{};  // e.g. "windows-x86_64"
   std::string version{};   // client software version
+  // Optional: a signed installer key (common/installer/installer_key.h). When present it
+  // replaces enrollment_key, and the server checks it (installer_* error codes). jump_group and
+  // tag, when non-empty, ask to override the installer's values.
+  std::string installer_key{};
+  std::string jump_group{};
+  std::string tag{};
   bool operator==(const Enroll&) const = default;
 };
 

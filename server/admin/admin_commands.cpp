@@ -78,6 +78,7 @@ void Status(Server& server, const json&, admin::Reply reply) {
     return json{
         {"version", "0.1.0"},
         {"site_version", server.settings().site_version},
+        {"base_version", server.settings().base_version},
         {"listen", server.endpoint()},
         {"advertised", server.advertised_endpoint()},
         {"uptime_s", (server.clock().WallMs() - server.started_ms()) / 1000},

@@ -44,6 +44,12 @@ class Ctl {
   // Errors go to `err` as one "sluicectl: ..." line and set exit_code(). Never throws.
   void Run(std::string_view cmd, const nlohmann::json& args, bool json, const Render& render);
 
+  // For commands that run locally, without the server (e.g. `update build`): reports a failure
+  // like a server error (one "sluicectl: <code>: <message>" line, exit code 1), and the stream
+  // their results go to.
+  void ReportFailure(const Error& error) { ReportError(error, kExitFailed); }
+  std::ostream& out() { return out_; }
+
   // Parses the command line and runs the chosen subcommand; returns the process exit code.
   int Main(int argc, const char* const* argv);
   int exit_code() const { return exit_code_; }

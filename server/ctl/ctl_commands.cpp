@@ -10,6 +10,8 @@ void AddAllCommands(Ctl& ctl) {
   AddSettingsCommands(ctl);
   AddUpgradeCommands(ctl);
   AddPackageCommands(ctl);
+  AddUpdateCommands(ctl);
+  AddInstallerCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

@@ -17,6 +17,9 @@ void AddClientCommands(Ctl& ctl);    // clients, client-config      (ctl_clients
 void AddSettingsCommands(Ctl& ctl);  // settings, settings set      (ctl_settings.cpp)
 void AddUpgradeCommands(Ctl& ctl);   // limits, policy, upgrade, rollout, audit (ctl_upgrades.cpp)
 void AddPackageCommands(Ctl& ctl);   // package add|list, site set-version (ctl_package.cpp)
+void AddUpdateCommands(Ctl& ctl);    // update build|keygen|check|install|...  (ctl_update.cpp)
+
+void AddInstallerCommands(Ctl& ctl);  // installer create|list|extend|delete (ctl_installer.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

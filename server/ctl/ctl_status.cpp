@@ -12,6 +12,8 @@ Status PrintStatus(const json& result, std::ostream& out) {
   const json& uptime = Field(result, "uptime_s");
   std::vector<std::pair<std::string, std::string>> fields = {
       {"version", Text(result, "version") + " (site " + Text(result, "site_version") + ")"},
+      {"base version", Text(result, "base_version", "").empty() ? "-"
+                                                                 : Text(result, "base_version")},
       {"listen", Text(result, "listen")},
       {"advertised", Text(result, "advertised")},
       {"uptime", uptime.is_number() ? FormatDuration(uptime.get<int64_t>()) : "-"},

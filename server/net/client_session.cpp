@@ -5,6 +5,8 @@
 #include "common/crypto/compare.h"
 #include "common/crypto/secret.h"
 #include "server/checkin/checkin_validation.h"
+#include "server/installer/installer_repo.h"
+#include "server/installer/installer_service.h"
 #include "server/store/client_repo.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
@@ -59,7 +61,8 @@ void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
 }
 
 void ClientSession::HandleEnroll(proto::Enroll enroll) {
-  if (!crypto::ConstantTimeEquals(enroll.enrollment_key, host_.enrollment_key())) {
+  if (enroll.installer_key.empty() &&
+      !crypto::ConstantTimeEquals(enroll.enrollment_key, host_.enrollment_key())) {
     Refuse(proto::ErrorCode::kEnrollmentRefused, "wrong site enrollment key");
     return;
   }
@@ -68,6 +71,30 @@ void ClientSession::HandleEnroll(proto::Enroll enroll) {
     return;
   }
   state_ = State::kEnrolling;
+  if (!enroll.installer_key.empty()) {
+    // An installer key stands in for the enrollment key; the installer service checks it.
+    const uint64_t id = this->id();
+    SessionHost& host = host_;
+    host_.installers().AuthorizeEnroll(enroll, [&host, id, enroll](EnrollDecision decision) {
+      ClientSession* self = host.FindSession(id);
+      if (self == nullptr) return;
+      if (decision.refusal) {
+        Log("checkin")->info("installer enrollment refused peer={} code={} reason=\"{}\"",
+                             self->peer_address(), proto::ToString(*decision.refusal),
+                             decision.message);
+        self->Refuse(*decision.refusal, decision.message);
+        return;
+      }
+      self->RecordEnrollment(enroll, std::move(decision.installer_id),
+                             std::move(decision.jump_group), std::move(decision.tag));
+    });
+    return;
+  }
+  RecordEnrollment(enroll, "", "", "");
+}
+
+void ClientSession::RecordEnrollment(const proto::Enroll& enroll, std::string installer_id,
+                                     std::string jump_group, std::string tag) {
   std::string secret = crypto::NewClientSecret();
   const int64_t now = host_.clock().WallMs();
   store::ClientRow row{
@@ -84,7 +111,13 @@ void ClientSession::HandleEnroll(proto::Enroll enroll) {
   const uint64_t id = this->id();
   SessionHost& host = host_;
   host_.store().Submit<void>(
-      [row = std::move(row)](db::Database& db) { return store::InsertClient(db, row); },
+      [row = std::move(row), installer_id = std::move(installer_id),
+       jump_group = std::move(jump_group), tag = std::move(tag)](db::Database& db) -> Status {
+        if (auto inserted = store::InsertClient(db, row); !inserted) return inserted;
+        if (installer_id.empty()) return {};
+        return RecordInstallerEnrollment(db, row.id, installer_id, jump_group, tag,
+                                         row.first_seen_ms);
+      },
       [&host, id, client_id = enroll.client_id, secret = std::move(secret)](Status inserted) {
         ClientSession* self = host.FindSession(id);
         if (self == nullptr) return;

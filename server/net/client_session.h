@@ -42,6 +42,10 @@ class ClientSession final : public net::ConnectionHandler {
   enum class State { kHandshake, kAwaitHello, kEnrolling, kAwaitCheckin, kAuthenticating, kOnline };
 
   void HandleEnroll(proto::Enroll enroll);
+  // Records the enrolled client (and, for an installer key, which installer enrolled it with
+  // which group and tag), then answers `enrolled`.
+  void RecordEnrollment(const proto::Enroll& enroll, std::string installer_id,
+                        std::string jump_group, std::string tag);
   void HandleCheckin(proto::Checkin checkin);
   void HandleHeartbeat(const proto::Heartbeat& heartbeat);
   void Refuse(proto::ErrorCode code, std::string message);

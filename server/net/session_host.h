@@ -11,6 +11,7 @@
 namespace sluice::server {
 
 class ClientSession;
+class InstallerService;
 class UpgradeCoordinator;
 
 class SessionHost {
@@ -24,6 +25,8 @@ class SessionHost {
   // look their session up again instead of holding a pointer).
   virtual ClientSession* FindSession(uint64_t connection_id) = 0;
   virtual UpgradeCoordinator& upgrades() = 0;
+  // Checks installer keys presented at enrollment.
+  virtual InstallerService& installers() = 0;
   // `session` authenticated its client; an older session of the same client is closed.
   virtual void OnAuthenticated(ClientSession& session) = 0;
   // The session's connection closed; the host destroys the session soon.

@@ -27,6 +27,12 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
     site_version = std::string(value);
     return {};
   }
+  if (key == "base_version") {
+    auto version = Version::Parse(value);
+    if (!version) return Fail(version.error());
+    base_version = std::string(value);
+    return {};
+  }
   struct IntSetting {
     std::string_view name;
     int* field;
@@ -57,13 +63,14 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
   }
   return Fail(Errc::kNotFound,
               "unknown setting '" + std::string(key) +
-                  "' (known: site_version, heartbeat_s, passive_checkin_s, lost_after_days, "
-                  "delete_after_days)");
+                  "' (known: site_version, base_version, heartbeat_s, passive_checkin_s, "
+                  "lost_after_days, delete_after_days)");
 }
 
 std::map<std::string, std::string> SiteSettings::ToMap() const {
   return {
       {"site_version", site_version},
+      {"base_version", base_version},
       {"heartbeat_s", std::to_string(heartbeat_s)},
       {"passive_checkin_s", std::to_string(passive_checkin_s)},
       {"lost_after_days", std::to_string(lost_after_days)},
@@ -76,7 +83,7 @@ Result<SiteSettings> SiteSettings::FromMap(const std::map<std::string, std::stri
   // The two thresholds are checked against each other: clear delete_after_days so the stored
   // lost_after_days applies, then check the stored delete_after_days against it.
   if (stored.contains("delete_after_days")) settings.delete_after_days = 0;
-  for (std::string_view key : {"site_version", "heartbeat_s", "passive_checkin_s",
+  for (std::string_view key : {"site_version", "base_version", "heartbeat_s", "passive_checkin_s",
                                "lost_after_days", "delete_after_days"}) {
     auto it = stored.find(std::string(key));
     if (it == stored.end()) continue;

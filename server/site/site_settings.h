@@ -13,6 +13,9 @@ namespace sluice::server {
 struct SiteSettings {
   // The version every client must reach.
   std::string site_version = "1.0.0";
+  // The server's own base software version, set by installing a base update ("" before the
+  // first one).
+  std::string base_version;
   // Active clients send a heartbeat this often; silence for 3x this marks them offline.
   int heartbeat_s = 30;
   // Passive clients are told to come back after this long (jittered by the client).

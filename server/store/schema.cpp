@@ -87,10 +87,68 @@ CREATE TABLE limits (
 );
 )sql";
 
+// v4: installer packages (server/installer). Owned by the installer feature; edit freely until it
+// ships.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE installers (
+  id              TEXT PRIMARY KEY,
+  created_ms      INTEGER NOT NULL,
+  creator         TEXT NOT NULL DEFAULT '',
+  kind            TEXT NOT NULL,
+  parameters      TEXT NOT NULL DEFAULT '{}',  -- JSON: mode, jump_group, tag, comments, overrides
+  expires_ms      INTEGER NOT NULL,
+  site_version    TEXT NOT NULL,
+  upgrade_code    TEXT NOT NULL,
+  product_code    TEXT NOT NULL,
+  product_version TEXT NOT NULL,
+  file            TEXT NOT NULL,
+  key_info        TEXT NOT NULL,
+  built_ms        INTEGER NOT NULL,
+  deleted         INTEGER NOT NULL DEFAULT 0
+);
+
+-- Superseded MSIs of an installer: only the MSI that installed a version can uninstall it.
+CREATE TABLE installer_archive (
+  installer_id    TEXT NOT NULL,
+  site_version    TEXT NOT NULL,
+  product_code    TEXT NOT NULL,
+  product_version TEXT NOT NULL,
+  file            TEXT NOT NULL,
+  archived_ms     INTEGER NOT NULL,
+  reason          TEXT NOT NULL,             -- site-version | extended
+  PRIMARY KEY (installer_id, product_code)
+);
+
+-- Clients enrolled with an installer key, and the group and tag they were given.
+CREATE TABLE installer_enrollments (
+  client_id       TEXT PRIMARY KEY,
+  installer_id    TEXT NOT NULL,
+  jump_group      TEXT NOT NULL,
+  tag             TEXT NOT NULL,
+  enrolled_ms     INTEGER NOT NULL
+);
+)sql";
+
+// v5: site updates (server/update). Owned by the site-update feature; edit freely until it
+// ships.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE installed_updates (
+  id            TEXT PRIMARY KEY,   -- "<kind>-<version>", e.g. site-2.0.0
+  kind          TEXT NOT NULL,      -- base | site
+  version       TEXT NOT NULL,
+  depends_on    TEXT NOT NULL DEFAULT '[]',  -- JSON array of update ids
+  installed_ms  INTEGER NOT NULL,
+  bundle_sha256 TEXT NOT NULL,      -- SHA-256 of the bundle's signed header
+  backup        TEXT NOT NULL DEFAULT ''     -- the database backup taken before installing
+);
+)sql";
+
 constexpr db::Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {4, kV4},
+    {5, kV5},
 };
 
 }  // namespace

@@ -1,0 +1,382 @@
+#include "server/update/update_manager.h"
+
+#include <filesystem>
+#include <set>
+
+#include "common/base/file_util.h"
+#include "common/base/log.h"
+#include "common/base/time_format.h"
+#include "common/crypto/encoding.h"
+#include "common/update/download_key.h"
+#include "common/update/offline_file.h"
+#include "server/pkg/package_repo.h"
+#include "server/update/install_steps.h"
+#include "server/update/update_repo.h"
+
+namespace sluice::server {
+
+using nlohmann::json;
+
+struct UpdateManager::Prepared {
+  update::BundleHeader header;
+  std::string header_sha256;
+  std::string backup;
+  std::vector<PackageRecord> packages;
+  std::string file;
+};
+
+struct FileInstall {
+  update::OfflineFile file;
+  size_t next = 0;
+  json installed = json::array();
+  json skipped = json::array();
+  admin::Reply reply;
+};
+
+namespace {
+
+json HeaderJson(const update::BundleHeader& header) {
+  json packages = json::array();
+  for (const auto& package : header.packages) {
+    packages.push_back({{"kind", package.kind},
+                        {"platform", package.platform},
+                        {"version", package.version},
+                        {"size", package.size},
+                        {"sha256", package.sha256}});
+  }
+  return {{"id", header.id},
+          {"kind", header.kind},
+          {"version", header.version},
+          {"depends_on", header.depends_on},
+          {"created", FormatIsoUtc(header.created_ms)},
+          {"packages", std::move(packages)}};
+}
+
+Result<Bytes> LoadTrustKey(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text) return Context(text.error(), "update trust key");
+  std::string trimmed = *text;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
+    trimmed.pop_back();
+  }
+  auto key = crypto::Base64Decode(trimmed);
+  if (!key || key->size() != crypto::kEd25519PublicKeySize) {
+    return Fail(Errc::kInvalidArgument,
+                "update trust key " + path +
+                    " must hold the base64 of a raw 32-byte Ed25519 public key (the .pub file "
+                    "`sluicectl update keygen` writes)");
+  }
+  return *key;
+}
+
+// Checks that `header` may be installed on `site` now. Errors name the missing dependency.
+Status CheckInstallable(const update::BundleHeader& header, const SiteState& site) {
+  if (site.installed.contains(header.id)) {
+    return Fail(Errc::kAlreadyExists, "update " + header.id + " is already installed");
+  }
+  for (const auto& dependency : header.depends_on) {
+    if (!site.installed.contains(dependency)) {
+      return Fail(Errc::kInvalidArgument, "update " + header.id + " depends on " + dependency +
+                                              ", which is not installed: install " + dependency +
+                                              " first");
+    }
+  }
+  if (!IsNewFor(header, site)) {
+    return Fail(Errc::kInvalidArgument,
+                "update " + header.id + " is not newer than the installed " + header.kind +
+                    " version " + (header.kind == "base" ? site.base_version : site.site_version));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<UpdateManager>> UpdateManager::Create(Host host, SiteUpdateOptions options) {
+  Bytes trust_key;
+  std::string path = options.trust_key_path;
+  if (path.empty()) {
+    const std::string fallback = host.dir->root + "/keys/update-trust.pub";
+    if (std::filesystem::exists(fallback)) path = fallback;
+  }
+  if (!path.empty()) {
+    auto key = LoadTrustKey(path);
+    if (!key) return Fail(key.error());
+    trust_key = std::move(*key);
+  }
+  return std::unique_ptr<UpdateManager>(
+      new UpdateManager(std::move(host), std::move(options), std::move(trust_key)));
+}
+
+UpdateManager::UpdateManager(Host host, SiteUpdateOptions options, Bytes trust_key)
+    : host_(std::move(host)),
+      options_(std::move(options)),
+      trust_key_(std::move(trust_key)),
+      site_id_(host_.dir->signing_key ? update::SiteIdFor(host_.dir->signing_key->PublicKey())
+                                      : std::string()),
+      scan_worker_(std::make_unique<BlockingWorker>(*host_.loop)),
+      install_worker_(std::make_unique<BlockingWorker>(*host_.loop)) {}
+
+UpdateManager::~UpdateManager() = default;
+
+Status UpdateManager::Ready() const {
+  if (trust_key_.empty()) {
+    return Fail(Errc::kInvalidArgument,
+                "no update trust key: start sluiced with --update-trust-key FILE, or put the "
+                "vendor's public key at " +
+                    host_.dir->root + "/keys/update-trust.pub");
+  }
+  if (!host_.dir->signing_key) return Fail(Errc::kInternal, "the site signing key is not loaded");
+  return {};
+}
+
+void UpdateManager::WithSiteState(std::function<void(Result<SiteState>)> next) {
+  host_.store->Submit<std::vector<InstalledUpdate>>(
+      [](db::Database& db) { return ListInstalledUpdates(db); },
+      [this, next = std::move(next)](Result<std::vector<InstalledUpdate>> rows) {
+        if (!rows) {
+          next(Fail(rows.error()));
+          return;
+        }
+        SiteState site{.installed = {},
+                       .base_version = host_.settings().base_version,
+                       .site_version = host_.settings().site_version};
+        for (const auto& row : *rows) site.installed.insert(row.id);
+        next(std::move(site));
+      });
+}
+
+void UpdateManager::Check(admin::Reply reply) {
+  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
+  if (options_.source_dir.empty()) {
+    return reply(Fail(Errc::kNotFound,
+                      "no update source is configured: start sluiced with --update-source DIR"));
+  }
+  WithSiteState([this, reply = std::move(reply)](Result<SiteState> site) {
+    if (!site) return reply(Fail(site.error()));
+    scan_worker_->Run<SourceScan>(
+        [dir = options_.source_dir, key = trust_key_] { return ScanSource(dir, key); },
+        [this, site = *site, reply](Result<SourceScan> scan) {
+          if (!scan) return reply(Fail(scan.error()));
+          json updates = json::array();
+          for (const auto& candidate : AvailableUpdates(scan->entries, site)) {
+            json entry = HeaderJson(candidate.entry.header);
+            entry["missing"] = candidate.missing;
+            entry["file"] = candidate.entry.where.path;
+            updates.push_back(std::move(entry));
+          }
+          reply(json{{"source", options_.source_dir},
+                     {"base_version", site.base_version},
+                     {"site_version", site.site_version},
+                     {"updates", std::move(updates)},
+                     {"problems", scan->problems}});
+        });
+  });
+}
+
+void UpdateManager::Install(std::string id, admin::Reply reply) {
+  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
+  if (options_.source_dir.empty()) {
+    return reply(Fail(Errc::kNotFound,
+                      "no update source is configured: start sluiced with --update-source DIR"));
+  }
+  if (installing_) return reply(Fail(Errc::kInvalidArgument, "another update is being installed"));
+  installing_ = true;
+  scan_worker_->Run<update::BundleLocation>(
+      [dir = options_.source_dir, key = trust_key_, id]() -> Result<update::BundleLocation> {
+        auto scan = ScanSource(dir, key);
+        if (!scan) return Fail(scan.error());
+        for (const auto& entry : scan->entries) {
+          if (entry.header.id == id) return entry.where;
+        }
+        return Fail(Errc::kNotFound, "no update '" + id + "' in the update source " + dir +
+                                         " (`sluicectl update check` lists them)");
+      },
+      [this, id, reply = std::move(reply)](Result<update::BundleLocation> where) {
+        if (!where) {
+          installing_ = false;
+          return reply(Fail(where.error()));
+        }
+        InstallBundle(*where, id, [this, reply](Result<json> installed) {
+          installing_ = false;
+          reply(std::move(installed));
+        });
+      });
+}
+
+void UpdateManager::InstallBundle(update::BundleLocation where, std::string expected_id,
+                                  std::function<void(Result<json>)> done) {
+  WithSiteState([this, where = std::move(where), expected_id = std::move(expected_id),
+                 done = std::move(done)](Result<SiteState> site) {
+    if (!site) return done(Fail(site.error()));
+    const DataDir& dir = *host_.dir;
+    install_worker_->Run<std::shared_ptr<Prepared>>(
+        [where, expected_id, site = *site, key = trust_key_, db_path = dir.db_path,
+         backups = dir.root + "/backups", packages = dir.packages_dir, &signing = *dir.signing_key,
+         now = host_.clock->WallMs(),
+         &cancel = install_worker_->cancelled()]() -> Result<std::shared_ptr<Prepared>> {
+          auto bundle = update::ReadBundle(where, key, /*check_payloads=*/true);
+          if (!bundle) return Fail(bundle.error());
+          if (!expected_id.empty() && bundle->header.id != expected_id) {
+            return Fail(Errc::kCorrupt,
+                        where.path + " holds update " + bundle->header.id + ", not " + expected_id);
+          }
+          if (auto ok = CheckInstallable(bundle->header, site); !ok) return Fail(ok.error());
+          auto backup = BackupDatabase(db_path, backups, now, site.site_version, site.base_version,
+                                       bundle->header.id);
+          if (!backup) return Fail(backup.error());
+          MaybePauseForTest("after_backup", cancel);
+          auto records = ImportBundlePackages(*bundle, packages, signing, now, cancel);
+          if (!records) return Fail(records.error());
+          MaybePauseForTest("after_import", cancel);
+          return std::make_shared<Prepared>(Prepared{.header = std::move(bundle->header),
+                                                     .header_sha256 = bundle->header_sha256,
+                                                     .backup = std::move(*backup),
+                                                     .packages = std::move(*records),
+                                                     .file = where.path});
+        },
+        [this, done](Result<std::shared_ptr<Prepared>> prepared) {
+          if (!prepared) return done(Fail(prepared.error()));
+          CommitPrepared(std::move(*prepared), done);
+        });
+  });
+}
+
+void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared,
+                                   std::function<void(Result<json>)> done) {
+  const update::BundleHeader& header = prepared->header;
+  const std::string key = header.kind == "site" ? "site_version" : "base_version";
+  auto record = [prepared, now = host_.clock->WallMs()](db::Database& db) -> Status {
+    // Checked again inside the transaction: the state may have moved since the worker looked.
+    auto rows = ListInstalledUpdates(db);
+    if (!rows) return Fail(rows.error());
+    std::set<std::string> installed;
+    for (const auto& row : *rows) installed.insert(row.id);
+    for (const auto& dependency : prepared->header.depends_on) {
+      if (!installed.contains(dependency)) {
+        return Fail(Errc::kInvalidArgument, "update " + prepared->header.id + " depends on " +
+                                                dependency + ", which is not installed");
+      }
+    }
+    for (const auto& package : prepared->packages) {
+      if (auto inserted = InsertPackage(db, package); !inserted) return inserted;
+    }
+    return InsertInstalledUpdate(db, {.id = prepared->header.id,
+                                      .kind = prepared->header.kind,
+                                      .version = prepared->header.version,
+                                      .depends_on = prepared->header.depends_on,
+                                      .installed_ms = now,
+                                      .bundle_sha256 = prepared->header_sha256,
+                                      .backup = prepared->backup});
+  };
+  host_.commit(key, header.version, std::move(record),
+               [this, prepared, done = std::move(done)](Status committed) {
+                 if (!committed) return done(Fail(committed.error()));
+                 const auto& h = prepared->header;
+                 Log("update")->info(
+                     "update installed id={} kind={} version={} packages={} "
+                     "backup={}",
+                     h.id, h.kind, h.version, prepared->packages.size(), prepared->backup);
+                 json result = HeaderJson(h);
+                 result["backup"] = prepared->backup;
+                 result["file"] = prepared->file;
+                 result["site_version"] = host_.settings().site_version;
+                 result["base_version"] = host_.settings().base_version;
+                 done(std::move(result));
+               });
+}
+
+void UpdateManager::InstallFile(std::string path, admin::Reply reply) {
+  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
+  if (installing_) return reply(Fail(Errc::kInvalidArgument, "another update is being installed"));
+  installing_ = true;
+  scan_worker_->Run<update::OfflineFile>(
+      [path] { return update::ReadOfflineFile(path); },
+      [this, reply = std::move(reply)](Result<update::OfflineFile> file) {
+        if (!file) {
+          installing_ = false;
+          return reply(Fail(file.error()));
+        }
+        if (file->site_id != site_id_) {
+          installing_ = false;
+          return reply(
+              Fail(Errc::kInvalidArgument, "this offline update file was made for site " +
+                                               file->site_id + ", not for this site (" + site_id_ +
+                                               "): fetch one with this site's download key"));
+        }
+        auto state = std::make_shared<FileInstall>();
+        state->file = std::move(*file);
+        state->reply = reply;
+        InstallFileStep(std::move(state));
+      });
+}
+
+void UpdateManager::InstallFileStep(std::shared_ptr<FileInstall> state) {
+  if (state->next == state->file.bundles.size()) {
+    installing_ = false;
+    state->reply(json{{"site_id", site_id_},
+                      {"installed", state->installed},
+                      {"skipped", state->skipped},
+                      {"site_version", host_.settings().site_version},
+                      {"base_version", host_.settings().base_version}});
+    return;
+  }
+  const size_t index = state->next++;
+  InstallBundle(state->file.bundles[index], state->file.ids[index],
+                [this, state, index](Result<json> installed) {
+                  if (installed) {
+                    state->installed.push_back(std::move(*installed));
+                  } else if (installed.error().code() == Errc::kAlreadyExists) {
+                    // Installed earlier (e.g. before a crash in the middle of this file).
+                    state->skipped.push_back(state->file.ids[index]);
+                  } else {
+                    installing_ = false;
+                    return state->reply(Context(
+                        installed.error(),
+                        "installing " + state->file.ids[index] + " from the offline file (" +
+                            std::to_string(state->installed.size()) + " installed before it)"));
+                  }
+                  InstallFileStep(state);
+                });
+}
+
+void UpdateManager::DownloadKey(int64_t valid_for_minutes, admin::Reply reply) {
+  if (!host_.dir->signing_key) return reply(Fail(Errc::kInternal, "site signing key not loaded"));
+  WithSiteState([this, valid_for_minutes, reply = std::move(reply)](Result<SiteState> site) {
+    if (!site) return reply(Fail(site.error()));
+    const int64_t now = host_.clock->WallMs();
+    update::DownloadKey key{.site_id = {},
+                            .public_key = {},
+                            .base_version = site->base_version,
+                            .site_version = site->site_version,
+                            .installed = {site->installed.begin(), site->installed.end()},
+                            .issued_ms = now,
+                            .expires_ms = now + valid_for_minutes * 60'000};
+    reply(json{{"key", update::EncodeDownloadKey(key, *host_.dir->signing_key)},
+               {"site_id", site_id_},
+               {"expires", FormatIsoUtc(key.expires_ms)},
+               {"base_version", key.base_version},
+               {"site_version", key.site_version},
+               {"installed", key.installed}});
+  });
+}
+
+void UpdateManager::Installed(admin::Reply reply) {
+  host_.store->Submit<std::vector<InstalledUpdate>>(
+      [](db::Database& db) { return ListInstalledUpdates(db); },
+      [reply = std::move(reply)](Result<std::vector<InstalledUpdate>> rows) {
+        if (!rows) return reply(Fail(rows.error()));
+        json list = json::array();
+        for (const auto& row : *rows) {
+          list.push_back({{"id", row.id},
+                          {"kind", row.kind},
+                          {"version", row.version},
+                          {"depends_on", row.depends_on},
+                          {"installed", FormatIsoUtc(row.installed_ms)},
+                          {"bundle_sha256", row.bundle_sha256},
+                          {"backup", row.backup}});
+        }
+        reply(json{{"updates", std::move(list)}});
+      });
+}
+
+}  // namespace sluice::server

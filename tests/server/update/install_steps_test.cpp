@@ -1,0 +1,36 @@
+// Install steps on real files: the database backup is a consistent, readable SQLite copy.
+
+#include "server/update/install_steps.h"
+
+#include <gtest/gtest.h>
+
+#include "common/db/database.h"
+#include "tests/common/db/temp_dir.h"
+
+namespace sluice::server {
+namespace {
+
+TEST(InstallStepsTest, BackupIsAReadableCopyNamedWithTimeAndVersions) {
+  testing::TempDir dir;
+  auto live = db::Database::Open(dir.File("live.db"));
+  ASSERT_TRUE(live);
+  ASSERT_TRUE((*live)->Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('before')"));
+
+  auto backup = BackupDatabase(dir.File("live.db"), dir.File("backups"), 1'764'057'600'123, "1.0.0",
+                               "", "site-2.0.0");
+  ASSERT_TRUE(backup) << backup.error().ToString();
+  EXPECT_EQ(*backup, dir.File("backups") +
+                         "/sluice-20251125T080000.123Z-site-1.0.0-base-none-before-site-2.0.0.db");
+  ASSERT_TRUE((*live)->Exec("UPDATE t SET v = 'after'"));
+
+  auto copy = db::Database::Open(*backup, {.wal = false, .busy_timeout_ms = 100, .create = false});
+  ASSERT_TRUE(copy);
+  std::string value;
+  ASSERT_TRUE(
+      (*copy)->Query("SELECT v FROM t", [&](const db::Statement& row) { value = row.Text(0); }));
+  EXPECT_EQ(value, "before");
+  EXPECT_FALSE(BackupDatabase(dir.File("missing.db"), dir.File("backups"), 1, "1", "", "x"));
+}
+
+}  // namespace
+}  // namespace sluice::server
