@@ -74,6 +74,7 @@ Status Server::Open() {
           .loop = &loop_,
           .settings = [this]() -> const SiteSettings& { return settings_; },
           .find_client = [this](const std::string& id) { return FindClient(id); },
+          .find_connection = [this](uint64_t id) { return FindSession(id); },
           .sessions = [this] { return AuthenticatedSessions(); },
       },
       options_.upgrade);

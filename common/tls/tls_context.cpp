@@ -117,6 +117,9 @@ Result<SslCtxPtr> NewContext(const SSL_METHOD* method) {
     return TlsFailure("setting protocol versions");
   }
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+  // An idle connection then holds no 16 KiB+ read/write record buffers: measured with
+  // `sluice-load idle` (docs/benchmarks.md), the largest per-connection cost of an idle fleet.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   return ctx;
 }
 

@@ -81,10 +81,7 @@ void UpgradeCoordinator::Evaluate(ClientSession& session) {
       [key](db::Database& db) { return FindPackage(db, key.kind, key.platform, key.version); },
       [this, alive, connection_id, key](Result<std::optional<PackageRecord>> found) {
         if (alive.expired()) return;
-        ClientSession* session = nullptr;
-        for (ClientSession* candidate : host_.sessions()) {
-          if (candidate->id() == connection_id) session = candidate;
-        }
+        ClientSession* session = host_.find_connection(connection_id);
         if (session == nullptr) return;
         if (!found || !found->has_value()) {
           session->Send(proto::UpgradeRefused{
@@ -104,10 +101,7 @@ const PackageRecord* UpgradeCoordinator::CachedPackage(const PackageKey& key) co
 }
 
 void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& key) {
-  ClientSession* session = nullptr;
-  for (ClientSession* candidate : host_.sessions()) {
-    if (candidate->id() == connection_id) session = candidate;
-  }
+  ClientSession* session = host_.find_connection(connection_id);
   if (session == nullptr) return;
   const std::string client_id = session->client_id();
   wanted_[client_id] = key;

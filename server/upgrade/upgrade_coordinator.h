@@ -51,6 +51,8 @@ class UpgradeCoordinator {
     std::function<const SiteSettings&()> settings;
     // The authenticated session of a client, or null.
     std::function<ClientSession*(const std::string& client_id)> find_client;
+    // The session on a connection, or null (it may have closed since).
+    std::function<ClientSession*(uint64_t connection_id)> find_connection;
     // Every authenticated session (to re-evaluate after a site or policy change).
     std::function<std::vector<ClientSession*>()> sessions;
   };

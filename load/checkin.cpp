@@ -1,0 +1,72 @@
+// The checkin scenario: `clients` concurrent loops of connect, handshake, check-in, close; once
+// with a full handshake every time, once resuming TLS sessions. Pin the server to one core
+// (--server-cpu) to measure what one core sustains.
+
+#include "load/figures.h"
+#include "load/scenario.h"
+
+namespace sluice::load {
+namespace {
+
+struct Phase {
+  double checkins_per_s = 0;
+  double resumed_share = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double server_cpu_s = 0;
+};
+
+Phase Measure(Fleet& fleet, ServerHarness& server, bool resume, double warmup_s,
+              double duration_s) {
+  auto& counters = fleet.context().counters;
+  fleet.context().resume_sessions = resume;
+  fleet.Start(Goal::kCheckinLoop);
+  fleet.RunUntil([] { return false; }, warmup_s);
+  const uint64_t checkins_before = counters.checkins, resumed_before = counters.resumed;
+  const double cpu_before = server.CpuSeconds();
+  counters.checkin_ms.clear();
+  const double start = NowS();
+  fleet.RunUntil([] { return false; }, duration_s);
+  const double elapsed = NowS() - start;
+  Phase phase;
+  const auto checkins = static_cast<double>(counters.checkins - checkins_before);
+  phase.checkins_per_s = checkins / elapsed;
+  phase.resumed_share =
+      checkins > 0 ? static_cast<double>(counters.resumed - resumed_before) / checkins : 0;
+  phase.p50_ms = Percentile(counters.checkin_ms, 50);
+  phase.p99_ms = Percentile(counters.checkin_ms, 99);
+  phase.server_cpu_s = server.CpuSeconds() - cpu_before;
+  fleet.context().stop = true;
+  fleet.RunUntil([&] { return counters.open_connections == 0 && counters.dials == 0; }, 30.0);
+  return phase;
+}
+
+nlohmann::json ToJson(const Phase& phase) {
+  return {{"checkins_per_s", phase.checkins_per_s},
+          {"resumed_share", phase.resumed_share},
+          {"checkin_p50_ms", phase.p50_ms},
+          {"checkin_p99_ms", phase.p99_ms},
+          {"server_cpu_s", phase.server_cpu_s}};
+}
+
+}  // namespace
+
+Result<nlohmann::json> RunCheckin(const ScenarioOptions& options, const nlohmann::json& args) {
+  const double duration_s = args.value("duration_s", 10.0);
+  const double warmup_s = args.value("warmup_s", 1.0);
+  auto setup = Prepare(options, options.clients, 1'000'000);
+  if (!setup) return Fail(setup.error());
+  uv::Loop loop;
+  auto fleet = EnrollFleet(loop, *setup, options, {.starts_per_s = 0});
+  if (!fleet) return Fail(fleet.error());
+  Phase full = Measure(**fleet, *setup->server, /*resume=*/false, warmup_s, duration_s);
+  Phase resumed = Measure(**fleet, *setup->server, /*resume=*/true, warmup_s, duration_s);
+  return nlohmann::json{{"scenario", "checkin"},
+                        {"clients", options.clients},
+                        {"server_cpu", options.server_cpu},
+                        {"duration_s", duration_s},
+                        {"full_handshake", ToJson(full)},
+                        {"resumed", ToJson(resumed)}};
+}
+
+}  // namespace sluice::load

@@ -1,0 +1,173 @@
+// The rollout scenario: N clients enrolled at 1.0.0, the site moves to 2.0.0 (one package of
+// `package_kib` per kind), and every client upgrades through the throttle (limit per kind).
+
+#include <cmath>
+#include <fstream>
+
+#include "client/stats/system_stats.h"
+#include "load/figures.h"
+#include "load/scenario.h"
+#include "load/timeline.h"
+#include "server/sched/audit_replay.h"
+
+namespace sluice::load {
+namespace {
+
+constexpr const char* kTargetVersion = "2.0.0";
+
+Status PublishPackages(ServerHarness& server, const Fleet& fleet, uint64_t package_kib,
+                       int limit, uint64_t bandwidth_kib) {
+  const std::string package = server.dir() + "/package.bin";
+  {
+    std::ofstream out(package, std::ios::binary | std::ios::trunc);
+    const std::string block(1024, 'x');
+    for (uint64_t i = 0; i < package_kib; ++i) out << block;
+    if (!out) return Fail(Errc::kIo, "cannot write " + package);
+  }
+  for (const auto& [kind, count] : fleet.KindCounts()) {
+    const std::string name(proto::ToString(kind));
+    auto added = server.Admin("package-add", {{"kind", name},
+                                              {"platform", client::PlatformName()},
+                                              {"version", kTargetVersion},
+                                              {"path", package}});
+    if (!added) return Fail(added.error());
+    auto limited = server.Admin("limits-set", {{"kind", name}, {"max_concurrent", limit}});
+    if (!limited) return Fail(limited.error());
+  }
+  auto bandwidth = server.Admin("limits-set", {{"bandwidth_bytes_per_s", bandwidth_kib * 1024}});
+  if (!bandwidth) return Fail(bandwidth.error());
+  return {};
+}
+
+Result<sched::ReplayResult> ReplayServerAudit(ServerHarness& server) {
+  auto audit = server.Admin("audit", {{"limit", 100'000'000}});
+  if (!audit) return Fail(audit.error());
+  std::vector<store::AuditRow> rows;
+  try {
+    for (const auto& event : (*audit)["events"]) {
+      rows.push_back({.seq = event["seq"].get<int64_t>(),
+                      .wall_ms = event["wall_ms"].get<int64_t>(),
+                      .mono_ms = 0,
+                      .event = event["event"].get<std::string>(),
+                      .scope = event["scope"].get<std::string>(),
+                      .client_id = event["client_id"].get<std::string>(),
+                      .lease_id = event["lease_id"].get<uint64_t>(),
+                      .version = event["version"].get<std::string>(),
+                      .detail = event["detail"].get<std::string>(),
+                      .running = event["running"].get<int>(),
+                      .limit_value = event["limit"].get<int>()});
+    }
+  } catch (const std::exception& e) {
+    return Fail(Errc::kCorrupt, std::string("audit response: ") + e.what());
+  }
+  return sched::ReplayAudit(rows);
+}
+
+}  // namespace
+
+Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann::json& args) {
+  const int limit = args.value("limit", 50);
+  const uint64_t package_kib = args.value("package_kib", uint64_t{256});
+  const uint64_t apply_ms = args.value("apply_ms", uint64_t{1000});
+  const uint64_t rate_kib = args.value("rate_kib", uint64_t{1024});
+  const uint64_t bandwidth_kib = args.value("bandwidth_kib", uint64_t{0});
+  if (limit <= 0) return Fail(Errc::kInvalidArgument, "--limit must be positive");
+  auto setup = Prepare(options, options.clients, 1'000'000);
+  if (!setup) return Fail(setup.error());
+  ServerHarness& server = *setup->server;
+
+  nlohmann::json summary;
+  Timeline timeline;
+  {
+    uv::Loop loop;
+    auto fleet = EnrollFleet(loop, *setup, options,
+                             {.apply_ms = apply_ms, .rate_bytes_per_s = rate_kib * 1024});
+    if (!fleet) return Fail(fleet.error());
+    Fleet& f = **fleet;
+    if (auto published = PublishPackages(server, f, package_kib, limit, bandwidth_kib);
+        !published) {
+      return Context(published.error(), "publishing the package");
+    }
+    auto set = server.Admin("site-set-version", {{"version", kTargetVersion}});
+    if (!set) return Context(set.error(), "site-set-version");
+    const uint64_t start_ns = uv_hrtime();
+    f.context().target_version = kTargetVersion;
+    f.Start(Goal::kUpgrade);
+    const auto& counters = f.counters();
+    double last_print = NowS();
+    int upgraded_at_last_print = 0;
+    const bool done = f.RunUntil(
+        [&] { return counters.upgraded + counters.failed == f.size(); },
+        static_cast<double>(options.timeout_s), [&] {
+          int in_flight = 0;
+          for (int n : counters.in_flight_by_kind) in_flight = std::max(in_flight, n);
+          timeline.Add({.t_s = static_cast<double>(uv_hrtime() - start_ns) / 1e9,
+                        .in_flight = counters.in_flight,
+                        .queued = counters.queued,
+                        .limit = limit * static_cast<int>(f.KindCounts().size()),
+                        .done = counters.upgraded});
+          if (NowS() - last_print < 1.0) return;
+          const double elapsed = NowS() - last_print;
+          last_print = NowS();
+          Progress(options, "upgraded " + std::to_string(counters.upgraded) + "/" +
+                                std::to_string(f.size()) + "  in flight " +
+                                std::to_string(in_flight) + "/" + std::to_string(limit) +
+                                "  queued " + std::to_string(counters.queued) + "  rate " +
+                                std::to_string(static_cast<int>(
+                                    (counters.upgraded - upgraded_at_last_print) / elapsed)) +
+                                "/s");
+          upgraded_at_last_print = counters.upgraded;
+        });
+    const double makespan_s =
+        counters.last_upgrade_ns > start_ns
+            ? static_cast<double>(counters.last_upgrade_ns - start_ns) / 1e9
+            : 0;
+    int max_observed = 0;
+    for (int n : counters.max_in_flight_by_kind) max_observed = std::max(max_observed, n);
+    const double ideal_s = IdealMakespanS(
+        options.clients, limit, static_cast<double>(package_kib) * 1024,
+        static_cast<double>(rate_kib) * 1024, static_cast<double>(bandwidth_kib) * 1024,
+        static_cast<double>(apply_ms) / 1000.0);
+    summary = {{"scenario", "rollout"},
+               {"clients", options.clients},
+               {"active_clients", f.active_count()},
+               {"kinds", f.KindCounts().size()},
+               {"limit", limit},
+               {"package_kib", package_kib},
+               {"apply_ms", apply_ms},
+               {"rate_kib", rate_kib},
+               {"bandwidth_kib", bandwidth_kib},
+               {"converged", counters.upgraded},
+               {"failed", counters.failed},
+               {"timed_out", !done},
+               {"makespan_s", makespan_s},
+               {"ideal_makespan_s", ideal_s},
+               {"slot_utilization", makespan_s > 0 ? ideal_s / makespan_s : 0.0},
+               {"throughput_mib_s",
+                makespan_s > 0 ? static_cast<double>(counters.bytes) / 1048576.0 / makespan_s
+                               : 0.0},
+               {"max_in_flight_observed", max_observed},
+               {"checkin_p50_ms", Percentile(counters.checkin_ms, 50)},
+               {"checkin_p99_ms", Percentile(counters.checkin_ms, 99)}};
+  }
+  auto replay = ReplayServerAudit(server);
+  if (!replay) return Context(replay.error(), "reading the audit log");
+  int max_audit = 0, violations = 0;
+  for (const auto& [scope, running] : replay->max_running) max_audit = std::max(max_audit, running);
+  for (const auto& [scope, count] : replay->violations) violations += count;
+  summary["max_in_flight_audit"] = max_audit;
+  summary["limit_violations"] = violations;
+  summary["audit_problems"] = replay->problems.size();
+  summary["server_cpu_s"] = server.CpuSeconds();
+  summary["server_peak_rss_mib"] = server.PeakRssMib();
+  if (!options.chart.empty()) {
+    const std::string title = "rollout: " + std::to_string(options.clients) + " clients, limit " +
+                              std::to_string(limit);
+    if (auto written = timeline.WriteSvg(options.chart, title); !written) {
+      return Fail(written.error());
+    }
+  }
+  return summary;
+}
+
+}  // namespace sluice::load
