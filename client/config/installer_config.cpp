@@ -39,6 +39,12 @@ std::string RemoveClientFiles(const std::string& config_path, const std::string&
   std::error_code ec;
   std::filesystem::remove(config_path, ec);
   if (ec) failed += config_path + " (" + ec.message() + ") ";
+  // Only a directory that is empty or holds an agent identity is the agent's to delete: a
+  // mistyped --state-dir (a home directory, say) must never be wiped.
+  if (!std::filesystem::exists(state_dir, ec)) return failed;
+  const bool ours = std::filesystem::exists(state_dir + "/identity.json", ec) ||
+                    std::filesystem::is_empty(state_dir, ec);
+  if (!ours) return failed + state_dir + " (not an agent state directory) ";
   std::filesystem::remove_all(state_dir, ec);
   if (ec) failed += state_dir + " (" + ec.message() + ")";
   return failed;

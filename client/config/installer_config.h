@@ -30,8 +30,10 @@ struct InstallerConfig {
 Result<InstallerConfig> ConfigFromInstallerKey(const std::string& key_text,
                                                const InstallOverrides& overrides, int64_t now_ms);
 
-// Removes the config file and the whole state dir: a client whose installer expired before it
-// could enroll gives up and removes itself. Best effort; returns what could not be removed.
+// Removes the config file and the state dir: a client whose installer expired before it could
+// enroll gives up and removes itself. The state dir is removed only if it is empty or holds an
+// agent identity (identity.json), never an unrelated directory. Best effort; returns what could
+// not be removed.
 std::string RemoveClientFiles(const std::string& config_path, const std::string& state_dir);
 
 }  // namespace sluice::client

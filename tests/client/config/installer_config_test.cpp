@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "client/config/client_config.h"
+#include "common/base/file_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::client {
 namespace {
@@ -59,6 +63,26 @@ TEST_F(InstallerConfigTest, ExpiredOrDamagedKeysAreRefused) {
   EXPECT_FALSE(ConfigFromInstallerKey(damaged, {}, 0).has_value());
   EXPECT_FALSE(ConfigFromInstallerKey(text_, {.mode = "sometimes", .jump_group = "", .tag = ""}, 0)
                    .has_value());
+}
+
+TEST(RemoveClientFilesTest, RemovesAnAgentStateDirButNeverAnUnrelatedOne) {
+  testing::TempDir dir;
+  const std::string config = dir / "client.json";
+  const std::string state = dir / "state";
+  ASSERT_TRUE(WriteFileAtomic(config, "{}", 0600));
+  std::filesystem::create_directories(state + "/versions");
+  ASSERT_TRUE(WriteFileAtomic(state + "/identity.json", "{}", 0600));
+  EXPECT_EQ(RemoveClientFiles(config, state), "");
+  EXPECT_FALSE(std::filesystem::exists(config));
+  EXPECT_FALSE(std::filesystem::exists(state));
+
+  // A directory with someone else's files (a mistyped --state-dir) is left alone and named.
+  const std::string home = dir / "home";
+  std::filesystem::create_directories(home);
+  ASSERT_TRUE(WriteFileAtomic(home + "/notes.txt", "keep me", 0600));
+  EXPECT_NE(RemoveClientFiles(config, home).find("not an agent state directory"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(home + "/notes.txt"));
 }
 
 }  // namespace
