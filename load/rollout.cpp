@@ -150,6 +150,9 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                {"checkin_p50_ms", Percentile(counters.checkin_ms, 50)},
                {"checkin_p99_ms", Percentile(counters.checkin_ms, 99)}};
   }
+  // Before the audit is read: answering it costs the server memory of its own.
+  summary["server_cpu_s"] = server.CpuSeconds();
+  summary["server_peak_rss_mib"] = server.PeakRssMib();
   auto replay = ReplayServerAudit(server);
   if (!replay) return Context(replay.error(), "reading the audit log");
   int max_audit = 0, violations = 0;
@@ -158,8 +161,6 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
   summary["max_in_flight_audit"] = max_audit;
   summary["limit_violations"] = violations;
   summary["audit_problems"] = replay->problems.size();
-  summary["server_cpu_s"] = server.CpuSeconds();
-  summary["server_peak_rss_mib"] = server.PeakRssMib();
   if (!options.chart.empty()) {
     const std::string title = "rollout: " + std::to_string(options.clients) + " clients, limit " +
                               std::to_string(limit);

@@ -64,15 +64,15 @@ Status Timeline::WriteSvg(const std::string& path, const std::string& title) con
       << "\" text-anchor=\"middle\">seconds</text>\n"
       << Polyline(samples_, t_max, queue_axis, [](const Sample& s) { return s.queued; },
                   "stroke=\"#ff7f0e\" stroke-width=\"1.5\"")
-      << Polyline(samples_, t_max, slots_axis, [](const Sample& s) { return s.limit; },
-                  "stroke=\"#d62728\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"")
       << Polyline(samples_, t_max, slots_axis, [](const Sample& s) { return s.in_flight; },
                   "stroke=\"#1f77b4\" stroke-width=\"1.5\"")
-      << "<text x=\"" << kLeft + 10 << "\" y=\"" << kTop + 16
+      << Polyline(samples_, t_max, slots_axis, [](const Sample& s) { return s.limit; },
+                  "stroke=\"#d62728\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"")
+      << "<text x=\"" << kLeft + 10 << "\" y=\"" << kHeight - kBottom - 8
       << "\" fill=\"#1f77b4\">in flight (left)</text>\n"
-      << "<text x=\"" << kLeft + 130 << "\" y=\"" << kTop + 16
+      << "<text x=\"" << kLeft + 130 << "\" y=\"" << kHeight - kBottom - 8
       << "\" fill=\"#d62728\">limit (left)</text>\n"
-      << "<text x=\"" << kLeft + 220 << "\" y=\"" << kTop + 16
+      << "<text x=\"" << kLeft + 220 << "\" y=\"" << kHeight - kBottom - 8
       << "\" fill=\"#ff7f0e\">queued (right)</text>\n"
       << "</svg>\n";
   std::ofstream out(path, std::ios::trunc);
