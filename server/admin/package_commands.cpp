@@ -8,7 +8,8 @@
 #include "common/base/log.h"
 #include "common/base/time_format.h"
 #include "common/pkg/manifest.h"
-#include "server/pkg/import_worker.h"
+#include "common/uv/worker_thread.h"
+#include "server/pkg/package_import.h"
 #include "server/pkg/package_repo.h"
 
 namespace sluice::server {
@@ -79,7 +80,10 @@ void RecordPackage(store::Store& store, PackageRecord record, admin::Reply reply
       });
 }
 
-void AddPackage(ImportWorker& worker, store::Store& store, Clock& clock, const json& args,
+// Imports off the loop thread, then records. An import in progress when `worker` is destroyed
+// stops within one chunk and leaves no temp file; its reply is dropped. Loop thread.
+void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
+                const crypto::SigningKey& key, store::Store& store, Clock& clock, const json& args,
                 admin::Reply reply) {
   auto parsed = ParseAddArgs(args);
   if (!parsed) {
@@ -87,14 +91,18 @@ void AddPackage(ImportWorker& worker, store::Store& store, Clock& clock, const j
     return;
   }
   auto& [path, spec] = *parsed;
-  worker.Submit(std::move(path), std::move(spec), clock.WallMs(),
-                [&store, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
-                  if (!imported) {
-                    reply(Fail(imported.error()));
-                    return;
-                  }
-                  RecordPackage(store, std::move(*imported), std::move(reply));
-                });
+  worker.Run<PackageRecord>(
+      [packages_dir, path = std::move(path), spec = std::move(spec), &key, now = clock.WallMs(),
+       &cancel = worker.cancelled()] {
+        return ImportPackage(packages_dir, path, spec, key, now, &cancel);
+      },
+      [&store, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
+        if (!imported) {
+          reply(Fail(imported.error()));
+          return;
+        }
+        RecordPackage(store, std::move(*imported), std::move(reply));
+      });
 }
 
 void ListAll(store::Store& store, admin::Reply reply) {
@@ -135,9 +143,10 @@ void RegisterPackageCommands(admin::AdminServer& admin, uv::Loop& loop, store::S
     return;
   }
   // Owned by the handler: destroyed (cancelling and joining its thread) with the AdminServer.
-  auto worker = std::make_shared<ImportWorker>(loop, dir.packages_dir, *dir.signing_key);
-  admin.Register("package-add", [worker, &store, &clock](const json& args, admin::Reply reply) {
-    AddPackage(*worker, store, clock, args, std::move(reply));
+  auto worker = std::make_shared<uv::WorkerThread>(loop);
+  admin.Register("package-add", [worker, packages_dir = dir.packages_dir, &key = *dir.signing_key,
+                                 &store, &clock](const json& args, admin::Reply reply) {
+    AddPackage(*worker, packages_dir, key, store, clock, args, std::move(reply));
   });
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Builds one installer MSI: signs its installer key, patches the kind's template with it
 // (msi::BuildInstaller) and Authenticode-signs the result when a code-signing certificate is
-// configured. Blocking (file I/O, osslsigncode): run it on the BuildWorker, never on the loop.
+// configured. Blocking (file I/O, osslsigncode): run it on a uv::WorkerThread, never on the loop.
 
 #include <cstdint>
 #include <optional>

@@ -32,6 +32,17 @@ installer::InstallerKey KeyFor(const InstallerRecord& record, const InstallerSer
                                  .overrides = record.overrides};
 }
 
+// What the worker needs to build `record`'s MSI with a key for `site_version` and `expires_ms`.
+BuildRequest RequestFor(const InstallerRecord& record, const InstallerServiceOptions& o,
+                        const std::string& site_version, int64_t expires_ms, int64_t now_ms) {
+  return BuildRequest{.installers_dir = o.installers_dir,
+                      .template_dir = o.template_dir,
+                      .key = KeyFor(record, o, site_version, expires_ms),
+                      .signing_key = o.signing_key,
+                      .code_signing = o.code_signing,
+                      .now_ms = now_ms};
+}
+
 // Compares dotted versions; unparsable text compares as equal (it was validated on the way in).
 int CompareVersions(const std::string& a, const std::string& b) {
   auto va = Version::Parse(a);
@@ -76,7 +87,7 @@ std::optional<EnrollDecision> CheckOverrides(const proto::Enroll& enroll,
 }  // namespace
 
 InstallerService::InstallerService(InstallerServiceOptions options)
-    : options_(std::move(options)), worker_(std::make_unique<BuildWorker>(*options_.loop)) {}
+    : options_(std::move(options)), worker_(std::make_unique<uv::WorkerThread>(*options_.loop)) {}
 
 InstallerService::~InstallerService() = default;
 
@@ -110,92 +121,78 @@ void InstallerService::Create(InstallerParams params, RecordDone done) {
                          .build = {},
                          .deleted = false,
                          .enrolled_clients = 0};
-  BuildRequest request{
-      .installers_dir = options_.installers_dir,
-      .template_dir = options_.template_dir,
-      .key = KeyFor(record, options_, params.site_version, now + params.valid_for_ms),
-      .signing_key = options_.signing_key,
-      .code_signing = options_.code_signing,
-      .now_ms = now};
+  BuildRequest request =
+      RequestFor(record, options_, params.site_version, now + params.valid_for_ms, now);
   store::Store* store = options_.store;
-  worker_->Submit([request = std::move(request), record = std::move(record), store,
-                   done = std::move(done)]() mutable -> std::function<void()> {
-    Result<BuildOutcome> built = BuildInstallerFile(request);
-    return [built = std::move(built), record = std::move(record), store,
-            done = std::move(done)]() mutable {
-      if (!built) {
-        done(Fail(built.error()));
-        return;
-      }
-      record.upgrade_code = built->upgrade_code;
-      record.build = built->build;
-      store->Submit<InstallerRecord>(
-          [record](db::Database& db) -> Result<InstallerRecord> {
-            if (auto inserted = InsertInstaller(db, record); !inserted) {
-              return Fail(inserted.error());
-            }
-            return record;
-          },
-          [done = std::move(done), file = record.build.file](Result<InstallerRecord> stored) {
-            if (!stored) {
-              std::error_code ignored;
-              std::filesystem::remove(file, ignored);
-            } else {
-              Log("installer")
-                  ->info(
-                      "installer created id={} kind={} site_version={} "
-                      "product_code={} creator={}",
-                      stored->id, stored->kind, stored->build.site_version,
-                      stored->build.product_code, stored->creator);
-            }
-            done(std::move(stored));
-          });
-    };
-  });
+  worker_->Run<BuildOutcome>(
+      [request = std::move(request)] { return BuildInstallerFile(request); },
+      [record = std::move(record), store,
+       done = std::move(done)](Result<BuildOutcome> built) mutable {
+        if (!built) {
+          done(Fail(built.error()));
+          return;
+        }
+        record.upgrade_code = built->upgrade_code;
+        record.build = built->build;
+        store->Submit<InstallerRecord>(
+            [record](db::Database& db) -> Result<InstallerRecord> {
+              if (auto inserted = InsertInstaller(db, record); !inserted) {
+                return Fail(inserted.error());
+              }
+              return record;
+            },
+            [done = std::move(done), file = record.build.file](Result<InstallerRecord> stored) {
+              if (!stored) {
+                std::error_code ignored;
+                std::filesystem::remove(file, ignored);
+              } else {
+                Log("installer")
+                    ->info(
+                        "installer created id={} kind={} site_version={} "
+                        "product_code={} creator={}",
+                        stored->id, stored->kind, stored->build.site_version,
+                        stored->build.product_code, stored->creator);
+              }
+              done(std::move(stored));
+            });
+      });
 }
 
 void InstallerService::Rebuild(InstallerRecord record, std::string site_version, int64_t expires_ms,
                                std::string reason, RecordDone done) {
   const int64_t now = options_.clock->WallMs();
-  BuildRequest request{.installers_dir = options_.installers_dir,
-                       .template_dir = options_.template_dir,
-                       .key = KeyFor(record, options_, site_version, expires_ms),
-                       .signing_key = options_.signing_key,
-                       .code_signing = options_.code_signing,
-                       .now_ms = now};
+  BuildRequest request = RequestFor(record, options_, site_version, expires_ms, now);
   store::Store* store = options_.store;
-  worker_->Submit([request = std::move(request), record = std::move(record), store, now,
-                   reason = std::move(reason),
-                   done = std::move(done)]() mutable -> std::function<void()> {
-    Result<BuildOutcome> built = BuildInstallerFile(request);
-    return [built = std::move(built), record = std::move(record), store, now,
-            reason = std::move(reason), done = std::move(done)]() mutable {
-      if (!built) {
-        done(Context(built.error(), "rebuilding installer " + record.id));
-        return;
-      }
-      const std::string replaced = record.build.product_code;
-      record.build = built->build;
-      // Copied before `record` is moved into the completion (argument order is unspecified).
-      std::string id = record.id;
-      InstallerBuild build = record.build;
-      store->Submit<bool>(
-          [id = std::move(id), replaced, build = std::move(build), reason, now](db::Database& db) {
-            return ReplaceInstallerBuild(db, id, replaced, build, reason, now);
-          },
-          [record = std::move(record), done = std::move(done)](Result<bool> replaced) {
-            if (!replaced || !*replaced) {
-              std::error_code ignored;
-              std::filesystem::remove(record.build.file, ignored);
-              done(!replaced ? Result<InstallerRecord>(Fail(replaced.error()))
-                             : Fail(Errc::kNotFound, "installer " + record.id +
-                                                         " was deleted or rebuilt meanwhile"));
-              return;
-            }
-            done(record);
-          });
-    };
-  });
+  worker_->Run<BuildOutcome>(
+      [request = std::move(request)] { return BuildInstallerFile(request); },
+      [record = std::move(record), store, now, reason = std::move(reason),
+       done = std::move(done)](Result<BuildOutcome> built) mutable {
+        if (!built) {
+          done(Context(built.error(), "rebuilding installer " + record.id));
+          return;
+        }
+        const std::string replaced = record.build.product_code;
+        record.build = built->build;
+        // Copied before `record` is moved into the completion (argument order is unspecified).
+        std::string id = record.id;
+        InstallerBuild build = record.build;
+        store->Submit<bool>(
+            [id = std::move(id), replaced, build = std::move(build), reason,
+             now](db::Database& db) {
+              return ReplaceInstallerBuild(db, id, replaced, build, reason, now);
+            },
+            [record = std::move(record), done = std::move(done)](Result<bool> replaced) {
+              if (!replaced || !*replaced) {
+                std::error_code ignored;
+                std::filesystem::remove(record.build.file, ignored);
+                done(!replaced ? Result<InstallerRecord>(Fail(replaced.error()))
+                               : Fail(Errc::kNotFound, "installer " + record.id +
+                                                           " was deleted or rebuilt meanwhile"));
+                return;
+              }
+              done(record);
+            });
+      });
 }
 
 void InstallerService::Extend(const std::string& id, int64_t valid_for_ms, RecordDone done) {
@@ -242,14 +239,15 @@ void InstallerService::Delete(const std::string& id, RecordDone done) {
         // Removing the files is disk work: the worker does it, then answers.
         const std::string folder =
             (std::filesystem::path(options_.installers_dir) / record.id).string();
-        worker_->Submit([folder, record = std::move(record),
-                         done = std::move(done)]() mutable -> std::function<void()> {
-          std::error_code ignored;
-          std::filesystem::remove_all(folder, ignored);
-          return [record = std::move(record), done = std::move(done)]() mutable {
-            done(std::move(record));
-          };
-        });
+        worker_->Run<void>(
+            [folder]() -> Status {
+              std::error_code ignored;
+              std::filesystem::remove_all(folder, ignored);
+              return {};
+            },
+            [record = std::move(record), done = std::move(done)](Status) mutable {
+              done(std::move(record));
+            });
       });
 }
 

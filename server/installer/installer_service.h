@@ -4,7 +4,7 @@
 // site version changes, and decides whether an installer key may enroll a client.
 //
 // Threads: every method is called on the loop thread and calls back there. Builds run one at a
-// time on the service's BuildWorker; records go through the store thread.
+// time on the service's worker thread; records go through the store thread.
 
 #include <cstdint>
 #include <functional>
@@ -17,8 +17,8 @@
 #include "common/crypto/ed25519.h"
 #include "common/proto/messages.h"
 #include "common/uv/loop.h"
+#include "common/uv/worker_thread.h"
 #include "msi/installer_signer.h"
-#include "server/installer/build_worker.h"
 #include "server/installer/installer_params.h"
 #include "server/installer/installer_repo.h"
 #include "server/store/store.h"
@@ -84,7 +84,7 @@ class InstallerService {
                std::string reason, RecordDone done);
 
   InstallerServiceOptions options_;
-  std::unique_ptr<BuildWorker> worker_;
+  std::unique_ptr<uv::WorkerThread> worker_;
   int pending_rebuilds_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -4,7 +4,8 @@
 //
 //   package_import.h  copies a file into the store and signs its manifest (blocking, off-loop)
 //   package_repo.h    the `packages` table (store thread)
-//   import_worker.h   runs imports on a thread of their own for the loop thread
+//
+// Callers run ImportPackage on a uv::WorkerThread and pass it the worker's cancelled() flag.
 
 #include <cstdint>
 #include <string>

@@ -113,8 +113,8 @@ UpdateManager::UpdateManager(Host host, SiteUpdateOptions options, Bytes trust_k
       trust_key_(std::move(trust_key)),
       site_id_(host_.dir->signing_key ? update::SiteIdFor(host_.dir->signing_key->PublicKey())
                                       : std::string()),
-      scan_worker_(std::make_unique<BlockingWorker>(*host_.loop)),
-      install_worker_(std::make_unique<BlockingWorker>(*host_.loop)) {}
+      scan_worker_(std::make_unique<uv::WorkerThread>(*host_.loop)),
+      install_worker_(std::make_unique<uv::WorkerThread>(*host_.loop)) {}
 
 UpdateManager::~UpdateManager() = default;
 

@@ -16,11 +16,11 @@
 #include "common/base/clock.h"
 #include "common/db/database.h"
 #include "common/uv/loop.h"
+#include "common/uv/worker_thread.h"
 #include "server/admin/admin_server.h"
 #include "server/site/data_dir.h"
 #include "server/site/site_settings.h"
 #include "server/store/store.h"
-#include "server/update/blocking_worker.h"
 #include "server/update/update_source.h"
 
 namespace sluice::server {
@@ -86,8 +86,8 @@ class UpdateManager {
   std::string site_id_;
   bool installing_ = false;
   // Declared last: destroyed (cancelled and joined) first.
-  std::unique_ptr<BlockingWorker> scan_worker_;
-  std::unique_ptr<BlockingWorker> install_worker_;
+  std::unique_ptr<uv::WorkerThread> scan_worker_;
+  std::unique_ptr<uv::WorkerThread> install_worker_;
 };
 
 }  // namespace sluice::server

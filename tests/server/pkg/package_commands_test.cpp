@@ -19,6 +19,7 @@ namespace {
 using admin::testing::LoopThread;
 using admin::testing::RawClient;
 using nlohmann::json;
+using testing::ListTree;
 using testing::PackageBytes;
 using testing::RunCtl;
 using testing::WriteTestFile;
@@ -179,6 +180,31 @@ TEST_F(PackageCommandsTest, BadRequestsAreRefusedWithClearErrors) {
 
   json listed = Call(client, "packages", json::object());
   EXPECT_EQ(listed["result"], json({{"packages", json::array()}}));
+}
+
+// Shutting the admin server down while a package is being copied cancels the import (it stops
+// within one chunk), drops its reply and leaves no temp file behind.
+TEST_F(PackageCommandsTest, ShutdownDuringAnImportLeavesNoTempFile) {
+  const std::string big = WriteTestFile(root_ + "/big.bin", PackageBytes(32 << 20, 5));
+  RawClient client(dir_.admin_socket_path);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send(json{{"cmd", "package-add"}, {"args", AddArgs(big)}}.dump() + "\n"));
+  auto has_temp = [this] {
+    for (const auto& name : ListTree(dir_.packages_dir)) {
+      if (name.find(".import-") != std::string::npos) return true;
+    }
+    return false;
+  };
+  // Wait (bounded) for the copy to start; if it already finished, the checks below still hold.
+  const auto deadline = std::chrono::steady_clock::now() + admin::testing::kWait;
+  while (!has_temp() && ListTree(dir_.packages_dir).empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(loop_.Sync([this] { admin_.reset(); }));
+  // Anything the worker posted before it was joined has run (and been dropped) by now.
+  ASSERT_TRUE(loop_.Sync([] {}));
+  EXPECT_FALSE(has_temp());
 }
 
 TEST_F(PackageCommandsTest, SluicectlAddsAndListsPackages) {
