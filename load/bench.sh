@@ -26,6 +26,7 @@ for tool in "$bin/sluiced" "$bin/sluice-load" nginx taskset python3; do
 done
 
 work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
+chmod 755 "$work"  # nginx's workers (user nobody) must reach the files
 nginx_pid=""
 cleanup() {
   [[ -n "$nginx_pid" ]] && kill "$nginx_pid" 2>/dev/null || true
@@ -50,6 +51,7 @@ site_pid=$!
 for _ in $(seq 100); do [[ -s "$work/site/run/endpoint" ]] && break; sleep 0.1; done
 kill "$site_pid"; wait "$site_pid" 2>/dev/null || true
 mkdir -p "$work/www" "$work/nginx"
+chmod 755 "$work/www"
 printf 'ok\n' >"$work/www/hello"
 head -c $((stream_mib * 1048576)) /dev/zero | tr '\0' 'x' >"$work/www/package.bin"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -22,7 +22,7 @@ void Settle(Fleet& fleet, double seconds) {
 }  // namespace
 
 Result<nlohmann::json> RunIdle(const ScenarioOptions& options, const nlohmann::json& args) {
-  const double settle_s = args.value("settle_s", 3.0);
+  const double settle_s = args.value("settle_s", 6.0);
   auto setup = Prepare(options, options.clients, 1'000'000);
   if (!setup) return Fail(setup.error());
   ServerHarness& server = *setup->server;
@@ -33,7 +33,8 @@ Result<nlohmann::json> RunIdle(const ScenarioOptions& options, const nlohmann::j
   const auto& counters = f.counters();
   const int n = f.size();
   f.RunUntil([&] { return counters.open_connections == 0 && counters.dials == 0; }, 30.0);
-  Settle(f, 1.0);
+  // Long enough for the server's periodic trim to hand back what the enrollment burst freed.
+  Settle(f, 6.0);
   const double baseline_mib = server.RssMib();
   const double start = NowS();
   f.Start(Goal::kStayConnected);

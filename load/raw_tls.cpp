@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,13 @@ class RawLoop {
       const auto* request = reinterpret_cast<const uint8_t*>(shared_.request.data());
       (void)tls_->Send({request, shared_.request.size()});
     }
+    if (body_bytes_ == 0 && !plaintext_.empty()) {
+      // Only a 200 counts: an error page is small and fast and would flatter the server.
+      const std::string head(plaintext_.begin(),
+                             plaintext_.begin() + std::min<size_t>(plaintext_.size(), 64));
+      status_ = head.substr(0, head.find('\r'));
+      ok_ = head.rfind("HTTP/1.1 200", 0) == 0 || head.rfind("HTTP/1.0 200", 0) == 0;
+    }
     body_bytes_ += plaintext_.size();
     resume_ = tls_->resumption_session();
     Flush();
@@ -91,8 +99,15 @@ class RawLoop {
   }
 
   // The response ended (peer close) or the attempt failed (`error` not empty).
-  void Done(const std::string& error) {
+  void Done(std::string error) {
+    if (error.empty() && body_bytes_ > 0 && !ok_) error = "server answered " + status_;
     if (stream_) {
+      // An orderly close_notify, as a browser sends: OpenSSL does not resume a session whose
+      // connection was dropped without one.
+      if (error.empty()) {
+        tls_->Close();
+        Flush();
+      }
       stream_.reset();
       tls_.reset();
     }
@@ -106,6 +121,7 @@ class RawLoop {
       shared_.last_error = error.empty() ? "connection closed before any response" : error;
     }
     body_bytes_ = 0;
+    ok_ = false;
     const int limit = shared_.options->requests;
     if (limit > 0 && shared_.responses + static_cast<uint64_t>(shared_.open) >=
                          static_cast<uint64_t>(limit)) {
@@ -123,6 +139,8 @@ class RawLoop {
   Bytes plaintext_;
   uint64_t body_bytes_ = 0;
   uint64_t started_ns_ = 0;
+  std::string status_;  // the response's status line
+  bool ok_ = false;     // it was a 200
   bool sent_ = false;
 };
 

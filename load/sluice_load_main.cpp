@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
 
   auto* idle = app.add_subcommand("idle", "hold clients connected and idle; server RSS");
   AddFleetOptions(idle, options, json);
-  double settle_s = 3;
+  double settle_s = 6;
   idle->add_option("--settle-s", settle_s, "idle time before measuring")->capture_default_str();
 
   auto* checkin = app.add_subcommand("checkin", "check-ins per second, new and resumed TLS");

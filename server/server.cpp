@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "common/base/file_util.h"
@@ -86,7 +88,6 @@ Status Server::Open() {
   accept_bucket_ = std::make_unique<TokenBucket>(
       static_cast<double>(upgrades_->connection_rate()),
       static_cast<double>(upgrades_->connection_rate()), static_cast<int64_t>(loop_.NowMs()));
-  accept_timer_ = uv::Timer::Create(loop_);
 
   auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
   if (!tls) return Fail(tls.error());
@@ -156,12 +157,18 @@ Status Server::Open() {
   }
   sweep_timer_ = uv::Timer::Create(loop_);
   sweep_timer_->Start(0, kSweepIntervalMs, [this] { SweepStaleClients(); });
+  trim_timer_ = uv::Timer::Create(loop_);
+  trim_timer_->Start(kTrimIntervalMs, kTrimIntervalMs, [this] {
+    TrimMemory();
+    ReportShedConnections();
+  });
   Log("server")->info("listening on {} data_dir={} site_version={}", endpoint_, dir_.root,
                       settings_.site_version);
   return {};
 }
 
 void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
+  if (!AdmitConnection()) return;  // `stream` closes here, before any TLS work
   auto tls = tls::TlsSession::Create(tls_);
   if (!tls) {
     Log("net")->error("cannot create TLS session peer={} error=\"{}\"", stream->peer_address(),
@@ -169,25 +176,27 @@ void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
     return;
   }
   (void)stream->SetNoDelay(true);
-  ThrottleAccepts();
   auto session = std::make_unique<ClientSession>(
       *this, loop_, std::move(stream), std::move(*tls),
       net::ConnectionOptions{.max_frame_bytes = options_.max_frame_bytes,
                              .handshake_timeout_ms = options_.handshake_timeout_ms});
   ClientSession* raw = session.get();
   sessions_.emplace(raw->id(), std::move(session));
+  ++opened_or_closed_since_trim_;
   raw->Start();
 }
 
-void Server::ThrottleAccepts() {
-  const auto now = static_cast<int64_t>(loop_.NowMs());
-  (void)accept_bucket_->TryTake(1, now);
-  const int64_t wait = accept_bucket_->WaitMs(1, now);
-  if (wait <= 0 || !listener_) return;
-  listener_->Pause();
-  accept_timer_->Start(static_cast<uint64_t>(wait), 0, [this] {
-    if (listener_) listener_->Resume();
-  });
+bool Server::AdmitConnection() {
+  if (accept_bucket_->TryTake(1, static_cast<int64_t>(loop_.NowMs()))) return true;
+  ++shed_since_report_;
+  return false;
+}
+
+void Server::ReportShedConnections() {
+  if (shed_since_report_ == 0) return;
+  Log("net")->info("connection rate limit: closed {} connections at once (connection_rate_per_s={})",
+                   shed_since_report_, upgrades_->connection_rate());
+  shed_since_report_ = 0;
 }
 
 ClientSession* Server::FindClient(const std::string& client_id) {
@@ -219,7 +228,14 @@ void Server::OnAuthenticated(ClientSession& session) {
   it->second = session.id();
 }
 
+void Server::TrimMemory() {
+  if (opened_or_closed_since_trim_ < kTrimAfterConnectionChurn) return;
+  opened_or_closed_since_trim_ = 0;
+  ::malloc_trim(0);
+}
+
 void Server::OnSessionClosed(ClientSession& session) {
+  ++opened_or_closed_since_trim_;
   const uint64_t id = session.id();
   auto online = authenticated_.find(session.client_id());
   if (online != authenticated_.end() && online->second == id) {
@@ -297,6 +313,7 @@ void Server::Shutdown() {
   Log("server")->info("shutting down connections={}", sessions_.size());
   listener_.reset();
   sweep_timer_.reset();
+  trim_timer_.reset();
   if (admin_) admin_->Stop();
   for (auto& [id, session] : sessions_) session->Close();
   if (store_) {

@@ -46,9 +46,32 @@ void TlsConnection::Start() {
   FlushCiphertext();
 }
 
+namespace {
+
+// Scratch buffers shared by every connection of the loop thread: each use is consumed before
+// the call returns, and an idle connection must not keep 16 KiB of decrypted or encoded bytes
+// (measured with `sluice-load idle`, docs/benchmarks.md).
+Bytes& PlaintextScratch() {
+  thread_local Bytes buffer;
+  return buffer;
+}
+
+Bytes& FrameScratch() {
+  thread_local Bytes buffer;
+  return buffer;
+}
+
+}  // namespace
+
 void TlsConnection::OnData(ByteView ciphertext) {
   if (state_ != State::kOpen) return;
-  auto received = tls_->Receive(ciphertext, &plaintext_);
+  Bytes& plaintext = PlaintextScratch();
+  plaintext.clear();
+  auto received = tls_->Receive(ciphertext, &plaintext);
+  // The decoder copies what it needs, so the shared buffer is free again before any handler
+  // (which may send, or touch other connections) runs.
+  if (!plaintext.empty()) decoder_.Append(plaintext);
+  plaintext.clear();
   FlushCiphertext();  // handshake records, or the alert that goes with a failure
   if (!received) {
     Fail(received.error());
@@ -64,10 +87,6 @@ void TlsConnection::OnData(ByteView ciphertext) {
 }
 
 void TlsConnection::DeliverFrames() {
-  if (!plaintext_.empty()) {
-    decoder_.Append(plaintext_);
-    plaintext_.clear();
-  }
   while (state_ == State::kOpen) {
     auto frame = decoder_.Next();
     if (!frame) {
@@ -104,9 +123,10 @@ void TlsConnection::OnEnd(std::optional<Error> why) {
 
 void TlsConnection::Send(const proto::Message& message) {
   if (state_ != State::kOpen) return;
-  scratch_.clear();
-  proto::AppendMessageFrame(message, &scratch_);
-  if (auto sent = tls_->Send(scratch_); !sent) {
+  Bytes& frame = FrameScratch();
+  frame.clear();
+  proto::AppendMessageFrame(message, &frame);
+  if (auto sent = tls_->Send(frame); !sent) {
     Fail(sent.error());
     return;
   }

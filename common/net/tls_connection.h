@@ -91,8 +91,6 @@ class TlsConnection {
   proto::FrameDecoder decoder_;
   uv::HandlePtr<uv::Timer> deadline_;
   uint64_t idle_timeout_ms_ = 0;
-  Bytes plaintext_;
-  Bytes scratch_;
   State state_ = State::kOpen;
   bool handshake_reported_ = false;
   std::optional<Error> close_reason_;

@@ -33,10 +33,16 @@ void FrameDecoder::Append(ByteView data) {
 
 // Drops consumed bytes once they make up at least half of the buffer, so every byte is moved
 // at most a constant number of times in total (amortized O(1) per byte).
+namespace {
+constexpr size_t kKeepCapacity = 4 * 1024;
+}  // namespace
+
 void FrameDecoder::Compact() {
   if (offset_ == 0) return;
   if (offset_ == buffer_.size()) {
     buffer_.clear();
+    // A drained decoder of an idle connection keeps no large buffer (a chunk or a burst).
+    if (buffer_.capacity() > kKeepCapacity) buffer_.shrink_to_fit();
     offset_ = 0;
   } else if (offset_ >= buffer_.size() / 2) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(offset_));
@@ -54,7 +60,10 @@ std::unexpected<Error> FrameDecoder::SetError(Error error) {
 Result<std::optional<Bytes>> FrameDecoder::Next() {
   if (error_) return Fail(*error_);
   const size_t available = buffered_bytes();
-  if (available < kFrameHeaderBytes) return std::nullopt;
+  if (available < kFrameHeaderBytes) {
+    if (available == 0) Compact();  // drained: an idle connection keeps no large buffer
+    return std::nullopt;
+  }
   const uint8_t* p = buffer_.data() + offset_;
   const size_t n = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) | p[3];
   if (n == 0) return SetError(Error(Errc::kProtocol, "empty frame (length 0)"));
@@ -69,6 +78,8 @@ Result<std::optional<Bytes>> FrameDecoder::Next() {
   offset_ += kFrameHeaderBytes + n;
   if (offset_ == buffer_.size()) {
     buffer_.clear();
+    // A drained decoder of an idle connection keeps no large buffer (a chunk or a burst).
+    if (buffer_.capacity() > kKeepCapacity) buffer_.shrink_to_fit();
     offset_ = 0;
   }
   return payload;
