@@ -19,5 +19,6 @@ if [[ "${SLUICE_SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== tests (ASan + UBSan) =="
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON
 fi
