@@ -8,6 +8,7 @@
 #include "load/figures.h"
 #include "load/scenario.h"
 #include "load/timeline.h"
+#include "server/admin/audit_json.h"
 #include "server/sched/audit_replay.h"
 
 namespace sluice::load {
@@ -42,25 +43,9 @@ Status PublishPackages(ServerHarness& server, const Fleet& fleet, uint64_t packa
 Result<sched::ReplayResult> ReplayServerAudit(ServerHarness& server) {
   auto audit = server.Admin("audit", {{"limit", 100'000'000}});
   if (!audit) return Fail(audit.error());
-  std::vector<store::AuditRow> rows;
-  try {
-    for (const auto& event : (*audit)["events"]) {
-      rows.push_back({.seq = event["seq"].get<int64_t>(),
-                      .wall_ms = event["wall_ms"].get<int64_t>(),
-                      .mono_ms = 0,
-                      .event = event["event"].get<std::string>(),
-                      .scope = event["scope"].get<std::string>(),
-                      .client_id = event["client_id"].get<std::string>(),
-                      .lease_id = event["lease_id"].get<uint64_t>(),
-                      .version = event["version"].get<std::string>(),
-                      .detail = event["detail"].get<std::string>(),
-                      .running = event["running"].get<int>(),
-                      .limit_value = event["limit"].get<int>()});
-    }
-  } catch (const std::exception& e) {
-    return Fail(Errc::kCorrupt, std::string("audit response: ") + e.what());
-  }
-  return sched::ReplayAudit(rows);
+  auto rows = server::AuditRowsFromJson((*audit)["events"]);
+  if (!rows) return Fail(rows.error());
+  return sched::ReplayAudit(*rows);
 }
 
 }  // namespace

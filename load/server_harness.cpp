@@ -1,5 +1,7 @@
 #include "load/server_harness.h"
 
+#include "common/base/file_util.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,11 +21,10 @@
 namespace sluice::load {
 namespace {
 
+// The file's text, or "" if it cannot be read (yet): the callers poll.
 std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = ReadFile(path);
+  return text ? std::move(*text) : std::string();
 }
 
 std::string Tail(const std::string& text, size_t n) {

@@ -100,15 +100,19 @@ Status ValidateBundleHeader(const BundleHeader& header) {
   return {};
 }
 
-Bytes EncodeBundleHeader(const BundleHeader& header) {
-  json packages = json::array();
-  for (const auto& package : header.packages) {
-    packages.push_back({{"kind", package.kind},
-                        {"platform", package.platform},
-                        {"version", package.version},
-                        {"size", package.size},
-                        {"sha256", package.sha256}});
+json BundlePackagesJson(const std::vector<BundlePackage>& packages) {
+  json out = json::array();
+  for (const auto& package : packages) {
+    out.push_back({{"kind", package.kind},
+                   {"platform", package.platform},
+                   {"version", package.version},
+                   {"size", package.size},
+                   {"sha256", package.sha256}});
   }
+  return out;
+}
+
+Bytes EncodeBundleHeader(const BundleHeader& header) {
   // nlohmann::json objects keep keys sorted, so the encoding is canonical.
   const std::string text = json{
       {"format", 1},
@@ -117,8 +121,7 @@ Bytes EncodeBundleHeader(const BundleHeader& header) {
       {"version", header.version},
       {"depends_on", header.depends_on},
       {"created_ms", header.created_ms},
-      {"packages",
-       std::move(packages)}}.dump();
+      {"packages", BundlePackagesJson(header.packages)}}.dump();
   return Bytes(text.begin(), text.end());
 }
 

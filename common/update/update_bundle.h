@@ -13,6 +13,7 @@
 // All functions are thread-safe; the file-reading ones block (call them off the loop thread).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ std::string BundleId(std::string_view kind, std::string_view version);
 Status ValidateBundleHeader(const BundleHeader& header);
 
 Bytes EncodeBundleHeader(const BundleHeader& header);
+
+// The packages of a header as the JSON array the header and the admin commands both use.
+nlohmann::json BundlePackagesJson(const std::vector<BundlePackage>& packages);
 // Errors: kCorrupt naming the missing or malformed field, or what ValidateBundleHeader finds.
 Result<BundleHeader> ParseBundleHeader(ByteView bytes);
 

@@ -5,6 +5,7 @@
 #include "common/base/time_format.h"
 #include "common/base/version.h"
 #include "common/proto/enums.h"
+#include "server/admin/audit_json.h"
 #include "server/server.h"
 #include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
@@ -230,17 +231,7 @@ void Audit(Server& server, const json& args, admin::Reply reply) {
         if (!rows) return reply(Fail(rows.error()));
         json events = json::array();
         for (const auto& row : *rows) {
-          events.push_back({{"seq", row.seq},
-                            {"time", FormatIsoUtc(row.wall_ms)},
-                            {"wall_ms", row.wall_ms},
-                            {"event", row.event},
-                            {"scope", row.scope},
-                            {"client_id", row.client_id},
-                            {"lease_id", row.lease_id},
-                            {"version", row.version},
-                            {"detail", row.detail},
-                            {"running", row.running},
-                            {"limit", row.limit_value}});
+          events.push_back(AuditEventJson(row));
         }
         reply(json{{"events", std::move(events)}});
       });

@@ -36,20 +36,12 @@ struct FileInstall {
 namespace {
 
 json HeaderJson(const update::BundleHeader& header) {
-  json packages = json::array();
-  for (const auto& package : header.packages) {
-    packages.push_back({{"kind", package.kind},
-                        {"platform", package.platform},
-                        {"version", package.version},
-                        {"size", package.size},
-                        {"sha256", package.sha256}});
-  }
   return {{"id", header.id},
           {"kind", header.kind},
           {"version", header.version},
           {"depends_on", header.depends_on},
           {"created", FormatIsoUtc(header.created_ms)},
-          {"packages", std::move(packages)}};
+          {"packages", update::BundlePackagesJson(header.packages)}};
 }
 
 Result<Bytes> LoadTrustKey(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "client/stats/system_stats.h"
+#include "server/admin/audit_json.h"
 
 namespace sluice::testing {
 
@@ -41,21 +42,9 @@ void PublishPackage(ServerProcess& server, const std::string& kind, const std::s
 std::vector<store::AuditRow> ReadAudit(ServerProcess& server) {
   auto response = server.Admin("audit");
   EXPECT_TRUE(response["ok"].get<bool>()) << response.dump();
-  std::vector<store::AuditRow> rows;
-  for (const auto& event : response["result"]["events"]) {
-    rows.push_back({.seq = event["seq"].get<int64_t>(),
-                    .wall_ms = event["wall_ms"].get<int64_t>(),
-                    .mono_ms = 0,
-                    .event = event["event"].get<std::string>(),
-                    .scope = event["scope"].get<std::string>(),
-                    .client_id = event["client_id"].get<std::string>(),
-                    .lease_id = event["lease_id"].get<uint64_t>(),
-                    .version = event["version"].get<std::string>(),
-                    .detail = event["detail"].get<std::string>(),
-                    .running = event["running"].get<int>(),
-                    .limit_value = event["limit"].get<int>()});
-  }
-  return rows;
+  auto rows = server::AuditRowsFromJson(response["result"]["events"]);
+  EXPECT_TRUE(rows.has_value()) << rows.error().ToString();
+  return rows ? *rows : std::vector<store::AuditRow>{};
 }
 
 sched::ReplayResult ReplayServerAudit(ServerProcess& server) {
