@@ -5,7 +5,9 @@
 #   1. check-ins per second: sluiced's real check-in (handshake + enroll-less check-in) against
 #      nginx's handshake plus a tiny response, with full handshakes and with resumed sessions;
 #   2. package streaming: sluiced streaming one package to N clients through the upgrade
-#      protocol against nginx serving the same file over HTTPS to N parallel GETs.
+#      protocol against nginx serving the same file over HTTPS to N parallel GETs;
+#   3. each server's CPU-seconds per 1000 check-ins / requests (from /proc, same core, same
+#      run): on 2 cores the load tool often caps the rates, so this is the server's own cost.
 # Prints one JSON object with every figure and the ratios (sluiced / nginx).
 #
 # Usage: load/bench.sh [BUILD_BIN_DIR]   (default: build/bin; needs sluiced, sluice-load)
@@ -35,6 +37,18 @@ cleanup() {
 trap cleanup EXIT
 
 load() { taskset -c "$load_cpu" "$bin/sluice-load" "$@" --json 2>>"$work/load.log"; }
+
+# CPU seconds (user + system) of nginx's master and workers so far, from /proc.
+nginx_cpu() {
+  local ticks=0 pid
+  for pid in "$nginx_pid" $(pgrep -P "$nginx_pid"); do
+    [[ -r /proc/$pid/stat ]] || continue
+    # Fields after the command name (which may hold spaces): utime is 14th, stime 15th overall.
+    read -r -a f <<<"$(sed 's/^.*) //' "/proc/$pid/stat")"
+    ticks=$((ticks + f[11] + f[12]))
+  done
+  python3 -c "print($ticks / $(getconf CLK_TCK))"
+}
 
 echo "bench: sluiced check-ins ($concurrency concurrent, ${duration}s per phase)" >&2
 sluice_checkin=$(load checkin --clients "$concurrency" --duration-s "$duration" \
@@ -89,17 +103,23 @@ for _ in $(seq 100); do
 done
 
 echo "bench: nginx handshakes" >&2
+cpu0=$(nginx_cpu)
 nginx_full=$(load raw-tls --target "127.0.0.1:$port" --path /hello --concurrency "$concurrency" \
   --duration-s "$duration")
+cpu1=$(nginx_cpu)
 nginx_resumed=$(load raw-tls --target "127.0.0.1:$port" --path /hello --concurrency "$concurrency" \
   --duration-s "$duration" --resume)
+cpu2=$(nginx_cpu)
 echo "bench: nginx streaming" >&2
 nginx_stream=$(load raw-tls --target "127.0.0.1:$port" --path /package.bin \
   --concurrency "$streams" --requests "$streams")
 
-python3 - "$sluice_checkin" "$sluice_stream" "$nginx_full" "$nginx_resumed" "$nginx_stream" <<'PY'
+python3 - "$sluice_checkin" "$sluice_stream" "$nginx_full" "$nginx_resumed" "$nginx_stream" \
+  "$cpu0" "$cpu1" "$cpu2" <<'PY'
 import json, os, platform, sys
-sc, ss, nf, nr, ns = (json.loads(a) for a in sys.argv[1:])
+sc, ss, nf, nr, ns = (json.loads(a) for a in sys.argv[1:6])
+cpu0, cpu1, cpu2 = (float(a) for a in sys.argv[6:9])
+def per_1000(cpu, n): return round(cpu / n * 1000, 4) if n else None
 def ratio(a, b): return round(a / b, 3) if b else None
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 out = {
@@ -114,6 +134,12 @@ out = {
     "nginx_resumed_share": nr["resumed_share"],
     "sluiced_resumed_share": sc["resumed"]["resumed_share"],
   },
+  "cpu_s_per_1000": {
+    "sluiced_full": round(sc["full_handshake"]["server_cpu_s_per_1000"], 4),
+    "nginx_full": per_1000(cpu1 - cpu0, nf["responses"]),
+    "sluiced_resumed": round(sc["resumed"]["server_cpu_s_per_1000"], 4),
+    "nginx_resumed": per_1000(cpu2 - cpu1, nr["responses"]),
+  },
   "streaming_mib_s": {
     "sluiced": ss["throughput_mib_s"],
     "nginx": ns["throughput_mib_s"],
@@ -122,5 +148,9 @@ out = {
   "raw": {"sluiced_checkin": sc, "sluiced_stream": ss, "nginx_full": nf,
           "nginx_resumed": nr, "nginx_stream": ns},
 }
+c = out["cpu_s_per_1000"]
+# Below 1: sluiced spends less CPU per request than nginx.
+c["ratio_full"] = ratio(c["sluiced_full"], c["nginx_full"] or 0)
+c["ratio_resumed"] = ratio(c["sluiced_resumed"], c["nginx_resumed"] or 0)
 print(json.dumps(out, indent=2))
 PY

@@ -24,4 +24,22 @@ double IdealMakespanS(int clients, int limit, double package_bytes, double per_c
   return waves * (transfer_s + apply_s);
 }
 
+std::vector<double> FcfsExcess(const std::vector<std::pair<double, double>>& asked_granted) {
+  std::vector<size_t> by_ask(asked_granted.size());
+  for (size_t i = 0; i < by_ask.size(); ++i) by_ask[i] = i;
+  std::stable_sort(by_ask.begin(), by_ask.end(), [&](size_t a, size_t b) {
+    return asked_granted[a].first < asked_granted[b].first;
+  });
+  std::vector<double> grants;
+  grants.reserve(asked_granted.size());
+  for (const auto& [asked, granted] : asked_granted) grants.push_back(granted);
+  std::sort(grants.begin(), grants.end());
+  std::vector<double> excess(asked_granted.size(), 0.0);
+  for (size_t rank = 0; rank < by_ask.size(); ++rank) {
+    const size_t i = by_ask[rank];
+    excess[i] = std::max(0.0, asked_granted[i].second - grants[rank]);
+  }
+  return excess;
+}
+
 }  // namespace sluice::load

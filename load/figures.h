@@ -1,6 +1,7 @@
 #pragma once
 // Pure arithmetic behind the reports. Thread-safe.
 
+#include <utility>
 #include <vector>
 
 namespace sluice::load {
@@ -16,5 +17,11 @@ double Percentile(std::vector<double> values, double p);
 // A rate of 0 means unlimited; both unlimited makes the transfer term 0. Rates in bytes/s.
 double IdealMakespanS(int clients, int limit, double package_bytes, double per_client_rate,
                       double bandwidth_cap, double apply_s);
+
+// How much later than first come, first served each client of one limit scope was granted:
+// the client that asked k-th (by first answer) should have had the k-th grant of the scope.
+// Input pairs (first_answer, grant) in any unit; output, in input order, max(0, grant - k-th
+// grant time) in that unit.
+std::vector<double> FcfsExcess(const std::vector<std::pair<double, double>>& asked_granted);
 
 }  // namespace sluice::load

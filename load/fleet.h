@@ -25,6 +25,7 @@ struct FleetOptions {
   int source_addresses = 50;
   bool resume_sessions = true;
   uint64_t apply_ms = 0;
+  double apply_spread = 0;  // each client's apply time is apply_ms * (1 +/- spread), uniform
   uint64_t rate_bytes_per_s = 0;
 };
 

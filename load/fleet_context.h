@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/config/client_config.h"
+#include "common/base/jitter.h"
 #include "common/proto/enums.h"
 #include "common/tls/tls_context.h"
 #include "common/uv/loop.h"
@@ -26,6 +27,14 @@ enum class Goal {
 
 inline constexpr size_t kKindSlots = proto::EnumTraits<proto::ClientKind>::kNames.size();
 
+// One client's first upgrade answer and its grant (uv_hrtime() ns), for the fairness figures.
+struct GrantRecord {
+  proto::ClientKind kind;
+  bool active = false;
+  uint64_t first_answer_ns = 0;  // the first upgrade_wait or upgrade_grant it received
+  uint64_t grant_ns = 0;         // its first upgrade_grant
+};
+
 struct FleetCounters {
   int enrolled = 0;          // finished enrollment (first checkin_ok)
   int upgraded = 0;          // upgrade_result acknowledged
@@ -38,6 +47,7 @@ struct FleetCounters {
   int queued = 0;            // told to wait, not yet granted
   int connected = 0;         // checked in and still connected (kStayConnected)
   uint64_t checkins = 0;     // checkin_ok received, any goal
+  uint64_t handshakes = 0;   // TLS handshakes completed (connections the server accepted)
   uint64_t resumed = 0;      // check-ins over a resumed TLS session
   uint64_t connect_errors = 0;
   int dials = 0;             // TCP connects in progress
@@ -45,6 +55,7 @@ struct FleetCounters {
   uint64_t bytes = 0;        // package bytes received
   uint64_t last_upgrade_ns = 0;  // uv_hrtime() of the latest acknowledged upgrade
   std::vector<double> checkin_ms;  // checkin sent -> checkin_ok
+  std::vector<GrantRecord> grants;  // one per client granted, in grant order
 };
 
 struct FleetContext {
@@ -58,9 +69,11 @@ struct FleetContext {
   Goal goal = Goal::kEnroll;
   bool resume_sessions = true;  // reuse the last TLS session on reconnect
   bool stop = false;            // kCheckinLoop / kStayConnected: no new connections
-  uint64_t apply_ms = 0;        // simulated apply time
+  uint64_t apply_ms = 0;        // simulated apply time (mean)
+  double apply_spread = 0;      // each client's apply time: apply_ms * (1 +/- spread), uniform
   uint64_t rate_bytes_per_s = 0;  // simulated link rate for package downloads; 0: unlimited
   std::string target_version;
+  Jitter jitter{0x5eed};  // spreads the clients' reconnects; deterministic per run
   FleetCounters counters;
 };
 

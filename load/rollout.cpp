@@ -1,8 +1,11 @@
 // The rollout scenario: N clients enrolled at 1.0.0, the site moves to 2.0.0 (one package of
 // `package_kib` per kind), and every client upgrades through the throttle (limit per kind).
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include "client/stats/system_stats.h"
 #include "load/figures.h"
@@ -10,6 +13,7 @@
 #include "load/timeline.h"
 #include "server/admin/audit_json.h"
 #include "server/sched/audit_replay.h"
+#include "server/store/limits_repo.h"
 
 namespace sluice::load {
 namespace {
@@ -48,6 +52,45 @@ Result<sched::ReplayResult> ReplayServerAudit(ServerHarness& server) {
   return sched::ReplayAudit(*rows);
 }
 
+// The forecast made at 10 % progress against what happened: predicted = made_at + to_X.
+nlohmann::json ForecastError(nlohmann::json probe, double ninety_s, double makespan_s) {
+  if (probe.is_null()) return nullptr;
+  auto compare = [&](const char* key, double actual_s, const char* prefix) {
+    const nlohmann::json& to = probe[key];
+    if (!to.is_number() || actual_s <= 0) return;
+    const double predicted = probe["made_at_s"].get<double>() + to.get<double>();
+    probe[std::string(prefix) + "_predicted_s"] = predicted;
+    probe[std::string(prefix) + "_actual_s"] = actual_s;
+    probe[std::string(prefix) + "_error"] = predicted / actual_s - 1.0;
+  };
+  compare("to_90_s", ninety_s, "p90");
+  compare("to_100_s", makespan_s, "p100");
+  return probe;
+}
+
+// Fairness: per scope, how much later than first come, first served each client was granted.
+nlohmann::json FairnessFigures(const std::vector<GrantRecord>& grants) {
+  std::map<proto::ClientKind, std::vector<std::pair<double, double>>> by_kind;
+  std::map<proto::ClientKind, std::vector<bool>> active_by_kind;
+  for (const GrantRecord& g : grants) {
+    by_kind[g.kind].emplace_back(static_cast<double>(g.first_answer_ns) / 1e9,
+                                 static_cast<double>(g.grant_ns) / 1e9);
+    active_by_kind[g.kind].push_back(g.active);
+  }
+  std::vector<double> passive, active;
+  for (const auto& [kind, pairs] : by_kind) {
+    const std::vector<double> excess = FcfsExcess(pairs);
+    for (size_t i = 0; i < excess.size(); ++i) {
+      (active_by_kind[kind][i] ? active : passive).push_back(excess[i]);
+    }
+  }
+  auto figures = [](const std::vector<double>& v) {
+    return nlohmann::json{{"max_s", v.empty() ? 0.0 : *std::max_element(v.begin(), v.end())},
+                          {"p99_s", Percentile(v, 99)}};
+  };
+  return {{"passive", figures(passive)}, {"active", figures(active)}};
+}
+
 }  // namespace
 
 Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann::json& args) {
@@ -56,22 +99,41 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
   const uint64_t apply_ms = args.value("apply_ms", uint64_t{1000});
   const uint64_t rate_kib = args.value("rate_kib", uint64_t{1024});
   const uint64_t bandwidth_kib = args.value("bandwidth_kib", uint64_t{0});
+  const int64_t connection_rate =
+      args.value("connection_rate", int64_t{store::kDefaultConnectionRatePerS});
+  const double kill_at = args.value("kill_at", 0.0);
+  const double apply_spread = args.value("apply_spread", 0.0);
+  if (apply_spread < 0 || apply_spread > 1) {
+    return Fail(Errc::kInvalidArgument, "--apply-spread must be in [0, 1]");
+  }
   if (limit <= 0) return Fail(Errc::kInvalidArgument, "--limit must be positive");
+  if (connection_rate < 1) return Fail(Errc::kInvalidArgument, "--connection-rate must be >= 1");
+  if (kill_at < 0 || kill_at >= 1) return Fail(Errc::kInvalidArgument, "--kill-at must be in [0, 1)");
   auto setup = Prepare(options, options.clients, 1'000'000);
   if (!setup) return Fail(setup.error());
   ServerHarness& server = *setup->server;
+  if (kill_at > 0 && !server.owned()) {
+    return Fail(Errc::kInvalidArgument, "--kill-at needs a server sluice-load started itself");
+  }
 
   nlohmann::json summary;
   Timeline timeline;
   {
     uv::Loop loop;
     auto fleet = EnrollFleet(loop, *setup, options,
-                             {.apply_ms = apply_ms, .rate_bytes_per_s = rate_kib * 1024});
+                             {.apply_ms = apply_ms,
+                              .apply_spread = apply_spread,
+                              .rate_bytes_per_s = rate_kib * 1024});
     if (!fleet) return Fail(fleet.error());
     Fleet& f = **fleet;
     if (auto published = PublishPackages(server, f, package_kib, limit, bandwidth_kib);
         !published) {
       return Context(published.error(), "publishing the package");
+    }
+    // Enrollment ran unthrottled; the rollout itself runs at the site's connection rate.
+    if (auto rate = server.Admin("limits-set", {{"connection_rate_per_s", connection_rate}});
+        !rate) {
+      return Context(rate.error(), "setting the connection rate");
     }
     auto set = server.Admin("site-set-version", {{"version", kTargetVersion}});
     if (!set) return Context(set.error(), "site-set-version");
@@ -81,8 +143,16 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
     const auto& counters = f.counters();
     double last_print = NowS();
     int upgraded_at_last_print = 0;
+    const uint64_t handshakes_at_start = counters.handshakes;  // enrollment's are not counted
+    uint64_t handshakes_at_last_print = handshakes_at_start;
+    double max_connections_per_s = 0;
+    bool killed = false;
+    std::optional<Error> restart_error;
+    // The server's forecast, asked once 10 % of the fleet has upgraded.
+    nlohmann::json forecast_probe;
+    double ninety_s = 0;
     const bool done = f.RunUntil(
-        [&] { return counters.upgraded + counters.failed == f.size(); },
+        [&] { return counters.upgraded + counters.failed == f.size() || restart_error; },
         static_cast<double>(options.timeout_s), [&] {
           int in_flight = 0;
           for (int n : counters.in_flight_by_kind) in_flight = std::max(in_flight, n);
@@ -91,9 +161,28 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                         .queued = counters.queued,
                         .limit = limit * static_cast<int>(f.KindCounts().size()),
                         .done = counters.upgraded});
+          const double now_s = static_cast<double>(uv_hrtime() - start_ns) / 1e9;
+          if (forecast_probe.is_null() && counters.upgraded * 10 >= f.size()) {
+            auto rollout = server.Admin("rollout");
+            forecast_probe = rollout ? (*rollout)["forecast"] : nlohmann::json::object();
+            forecast_probe["made_at_s"] = now_s;
+          }
+          if (ninety_s == 0 && counters.upgraded * 10 >= f.size() * 9) ninety_s = now_s;
+          if (!killed && kill_at > 0 && counters.upgraded >= kill_at * f.size()) {
+            killed = true;
+            Progress(options, "kill -9 of sluiced at " + std::to_string(counters.upgraded) +
+                                  " upgraded; restarting");
+            if (auto restarted = server.Restart(/*crash=*/true); !restarted) {
+              restart_error = restarted.error();
+            }
+          }
           if (NowS() - last_print < 1.0) return;
           const double elapsed = NowS() - last_print;
           last_print = NowS();
+          max_connections_per_s =
+              std::max(max_connections_per_s,
+                       static_cast<double>(counters.handshakes - handshakes_at_last_print) / elapsed);
+          handshakes_at_last_print = counters.handshakes;
           Progress(options, "upgraded " + std::to_string(counters.upgraded) + "/" +
                                 std::to_string(f.size()) + "  in flight " +
                                 std::to_string(in_flight) + "/" + std::to_string(limit) +
@@ -103,6 +192,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                                 "/s");
           upgraded_at_last_print = counters.upgraded;
         });
+    if (restart_error) return Context(*restart_error, "restarting sluiced after kill -9");
     const double makespan_s =
         counters.last_upgrade_ns > start_ns
             ? static_cast<double>(counters.last_upgrade_ns - start_ns) / 1e9
@@ -122,6 +212,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                {"apply_ms", apply_ms},
                {"rate_kib", rate_kib},
                {"bandwidth_kib", bandwidth_kib},
+               {"killed_at_upgraded", killed ? nlohmann::json(kill_at) : nlohmann::json(nullptr)},
                {"converged", counters.upgraded},
                {"failed", counters.failed},
                {"timed_out", !done},
@@ -132,6 +223,14 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                 makespan_s > 0 ? static_cast<double>(counters.bytes) / 1048576.0 / makespan_s
                                : 0.0},
                {"max_in_flight_observed", max_observed},
+               {"connection_rate_limit", connection_rate},
+               {"connections", counters.handshakes - handshakes_at_start},
+               {"connections_per_client",
+                static_cast<double>(counters.handshakes - handshakes_at_start) /
+                    std::max(f.size(), 1)},
+               {"connections_per_s_max", max_connections_per_s},
+               {"fcfs_excess", FairnessFigures(counters.grants)},
+               {"forecast_at_10pct", ForecastError(forecast_probe, ninety_s, makespan_s)},
                {"checkin_p50_ms", Percentile(counters.checkin_ms, 50)},
                {"checkin_p99_ms", Percentile(counters.checkin_ms, 99)}};
   }

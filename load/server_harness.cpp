@@ -133,10 +133,23 @@ Status ServerHarness::Spawn(const std::string& listen) {
   return Fail(Errc::kTimeout, "sluiced wrote no endpoint:\n" + Tail(Slurp(log_path), 2000));
 }
 
-Status ServerHarness::Restart() {
+Status ServerHarness::Restart(bool crash) {
   if (!owned()) return Fail(Errc::kInvalidArgument, "cannot restart a server it did not start");
-  Stop();
+  if (crash) {
+    Kill();
+  } else {
+    Stop();
+  }
   return Spawn("127.0.0.1:" + std::to_string(port_));
+}
+
+void ServerHarness::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  exit_status_ = 137;
 }
 
 ServerHarness::~ServerHarness() {

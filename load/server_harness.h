@@ -44,9 +44,11 @@ class ServerHarness {
   double RssMib() const;
   // SIGTERM, then waits up to 30 s (SIGKILL after). Returns the exit status. Idempotent.
   int Stop();
-  // Stops the child and starts it again on the same data dir and port (a reconnect storm).
-  // Errors as Start; kInvalidArgument for an attached server.
-  Status Restart();
+  // SIGKILL (a crash: nothing is flushed or closed cleanly). Idempotent.
+  void Kill();
+  // Stops the child (Kill() if `crash`, else Stop()) and starts it again on the same data dir
+  // and port (a reconnect storm). Errors as Start; kInvalidArgument for an attached server.
+  Status Restart(bool crash = false);
   bool owned() const { return !options_.server_bin.empty(); }
 
   int port() const { return port_; }

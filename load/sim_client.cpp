@@ -5,7 +5,6 @@
 #include <uv.h>
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include "common/crypto/random.h"
@@ -28,12 +27,6 @@ sockaddr_storage SourceAddress(int index, int spread) {
   return storage;
 }
 
-// Uniform in [ms/2, ms]: reconnecting clients must not move in lockstep.
-uint64_t Jitter(uint64_t ms) {
-  thread_local std::minstd_rand random(static_cast<unsigned>(uv_hrtime()));
-  return ms / 2 + (ms > 1 ? random() % (ms / 2 + 1) : 0);
-}
-
 size_t KindSlot(proto::ClientKind kind) { return static_cast<size_t>(kind) % kKindSlots; }
 
 }  // namespace
@@ -44,8 +37,10 @@ SimClient::SimClient(FleetContext& context, int index, proto::ClientKind kind, b
       kind_(kind),
       active_(active),
       version_(context.config.version),
+      apply_ms_(context.jitter.SpreadMs(context.apply_ms, context.apply_spread)),
       timer_(uv::Timer::Create(*context.loop)),
-      heartbeat_(uv::Timer::Create(*context.loop)) {}
+      heartbeat_(uv::Timer::Create(*context.loop)),
+      hold_(uv::Timer::Create(*context.loop)) {}
 
 SimClient::~SimClient() { ReleaseSlot(); }
 
@@ -66,7 +61,8 @@ void SimClient::Disconnect() {
 void SimClient::Reconnect(uint64_t delay_ms) {
   if (delay_ms == 0) {
     backoff_ms_ = backoff_ms_ == 0 ? kMinBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
-    delay_ms = Jitter(backoff_ms_);
+    // Uniform in [backoff / 2, backoff]: reconnecting clients must not move in lockstep.
+    delay_ms = context_.jitter.SpreadMs(backoff_ms_ * 3 / 4, 1.0 / 3);
   }
   timer_->Start(delay_ms, 0, [this] { Connect(); });
 }
@@ -95,6 +91,7 @@ void SimClient::Connect() {
 }
 
 void SimClient::OnHandshake(net::TlsConnection& connection) {
+  ++context_.counters.handshakes;
   if (enrolled()) return SendCheckin();
   connection.Send(proto::Enroll{.enrollment_key = context_.config.enrollment_key,
                                 .client_id = crypto::NewUuid(),
@@ -175,7 +172,20 @@ void SimClient::OnCheckinOk(const proto::CheckinOk& ok) {
   // kUpgrade: the server answers the check-in with a grant, a wait or a refusal.
 }
 
+void SimClient::RecordAnswer(bool granted) {
+  const uint64_t now = uv_hrtime();
+  if (first_answer_ns_ == 0) first_answer_ns_ = now;
+  if (!granted || grant_recorded_) return;
+  grant_recorded_ = true;
+  context_.counters.grants.push_back({.kind = kind_,
+                                      .active = active_,
+                                      .first_answer_ns = first_answer_ns_,
+                                      .grant_ns = now});
+}
+
 void SimClient::OnGrant(const proto::UpgradeGrant& grant) {
+  hold_->Stop();
+  RecordAnswer(true);
   SetQueued(false);
   if (!holds_slot_) {
     holds_slot_ = true;
@@ -211,7 +221,7 @@ void SimClient::OnChunk(const proto::Chunk& chunk) {
   context_.counters.bytes += chunk.data.size();
   if (received_ < size_) return;
   // The slot stays busy for as long as the simulated link would take, then for the apply.
-  uint64_t busy_ms = context_.apply_ms;
+  uint64_t busy_ms = apply_ms_;
   if (context_.rate_bytes_per_s > 0) {
     const uint64_t link_ms = size_ * 1000 / context_.rate_bytes_per_s;
     const uint64_t elapsed_ms = (uv_hrtime() - download_start_ns_) / 1'000'000;
@@ -231,9 +241,19 @@ void SimClient::SendResult() {
 }
 
 void SimClient::OnWait(const proto::UpgradeWait& wait) {
+  RecordAnswer(false);
   SetQueued(true);
   if (active_) return;  // the server pushes a grant when a slot frees
-  next_delay_ms_ = std::max<uint64_t>(wait.retry_after_s, 1) * 1000;
+  const uint64_t retry_ms = std::max<uint64_t>(wait.retry_after_s, 1) * 1000;
+  if (wait.hold_s > 0) {
+    // Held: stay connected for a pushed grant; when the hold ends, leave and come back later.
+    hold_->Start(wait.hold_s * 1000, 0, [this, retry_ms] {
+      next_delay_ms_ = retry_ms;
+      if (connection_) connection_->Close();
+    });
+    return;
+  }
+  next_delay_ms_ = retry_ms;
   connection_->Close();
 }
 
@@ -266,6 +286,7 @@ void SimClient::Finish(State state) {
 void SimClient::OnClosed(net::TlsConnection&, std::optional<Error>) {
   --context_.counters.open_connections;
   heartbeat_->Stop();
+  hold_->Stop();
   SetConnected(false);
   // A connection lost mid-download ends the client's hold; the lease resumes on reconnect.
   ReleaseSlot();

@@ -44,6 +44,8 @@ class SimClient : public net::ConnectionHandler {
   void OnGrant(const proto::UpgradeGrant& grant);
   void OnChunk(const proto::Chunk& chunk);
   void OnWait(const proto::UpgradeWait& wait);
+  // Notes the first upgrade answer and the first grant (FleetCounters::grants).
+  void RecordAnswer(bool granted);
   void SendResult();
   void Finish(State state);
   void SetQueued(bool queued);
@@ -61,10 +63,12 @@ class SimClient : public net::ConnectionHandler {
   std::string client_id_;
   std::string client_secret_;
   std::string version_;
+  uint64_t apply_ms_;  // this client's simulated apply time
   std::shared_ptr<SSL_SESSION> resume_;
   std::unique_ptr<net::TlsConnection> connection_;
   uv::HandlePtr<uv::Timer> timer_;      // connect delay / apply / reconnect
   uv::HandlePtr<uv::Timer> heartbeat_;  // active clients while connected
+  uv::HandlePtr<uv::Timer> hold_;       // passive clients held in the queue
   uint64_t checkin_sent_ns_ = 0;
   uint64_t heartbeat_seq_ = 0;
   uint64_t lease_id_ = 0;
@@ -74,6 +78,8 @@ class SimClient : public net::ConnectionHandler {
   uint64_t download_start_ns_ = 0;
   uint64_t backoff_ms_ = 0;
   uint64_t next_delay_ms_ = 0;  // set by the server's answer (retry_after); 0: backoff
+  uint64_t first_answer_ns_ = 0;
+  bool grant_recorded_ = false;
   bool holds_slot_ = false;
   bool queued_ = false;
   bool connected_ = false;

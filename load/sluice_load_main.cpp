@@ -67,6 +67,18 @@ int main(int argc, char** argv) {
   rollout->add_option("--bandwidth-kib", bandwidth_kib, "server bandwidth cap, KiB/s (0: none)")
       ->capture_default_str();
   rollout->add_option("--chart", options.chart, "write the in-flight/queue chart (SVG) here");
+  int64_t rollout_connection_rate = 50;
+  rollout->add_option("--connection-rate", rollout_connection_rate,
+                      "server's connection_rate_per_s during the rollout")
+      ->capture_default_str();
+  double apply_spread = 0;
+  rollout->add_option("--apply-spread", apply_spread,
+                      "each client's apply time is apply-ms * (1 +/- this), uniform")
+      ->capture_default_str();
+  double kill_at = 0;
+  rollout->add_option("--kill-at", kill_at,
+                      "kill -9 and restart sluiced once this share of clients upgraded (0: never)")
+      ->capture_default_str();
 
   auto* storm = app.add_subcommand("storm", "clients connected; sluiced restarts; reconnection");
   AddFleetOptions(storm, options, json);
@@ -114,7 +126,10 @@ int main(int argc, char** argv) {
             {"package_kib", package_kib},
             {"apply_ms", apply_ms},
             {"rate_kib", rate_kib},
-            {"bandwidth_kib", bandwidth_kib}};
+            {"bandwidth_kib", bandwidth_kib},
+            {"connection_rate", rollout_connection_rate},
+            {"kill_at", kill_at},
+            {"apply_spread", apply_spread}};
     summary = sluice::load::RunRollout(options, args);
   } else if (storm->parsed()) {
     summary = sluice::load::RunStorm(options, {{"connection_rate", connection_rate}});

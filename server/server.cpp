@@ -275,10 +275,19 @@ void Server::UpdateSetting(std::string key, std::string value, std::function<voi
     done(applied);
     return;
   }
+  // When the site version last changed: the rollout forecast tells clients seen since then
+  // from those that have not checked in yet.
+  const bool version_moves = key == "site_version" && value != settings_.site_version;
   store_->Submit<void>(
-      [key, value, also_record = std::move(also_record)](db::Database& db) -> Status {
+      [key, value, also_record = std::move(also_record), version_moves,
+       now = options_.clock->WallMs()](db::Database& db) -> Status {
         if (also_record) {
           if (auto recorded = also_record(db); !recorded) return recorded;
+        }
+        if (version_moves) {
+          if (auto set = store::SetSetting(db, store::kSiteVersionSinceKey, std::to_string(now)); !set) {
+            return set;
+          }
         }
         return store::SetSetting(db, key, value);
       },

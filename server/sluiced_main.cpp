@@ -36,9 +36,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{24 * 3600}));
   int64_t initial_estimate_s = options.upgrade.initial_estimate_ms / 1000;
   app.add_option("--initial-upgrade-estimate-s", initial_estimate_s,
-                 "how long an upgrade is assumed to take until one has finished")
+                 "how long an upgrade is assumed to take, besides the package transfer, until one "
+                 "has finished")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{24 * 3600}));
+  int64_t max_hold_s = options.upgrade.max_passive_hold_ms / 1000;
+  app.add_option("--max-passive-hold-s", max_hold_s,
+                 "a queued passive client whose slot is expected within this long waits "
+                 "connected (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+  app.add_option("--max-held-passive", options.upgrade.max_held_passive,
+                 "most queued passive clients held connected at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1'000'000}));
   app.add_option("--min-retry-ms", options.upgrade.min_retry_ms,
                  "shortest wait a queued passive client is told before it returns")
       ->capture_default_str()
@@ -65,6 +76,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.upgrade.lease_ttl_ms = lease_ttl_s * 1000;
   options.upgrade.initial_estimate_ms = initial_estimate_s * 1000;
+  options.upgrade.max_passive_hold_ms = max_hold_s * 1000;
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
 

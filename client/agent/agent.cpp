@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "client/stats/system_stats.h"
 #include "common/base/log.h"
@@ -51,10 +52,9 @@ Agent::Agent(uv::Loop& loop, AgentOptions options, StateDir state,
       identity_(std::move(identity)),
       updater_(std::move(updater)),
       contact_timer_(uv::Timer::Create(loop)),
-      heartbeat_timer_(uv::Timer::Create(loop)) {
-  Bytes seed = crypto::RandomBytes(sizeof(rng_state_));
-  std::memcpy(&rng_state_, seed.data(), sizeof(rng_state_));
-  rng_state_ |= 1;
+      heartbeat_timer_(uv::Timer::Create(loop)),
+      hold_timer_(uv::Timer::Create(loop)),
+      jitter_(crypto::RandomU64()) {
 }
 
 // Destroying an open connection closes its socket without calling back into this agent.
@@ -78,6 +78,7 @@ void Agent::Stop() {
   stopped_ = true;
   contact_timer_->Stop();
   heartbeat_timer_->Stop();
+  hold_timer_->Stop();
   if (connection_) {
     connection_->Close();  // OnClosed finishes the stop
     return;
@@ -167,11 +168,10 @@ void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
     unreported_.reset();
     EndContact();
   } else if (auto* wait = std::get_if<proto::UpgradeWait>(&message)) {
-    Log("agent")->info("upgrade queued position={} retry_after_s={}", wait->position,
-                       wait->retry_after_s);
+    Log("agent")->info("upgrade queued position={} retry_after_s={} hold_s={}", wait->position,
+                       wait->retry_after_s, wait->hold_s);
     if (!active()) {
-      ScheduleContact(std::max<uint64_t>(wait->retry_after_s, 1) * 1000);
-      EndContact();
+      OnPassiveWait(*wait);
     } else if (options_.once) {
       EndContact();
     }
@@ -232,7 +232,7 @@ void Agent::OnCheckinOk(const proto::CheckinOk& ok) {
   if (!active() && !options_.once) {
     const uint64_t next_s =
         std::clamp<uint64_t>(ok.next_checkin_s, 1, options_.max_checkin_interval_s);
-    ScheduleContact(Jitter(next_s * 1000, 0.1));
+    ScheduleContact(jitter_.SpreadMs(next_s * 1000, 0.1));
   }
   // Outdated clients hear about their upgrade next; up-to-date ones may be done.
   if (ok.up_to_date && !unreported_) EndContact();
@@ -250,7 +250,23 @@ void Agent::EndContact() {
   if (connection_ && (!active() || options_.once)) connection_->Close();
 }
 
+void Agent::OnPassiveWait(const proto::UpgradeWait& wait) {
+  // The server already spread retry_after_s and hold_s; they are used as given.
+  const uint64_t retry_ms = std::max<uint64_t>(wait.retry_after_s, 1) * 1000;
+  if (wait.hold_s == 0 || options_.once) {
+    ScheduleContact(retry_ms);
+    EndContact();
+    return;
+  }
+  // Held: wait connected for a pushed grant; when the hold ends (or the connection drops),
+  // come back after retry_after_s.
+  held_retry_ms_ = retry_ms;
+  hold_timer_->Start(wait.hold_s * 1000, 0, [this] { EndContact(); });
+}
+
 void Agent::OnGrant(const proto::UpgradeGrant& grant) {
+  hold_timer_->Stop();
+  held_retry_ms_ = 0;
   Log("agent")->info("upgrade granted lease={} version={}", grant.lease_id, grant.version);
   auto offset = options_.config.signing_key.empty()
                     ? Result<uint64_t>(Fail(Errc::kCrypto, "no site signing key is pinned"))
@@ -321,12 +337,14 @@ void Agent::AttemptFinished(Status result) {
     const int exponent = std::min(consecutive_failures_ - 1, 16);
     const uint64_t backoff =
         std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
-    ScheduleContact(Jitter(backoff, 0.2));
+    ScheduleContact(jitter_.SpreadMs(backoff, 0.2));
   }
 }
 
 void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
   heartbeat_timer_->Stop();
+  hold_timer_->Stop();
+  const uint64_t held_retry_ms = std::exchange(held_retry_ms_, 0);
   if (downloading_) {
     // A later grant resumes from the partial file; a one-shot run did not succeed.
     downloading_ = false;
@@ -346,29 +364,24 @@ void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
     if (options_.on_stopped) options_.on_stopped();
     return;
   }
+  if (held_retry_ms > 0 && !reconnect_now_) {
+    ScheduleContact(held_retry_ms);  // its place in line waits for it
+    return;
+  }
   if (reconnect_now_) {
     // A little jitter (0-200 ms) so a whole fleet does not dial in the same millisecond; the
     // site's connection rate shapes the rest.
     reconnect_now_ = false;
-    ScheduleContact(Jitter(100, 1.0));
+    ScheduleContact(jitter_.SpreadMs(100, 1.0));
     return;
   }
   if (active() || !last_result_) {
     const int exponent = std::min(std::max(consecutive_failures_ - 1, 0), 16);
     const uint64_t backoff =
         std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
-    ScheduleContact(Jitter(backoff, 0.2));
+    ScheduleContact(jitter_.SpreadMs(backoff, 0.2));
   }
 }
 
-uint64_t Agent::Jitter(uint64_t ms, double fraction) {
-  // xorshift64: spreading reconnects needs no cryptographic randomness.
-  rng_state_ ^= rng_state_ << 13;
-  rng_state_ ^= rng_state_ >> 7;
-  rng_state_ ^= rng_state_ << 17;
-  const double unit = static_cast<double>(rng_state_ % 1'000'000) / 1'000'000.0;  // [0, 1)
-  const double factor = 1.0 + fraction * (2.0 * unit - 1.0);
-  return static_cast<uint64_t>(static_cast<double>(ms) * factor);
-}
 
 }  // namespace sluice::client

@@ -14,6 +14,7 @@
 #include "client/state/state_dir.h"
 #include "client/update/updater.h"
 #include "common/base/clock.h"
+#include "common/base/jitter.h"
 #include "common/net/tls_connection.h"
 #include "common/tls/tls_context.h"
 #include "common/uv/loop.h"
@@ -69,6 +70,7 @@ class Agent final : public net::ConnectionHandler {
   void OnEnrolled(const proto::Enrolled& enrolled);
   void OnCheckinOk(const proto::CheckinOk& ok);
   void AttemptFinished(Status result);
+  void OnPassiveWait(const proto::UpgradeWait& wait);
   void OnGrant(const proto::UpgradeGrant& grant);
   void OnChunk(const proto::Chunk& chunk);
   void ApplyAndReport();
@@ -76,7 +78,6 @@ class Agent final : public net::ConnectionHandler {
   // Passive and once-mode clients hang up when the contact has nothing left to do.
   void EndContact();
   void ScheduleContact(uint64_t delay_ms);
-  uint64_t Jitter(uint64_t ms, double fraction);
 
   uv::Loop& loop_;
   AgentOptions options_;
@@ -91,6 +92,8 @@ class Agent final : public net::ConnectionHandler {
   std::unique_ptr<net::TlsConnection> connection_;
   uv::HandlePtr<uv::Timer> contact_timer_;
   uv::HandlePtr<uv::Timer> heartbeat_timer_;
+  uv::HandlePtr<uv::Timer> hold_timer_;  // a held passive client hangs up when it fires
+  uint64_t held_retry_ms_ = 0;           // held: come back this long after the hold ends
   Status last_result_ = Fail(Errc::kClosed, "no check-in yet");
   std::optional<proto::ErrorCode> installer_refusal_;
   std::optional<proto::CheckinOk> last_checkin_;
@@ -99,7 +102,7 @@ class Agent final : public net::ConnectionHandler {
   bool attempt_open_ = false;
   bool reconnect_now_ = false;  // the server sent `reconnect`: dial again at once when closed
   bool stopped_ = false;
-  uint64_t rng_state_;
+  sluice::Jitter jitter_;  // spreads reconnects and passive check-ins
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "common/crypto/encoding.h"
 #include "common/crypto/openssl_util.h"
@@ -26,6 +27,13 @@ Bytes RandomBytes(size_t n) {
     done += static_cast<size_t>(chunk);
   }
   return out;
+}
+
+uint64_t RandomU64() {
+  const Bytes bytes = RandomBytes(sizeof(uint64_t));
+  uint64_t value = 0;
+  std::memcpy(&value, bytes.data(), sizeof(value));
+  return value;
 }
 
 std::string RandomHex(size_t n_bytes) { return HexEncode(RandomBytes(n_bytes)); }

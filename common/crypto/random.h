@@ -4,6 +4,7 @@
 // silently produce guessable secrets.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,9 @@ namespace sluice::crypto {
 
 // `n` bytes from OpenSSL's RAND_bytes.
 Bytes RandomBytes(size_t n);
+
+// A random 64-bit value (e.g. to seed a Jitter).
+uint64_t RandomU64();
 
 // `n_bytes` random bytes as 2 * n_bytes lowercase hex characters.
 std::string RandomHex(size_t n_bytes);

@@ -130,10 +130,12 @@ Result<UpgradeGrant> DecodeUpgradeGrant(FieldReader& r) {
 void EncodeFields(const UpgradeWait& m, FieldWriter& w) {
   w.Uint("position", m.position);
   w.Uint("retry_after_s", m.retry_after_s);
+  if (m.hold_s > 0) w.Uint("hold_s", m.hold_s);
 }
 Result<UpgradeWait> DecodeUpgradeWait(FieldReader& r) {
-  return r.Finish(
-      UpgradeWait{.position = r.Uint("position"), .retry_after_s = r.Uint("retry_after_s")});
+  return r.Finish(UpgradeWait{.position = r.Uint("position"),
+                              .retry_after_s = r.Uint("retry_after_s"),
+                              .hold_s = r.UintOr("hold_s", 0)});
 }
 
 void EncodeFields(const UpgradeRefused& m, FieldWriter& w) {

@@ -123,11 +123,14 @@ struct UpgradeGrant {
 };
 
 // server -> client: no slot yet. Active clients stay connected and are sent a grant when a
-// slot frees (retry_after_s = 0); passive clients come back after retry_after_s.
+// slot frees (retry_after_s = 0). Passive clients with hold_s > 0 stay connected up to hold_s
+// for a pushed grant, then close and come back after retry_after_s; with hold_s = 0 they close
+// at once and come back after retry_after_s.
 struct UpgradeWait {
   static constexpr std::string_view kType = "upgrade_wait";
   uint64_t position = 0;  // 0 = next in line
   uint64_t retry_after_s = 0;
+  uint64_t hold_s = 0;  // optional on the wire (absent = 0)
   bool operator==(const UpgradeWait&) const = default;
 };
 

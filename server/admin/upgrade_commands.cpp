@@ -1,15 +1,18 @@
 #include "server/admin/upgrade_commands.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "common/base/time_format.h"
 #include "common/base/version.h"
 #include "common/proto/enums.h"
 #include "server/admin/audit_json.h"
+#include "server/sched/forecast.h"
 #include "server/server.h"
 #include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
 #include "server/store/limits_repo.h"
+#include "server/store/settings_repo.h"
 
 namespace sluice::server {
 namespace {
@@ -156,10 +159,58 @@ void Upgrade(Server& server, const json& args, admin::Reply reply) {
   reply(json{{"client_id", args["client_id"]}, {"state", *state}});
 }
 
+// Outdated clients of one scope, as the forecast sorts them.
+struct OutdatedCounts {
+  size_t total = 0;
+  size_t seen = 0;            // checked in since the site version changed
+  size_t unseen_active = 0;   // not since: active ones reconnect through the connection gate
+  size_t unseen_passive = 0;  // not since: passive ones come when they come (at least daily)
+};
+
+json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& outdated) {
+  const auto& upgrades = server.upgrades();
+  std::vector<int64_t> completions;
+  size_t total = 0, unseen_passive = 0, not_allowed = 0;
+  for (const auto& [scope, counts] : outdated) {
+    total += counts.total;
+    if (!upgrades.AutoUpgrades(scope)) {
+      not_allowed += counts.total;
+      continue;
+    }
+    unseen_passive += counts.unseen_passive;
+    const int running = upgrades.scheduler().Running(scope);
+    const size_t in_line = counts.seen > static_cast<size_t>(running)
+                               ? counts.seen - static_cast<size_t>(running) : 0;
+    auto scope_completions =
+        sched::ForecastScope(upgrades.ForecastInput(scope, in_line, counts.unseen_active));
+    completions.insert(completions.end(), scope_completions.begin(), scope_completions.end());
+  }
+  const sched::Forecast forecast = sched::CombineForecasts(std::move(completions), total);
+  auto seconds = [](const std::optional<int64_t>& ms) {
+    return ms ? json(static_cast<int64_t>(std::ceil(static_cast<double>(*ms) / 1000.0))) : json();
+  };
+  json unknown = json::array();
+  if (unseen_passive > 0) {
+    unknown.push_back(std::to_string(unseen_passive) +
+                      " passive clients have not checked in since the version change (they check "
+                      "in at least every " +
+                      std::to_string(server.settings().passive_checkin_s) + " s)");
+  }
+  if (not_allowed > 0) {
+    unknown.push_back(std::to_string(not_allowed) +
+                      " outdated clients are of kinds whose auto-upgrade policy does not allow "
+                      "this version");
+  }
+  return json{{"to_90_s", seconds(forecast.to_90_ms)},
+              {"to_100_s", seconds(forecast.to_100_ms)},
+              {"unknown", unknown}};
+}
+
 void Rollout(Server& server, const json&, admin::Reply reply) {
   struct Facts {
     std::vector<store::ClientRow> clients;
     std::map<std::string, int64_t> failures;
+    int64_t version_since_ms = 0;
   };
   server.store().Submit<Facts>(
       [](db::Database& db) -> Result<Facts> {
@@ -167,14 +218,18 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
         if (!clients) return Fail(clients.error());
         auto failures = store::CountFailures(db, 0);
         if (!failures) return Fail(failures.error());
-        return Facts{std::move(*clients), std::move(*failures)};
+        auto since = store::GetSetting(db, store::kSiteVersionSinceKey);
+        if (!since) return Fail(since.error());
+        int64_t since_ms = 0;
+        if (since->has_value()) since_ms = std::atoll((*since)->c_str());
+        return Facts{std::move(*clients), std::move(*failures), since_ms};
       },
       [&server, reply = std::move(reply)](Result<Facts> facts) {
         if (!facts) return reply(Fail(facts.error()));
         const std::string& site = server.settings().site_version;
         auto site_version = Version::Parse(site);
         json by_kind_version = json::object();
-        std::map<std::string, int64_t> outdated_by_kind;
+        std::map<std::string, OutdatedCounts> outdated_by_kind;
         int64_t up_to_date = 0;
         for (const auto& row : facts->clients) {
           json& kind = by_kind_version[row.kind];
@@ -184,19 +239,26 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
           if (site_version && version && *version >= *site_version) {
             ++up_to_date;
           } else if (row.kind != "integration-client") {
-            ++outdated_by_kind[row.kind];
+            OutdatedCounts& counts = outdated_by_kind[row.kind];
+            ++counts.total;
+            // Connected clients were evaluated when the version changed: they are in line.
+            if (row.online || row.last_seen_ms >= facts->version_since_ms) {
+              ++counts.seen;
+            } else if (row.mode == "active") {
+              ++counts.unseen_active;
+            } else {
+              ++counts.unseen_passive;
+            }
           }
         }
         const auto& scheduler = server.upgrades().scheduler();
         json scopes = json::object();
-        double estimate_s = 0;
         for (const char* scope : kScopes) {
           scopes[scope] = {{"running", scheduler.Running(scope)},
                            {"limit", scheduler.Limit(scope)},
-                           {"waiting", scheduler.Waiting(scope)}};
-          const double waves = std::ceil(static_cast<double>(outdated_by_kind[scope]) /
-                                         std::max(scheduler.Limit(scope), 1));
-          estimate_s = std::max(estimate_s, waves * scheduler.EstimatedDurationMs(scope) / 1000.0);
+                           {"waiting", scheduler.Waiting(scope)},
+                           {"estimated_upgrade_s", scheduler.EstimatedDurationMs(scope) / 1000.0},
+                           {"estimate_samples", scheduler.DurationSamples(scope)}};
         }
         json failures = json::object();
         // Audit events, named as admins read them: failed = verify_failed or apply_failed.
@@ -205,7 +267,10 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
           failures[key] = facts->failures.contains(event) ? facts->failures.at(event) : 0;
         }
         int64_t outdated = 0;
-        for (const auto& [kind, n] : outdated_by_kind) outdated += n;
+        for (const auto& [kind, counts] : outdated_by_kind) {
+          outdated += static_cast<int64_t>(counts.total);
+        }
+        json forecast = ForecastJson(server, outdated_by_kind);
         reply(json{{"site_version", site},
                    {"clients",
                     {{"total", facts->clients.size()},
@@ -214,7 +279,8 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
                      {"outdated", outdated}}},
                    {"scopes", scopes},
                    {"failures", failures},
-                   {"estimated_completion_s", static_cast<int64_t>(std::ceil(estimate_s))}});
+                   {"forecast", forecast},
+                   {"estimated_completion_s", forecast["to_100_s"]}});
       });
 }
 

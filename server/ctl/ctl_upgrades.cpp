@@ -322,18 +322,24 @@ void AddUpgrade(Ctl& ctl) {
 
 Status PrintRollout(const json& result, std::ostream& out) {
   const json& clients = Field(result, "clients");
-  const json& eta = Field(result, "estimated_completion_s");
+  const json& forecast = Field(result, "forecast");
   std::string line = "site " + Text(result, "site_version") + ": " + Text(clients, "up_to_date") +
                      " of " + Text(clients, "total") + " clients up to date, " +
                      Text(clients, "outdated") + " outdated";
+  auto when = [](const json& seconds) {
+    return seconds.is_number() ? "in " + FormatDuration(seconds.get<int64_t>())
+                               : std::string("unknown");
+  };
   if (Text(clients, "outdated") == "0") {
     line += "; rollout complete";
-  } else if (eta.is_number()) {
-    line += "; estimated completion in " + FormatDuration(eta.get<int64_t>());
   } else {
-    line += "; completion time unknown";
+    line += "; 90 % " + when(Field(forecast, "to_90_s")) + ", all " +
+            when(Field(forecast, "to_100_s"));
   }
   out << line << '\n';
+  for (const json& reason : Field(forecast, "unknown")) {
+    out << "  forecast: " << reason.get<std::string>() << '\n';
+  }
 
   const json& scopes = Field(result, "scopes");
   const json& versions = Field(clients, "by_kind_version");

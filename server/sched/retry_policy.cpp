@@ -5,43 +5,65 @@
 
 namespace sluice::sched {
 
-DurationEstimate::DurationEstimate(int64_t default_ms, double alpha)
-    : average_ms_(static_cast<double>(std::max<int64_t>(default_ms, 0))),
+DurationEstimate::DurationEstimate(int64_t initial_ms, double alpha)
+    : average_ms_(static_cast<double>(std::max<int64_t>(initial_ms, 0))),
       alpha_(std::clamp(alpha, 0.01, 1.0)) {}
 
 void DurationEstimate::Record(int64_t duration_ms) {
   const double sample = static_cast<double>(std::max<int64_t>(duration_ms, 0));
-  average_ms_ = have_sample_ ? alpha_ * sample + (1.0 - alpha_) * average_ms_ : sample;
-  have_sample_ = true;
+  // The first real sample replaces the guess outright: a guess is not worth averaging with.
+  average_ms_ = samples_ > 0 ? alpha_ * sample + (1.0 - alpha_) * average_ms_ : sample;
+  ++samples_;
+}
+
+void DurationEstimate::SetInitial(int64_t initial_ms) {
+  if (samples_ == 0) average_ms_ = static_cast<double>(std::max<int64_t>(initial_ms, 0));
+}
+
+void DurationEstimate::Restore(int64_t estimate_ms, uint64_t samples) {
+  average_ms_ = static_cast<double>(std::max<int64_t>(estimate_ms, 0));
+  samples_ = samples;
 }
 
 int64_t DurationEstimate::Ms() const { return std::llround(average_ms_); }
 
-RetryPolicy::RetryPolicy(int64_t min_ms, int64_t max_ms, double jitter, uint64_t seed)
-    : min_ms_(std::max<int64_t>(min_ms, 0)),
-      max_ms_(std::max(max_ms, std::max<int64_t>(min_ms, 0))),
-      jitter_(std::clamp(jitter, 0.0, 1.0)),
-      state_(seed) {}
-
-double RetryPolicy::NextUnit() {
-  // SplitMix64: tiny, fast, and identical on every platform (unlike std distributions).
-  state_ += 0x9E3779B97F4A7C15ULL;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+RetryPolicy::RetryPolicy(RetryOptions options, uint64_t seed) : options_(options), jitter_(seed) {
+  options_.min_retry_ms = std::max<int64_t>(options_.min_retry_ms, 0);
+  options_.max_retry_ms = std::max(options_.max_retry_ms, options_.min_retry_ms);
+  options_.max_hold_ms = std::max<int64_t>(options_.max_hold_ms, 0);
+  options_.jitter = std::clamp(options_.jitter, 0.0, 0.5);
+  SetReturnBudget(options_.return_budget_per_s);
 }
 
-int64_t RetryPolicy::RetryAfterMs(size_t position, int limit, int64_t estimate_ms) {
-  const uint64_t per_wave = static_cast<uint64_t>(std::max(limit, 1));
-  const uint64_t waves = (static_cast<uint64_t>(position) + per_wave) / per_wave;
-  const double factor = 1.0 + jitter_ * (2.0 * NextUnit() - 1.0);
-  const double wait =
-      static_cast<double>(waves) * static_cast<double>(std::max<int64_t>(estimate_ms, 0)) * factor;
-  // Compare in double before converting: the product can exceed the int64 range.
-  if (!(wait < static_cast<double>(max_ms_))) return max_ms_;
-  return std::clamp(static_cast<int64_t>(std::ceil(wait)), min_ms_, max_ms_);
+void RetryPolicy::SetReturnBudget(double per_s) {
+  options_.return_budget_per_s = std::max(per_s, 0.01);
+}
+
+int64_t RetryPolicy::Clamp(double ms) const {
+  // Compare in double before converting: the value can exceed the int64 range.
+  if (!(ms < static_cast<double>(options_.max_retry_ms))) return options_.max_retry_ms;
+  return std::clamp(static_cast<int64_t>(std::ceil(ms)), options_.min_retry_ms,
+                    options_.max_retry_ms);
+}
+
+WaitPlan RetryPolicy::Plan(size_t position, int limit, int64_t estimate_ms, size_t held,
+                           size_t absent) {
+  const double slots = static_cast<double>(std::max(limit, 1));
+  const double wait = static_cast<double>(position + 1) *
+                      static_cast<double>(std::max<int64_t>(estimate_ms, 0)) / slots;
+  const auto hold = static_cast<double>(options_.max_hold_ms);
+  if (wait <= hold && held < options_.max_held && options_.max_hold_ms > 0) {
+    return WaitPlan{
+        .held = true,
+        .hold_ms = std::max<int64_t>(std::llround(jitter_.Spread(hold, options_.jitter)), 1),
+        .retry_after_ms = Clamp(jitter_.Spread(static_cast<double>(options_.min_retry_ms),
+                                               options_.jitter))};
+  }
+  double base = std::min(wait - hold / 2, 0.85 * wait);
+  const double cap = std::max(static_cast<double>(absent) / options_.return_budget_per_s * 1000.0,
+                              static_cast<double>(options_.min_retry_ms));
+  base = std::min(base, cap);
+  return WaitPlan{.retry_after_ms = Clamp(jitter_.Spread(base, options_.jitter))};
 }
 
 }  // namespace sluice::sched

@@ -1,46 +1,85 @@
 #pragma once
-// How long a queued passive client should stay away, and how long upgrades take.
+// How long upgrades take, and what a queued passive client is told: stay connected (held) or
+// come back later.
 
 #include <cstddef>
 #include <cstdint>
 
+#include "common/base/jitter.h"
+
 namespace sluice::sched {
 
 // Exponentially weighted moving average of finished upgrade durations in one scope.
-// Not thread-safe.
+// Until the first sample it reports an initial guess, which may be replaced (SetInitial) as
+// long as nothing was recorded. Not thread-safe.
 class DurationEstimate {
  public:
-  // `default_ms` is reported until the first Record(); `alpha` in (0, 1] is the weight of the
+  // `initial_ms` is reported until the first Record(); `alpha` in (0, 1] is the weight of the
   // newest sample.
-  DurationEstimate(int64_t default_ms, double alpha);
+  DurationEstimate(int64_t initial_ms, double alpha);
   // Records one finished upgrade; negative durations (clock stepped back) count as 0.
   void Record(int64_t duration_ms);
+  // Replaces the initial guess; ignored once a sample was recorded.
+  void SetInitial(int64_t initial_ms);
+  // Restores a persisted estimate learned from `samples` upgrades (samples 0: an initial guess).
+  void Restore(int64_t estimate_ms, uint64_t samples);
   int64_t Ms() const;
+  uint64_t samples() const { return samples_; }
 
  private:
   double average_ms_;
   double alpha_;
-  bool have_sample_ = false;
+  uint64_t samples_ = 0;
 };
 
-// retry_after = clamp(ceil((position + 1) / limit) * estimate * (1 +/- jitter), min, max):
-// the number of "waves" of `limit` upgrades ahead of the client times the time a wave takes,
-// spread by a uniform jitter so that clients queued together do not come back together.
-// The jitter sequence is a pure function of the seed and the call order (SplitMix64), so a
-// given seed reproduces the same replies. Not thread-safe.
+// What a queued passive client is told.
+//  - held: keep the connection open for up to hold_ms; the grant is pushed the moment a slot
+//    is free for it. If the hold ends first, close and check in again after retry_after_ms.
+//  - not held: close now, check in again after retry_after_ms.
+struct WaitPlan {
+  bool held = false;
+  int64_t hold_ms = 0;
+  int64_t retry_after_ms = 0;
+};
+
+struct RetryOptions {
+  // A passive waiter whose slot is predicted within this time is held connected.
+  int64_t max_hold_ms = 300'000;
+  // Held passive connections across all scopes; past it, waiters are sent away.
+  size_t max_held = 5'000;
+  int64_t min_retry_ms = 5'000;
+  int64_t max_retry_ms = 24LL * 3600 * 1000;
+  // Every hold and retry time is spread uniformly by +/- this fraction (at least 0.1).
+  double jitter = 0.1;
+  // Passive returns per second the retry cap aims for (a share of the connection rate).
+  double return_budget_per_s = 25.0;
+};
+
+// The passive plan, from the predicted wait W = (position + 1) * estimate / limit (a fluid
+// model: `limit` slots each finishing one upgrade per `estimate`):
+//  - W <= max_hold_ms and fewer than max_held held: hold for max_hold_ms (jittered), then
+//    retry after min_retry_ms (jittered).
+//  - otherwise: come back just before the slot, inside the hold window, so that the return is
+//    held rather than sent away again: base = min(W - max_hold_ms / 2, 0.85 * W); late by at
+//    most the jitter, the client still returns before W. The base is capped at
+//    absent / return_budget_per_s (at least min_retry_ms): with `absent` clients away, their
+//    returns then cost at most the budget in connections, and an estimate that was too long
+//    costs connections, never idle slots. Finally clamped to [min_retry_ms, max_retry_ms].
+// The jitter sequence is a pure function of the seed and the call order. Not thread-safe.
 class RetryPolicy {
  public:
-  RetryPolicy(int64_t min_ms, int64_t max_ms, double jitter, uint64_t seed);
-  // `position` 0 = next in line; `limit` >= 1 (smaller values count as 1).
-  int64_t RetryAfterMs(size_t position, int limit, int64_t estimate_ms);
+  RetryPolicy(RetryOptions options, uint64_t seed);
+  // `position` 0 = next in line; `limit` >= 1 (smaller values count as 1); `held` passive
+  // waiters are held now; `absent` waiters (all scopes) are away.
+  WaitPlan Plan(size_t position, int limit, int64_t estimate_ms, size_t held, size_t absent);
+  void SetReturnBudget(double per_s);
+  const RetryOptions& options() const { return options_; }
 
  private:
-  double NextUnit();  // uniform in [0, 1)
+  int64_t Clamp(double ms) const;
 
-  int64_t min_ms_;
-  int64_t max_ms_;
-  double jitter_;
-  uint64_t state_;
+  RetryOptions options_;
+  Jitter jitter_;
 };
 
 }  // namespace sluice::sched

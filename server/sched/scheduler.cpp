@@ -7,8 +7,7 @@ namespace sluice::sched {
 Scheduler::Scheduler(Clock& clock, SchedulerOptions options)
     : clock_(clock),
       options_(options),
-      retry_(options.min_retry_ms, options.max_retry_ms, options.retry_jitter,
-             options.jitter_seed) {
+      retry_(options.retry, options.jitter_seed) {
   options_.default_limit = std::max(options_.default_limit, 1);
   options_.lease_ttl_ms = std::max<int64_t>(options_.lease_ttl_ms, 1);
 }
@@ -61,10 +60,24 @@ int64_t Scheduler::EstimatedDurationMs(std::string_view scope) const {
   return state ? state->estimate.Ms() : std::max<int64_t>(options_.default_duration_ms, 0);
 }
 
+uint64_t Scheduler::DurationSamples(std::string_view scope) const {
+  const ScopeState* state = FindScope(scope);
+  return state ? state->estimate.samples() : 0;
+}
+
+void Scheduler::SetInitialEstimate(std::string_view scope, int64_t estimate_ms) {
+  Scope(scope).estimate.SetInitial(estimate_ms);
+}
+
+void Scheduler::RestoreEstimate(std::string_view scope, int64_t estimate_ms, uint64_t samples) {
+  Scope(scope).estimate.Restore(estimate_ms, samples);
+}
+
 // --- Queue and lease bookkeeping. ---
 
 void Scheduler::Enqueue(std::string_view client_id, WaiterEntry entry) {
   Scope(entry.scope).queue.Insert(entry.key, std::string(client_id), entry.present);
+  CountPresence(entry, +1);
   waiters_.insert_or_assign(std::string(client_id), std::move(entry));
 }
 
@@ -72,7 +85,22 @@ void Scheduler::Dequeue(std::string_view client_id) {
   auto it = waiters_.find(client_id);
   if (it == waiters_.end()) return;
   Scope(it->second.scope).queue.Erase(it->second.key);
+  CountPresence(it->second, -1);
   waiters_.erase(it);
+}
+
+void Scheduler::CountPresence(const WaiterEntry& entry, int sign) {
+  if (!entry.present) return;
+  present_waiters_ += sign;
+  if (entry.passive) held_passive_ += sign;
+}
+
+void Scheduler::SetPresence(WaiterEntry& entry, bool present) {
+  if (entry.present == present) return;
+  CountPresence(entry, -1);
+  entry.present = present;
+  CountPresence(entry, +1);
+  Scope(entry.scope).queue.SetPresent(entry.key, present);
 }
 
 Scheduler::LeaseEntry& Scheduler::Grant(std::string_view client_id, std::string_view scope,
@@ -166,20 +194,23 @@ Decision Scheduler::Request(std::string_view client_id, std::string_view scope,
   Enqueue(client_id, WaiterEntry{.scope = std::string(scope),
                                  .key = key,
                                  .present = true,
+                                 .passive = !stays_connected,
                                  .target_version = std::string(target_version)});
   FillScope(scope, client_id);
   if (auto held = lease_by_client_.find(client_id); held != lease_by_client_.end()) {
     return Granted{leases_.at(held->second).lease};
   }
   ScopeState& state = Scope(scope);
-  if (!stays_connected) {
-    waiters_.find(client_id)->second.present = false;
-    state.queue.SetPresent(key, false);
-  }
   const size_t position = state.queue.Position(key);
-  const int64_t retry_after =
-      stays_connected ? 0 : retry_.RetryAfterMs(position, state.limit, state.estimate.Ms());
-  return Queued{position, retry_after};
+  if (stays_connected) return Queued{.position = position};
+  WaiterEntry& waiter = waiters_.find(client_id)->second;
+  // Plan as if away: the requester is not yet counted among the held.
+  SetPresence(waiter, false);
+  const WaitPlan plan = retry_.Plan(position, state.limit, state.estimate.Ms(), held_passive_,
+                                    AbsentWaiting() - 1);
+  if (plan.held) SetPresence(waiter, true);
+  return Queued{.position = position, .retry_after_ms = plan.retry_after_ms,
+                .hold_ms = plan.hold_ms};
 }
 
 bool Scheduler::Renew(uint64_t lease_id, uint64_t bytes_done) {
@@ -205,9 +236,8 @@ std::optional<Lease> Scheduler::Finish(uint64_t lease_id) {
 
 void Scheduler::Disconnect(std::string_view client_id) {
   auto it = waiters_.find(client_id);
-  if (it == waiters_.end() || !it->second.present) return;
-  it->second.present = false;
-  Scope(it->second.scope).queue.SetPresent(it->second.key, false);
+  if (it == waiters_.end()) return;
+  SetPresence(it->second, false);
 }
 
 void Scheduler::Cancel(std::string_view client_id) { Dequeue(client_id); }

@@ -40,9 +40,7 @@ namespace sluice::sched {
 struct SchedulerOptions {
   int64_t lease_ttl_ms = 120'000;        // renewed by progress
   int64_t default_duration_ms = 60'000;  // estimate before any upgrade has finished
-  int64_t min_retry_ms = 5'000;
-  int64_t max_retry_ms = 24LL * 3600 * 1000;
-  double retry_jitter = 0.2;  // retry_after is spread uniformly by +/- this fraction
+  RetryOptions retry = {};               // what queued passive clients are told
   uint64_t jitter_seed = 0;
   int default_limit = 1;        // max_concurrent of a scope never given to SetLimit()
   double duration_alpha = 0.2;  // EWMA weight of the newest finished upgrade
@@ -64,8 +62,9 @@ struct Granted {
   Lease lease;
 };
 struct Queued {
-  size_t position;         // waiters ahead in its scope (connected or not); 0 = next in line
-  int64_t retry_after_ms;  // how long a passive client should stay away; 0 for active clients
+  size_t position = 0;         // waiters ahead in its scope (connected or not); 0 = next in line
+  int64_t retry_after_ms = 0;  // passive: stay away this long (after the hold, if held); active: 0
+  int64_t hold_ms = 0;         // passive and held: stay connected up to this long; otherwise 0
 };
 using Decision = std::variant<Granted, Queued>;
 
@@ -109,9 +108,10 @@ class Scheduler {
   //  - It holds a lease: returns that lease unchanged (resume; only Renew() extends expiry).
   //  - A slot is free and no earlier present client waits in its scope: grants.
   //  - Otherwise queues it, keeping its first_request_ms if it was already queued (in any
-  //    scope), and returns its position; a passive client (!stays_connected) is then not
-  //    present and gets a retry time; an active one stays present and will be granted via
-  //    TakeGrants() the moment a slot frees.
+  //    scope), and returns its position. An active client stays present and will be granted
+  //    via TakeGrants() the moment a slot frees. A passive client (!stays_connected) gets a
+  //    RetryPolicy plan: held (it stays present, like an active client, until it disconnects)
+  //    or sent away (not present) with a retry time.
   // Cost: O(log n) in the scope's waiters, including the position.
   Decision Request(std::string_view client_id, std::string_view scope,
                    std::string_view target_version, bool stays_connected);
@@ -144,8 +144,22 @@ class Scheduler {
   const Lease* FindLease(uint64_t id) const;
   std::vector<Lease> Leases() const;  // by id
   std::optional<Waiter> FindWaiter(std::string_view client_id) const;
-  // EWMA of the scope's finished upgrade durations; default_duration_ms before any.
+  // EWMA of the scope's finished upgrade durations; default_duration_ms (or the initial
+  // estimate set for the scope) before any.
   int64_t EstimatedDurationMs(std::string_view scope) const;
+  // Finished upgrades behind the scope's estimate (0: it is still a guess).
+  uint64_t DurationSamples(std::string_view scope) const;
+  // Sets the scope's guess before any upgrade has finished (e.g. from the package size and
+  // the bandwidth); ignored once the scope has samples.
+  void SetInitialEstimate(std::string_view scope, int64_t estimate_ms);
+  // Restores a persisted estimate (restart / failover).
+  void RestoreEstimate(std::string_view scope, int64_t estimate_ms, uint64_t samples);
+  // Passive returns per second the retry cap aims for (see RetryPolicy).
+  void SetPassiveReturnBudget(double per_s) { retry_.SetReturnBudget(per_s); }
+  // Passive waiters held connected now (all scopes).
+  size_t HeldPassive() const { return held_passive_; }
+  // Waiters that are away (all scopes).
+  size_t AbsentWaiting() const { return waiters_.size() - present_waiters_; }
   uint64_t NextLeaseId() const { return next_lease_id_; }
 
  private:
@@ -164,6 +178,7 @@ class Scheduler {
     std::string scope;
     WaitKey key;
     bool present = false;
+    bool passive = false;  // a present passive waiter is a held one
     std::string target_version;
   };
 
@@ -174,6 +189,9 @@ class Scheduler {
   void Enqueue(std::string_view client_id, WaiterEntry entry);
   // Removes a waiter from its queue and the index; no-op if not waiting.
   void Dequeue(std::string_view client_id);
+  // Marks a waiter connected or away, keeping the presence counters true.
+  void SetPresence(WaiterEntry& entry, bool present);
+  void CountPresence(const WaiterEntry& entry, int sign);
   LeaseEntry& Grant(std::string_view client_id, std::string_view scope,
                     std::string_view target_version, const WaitKey& key);
   void RemoveLease(std::map<uint64_t, LeaseEntry>::iterator it);
@@ -192,6 +210,8 @@ class Scheduler {
   std::set<std::pair<int64_t, uint64_t>> expiries_;  // (expires_ms, lease id)
   std::map<std::string, WaiterEntry, std::less<>> waiters_;
   std::vector<uint64_t> pending_grants_;
+  size_t present_waiters_ = 0;  // all scopes
+  size_t held_passive_ = 0;     // present passive waiters, all scopes
 };
 
 }  // namespace sluice::sched

@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view kPolicyPrefix = "policy.";
 constexpr std::string_view kPolicyVersionPrefix = "policy_version.";
+constexpr std::string_view kDurationPrefix = "duration.";
 
 // A stored knob: a non-negative decimal integer, or `fallback` when unset.
 Result<int64_t> GetCount(db::Database& db, std::string_view key, int64_t fallback) {
@@ -151,6 +152,34 @@ Result<std::map<std::string, PolicySetting>> LoadPolicies(db::Database& db) {
         PolicySetting{.mode = *mode, .version = version == settings->end() ? "" : version->second};
   }
   return policies;
+}
+
+Status SaveDuration(db::Database& db, std::string_view scope, const DurationRecord& duration) {
+  if (scope.empty()) return Fail(Errc::kInvalidArgument, "duration: empty scope");
+  if (duration.estimate_ms < 0) {
+    return Fail(Errc::kInvalidArgument, "duration of " + std::string(scope) + " is negative");
+  }
+  return SetSetting(db, std::string(kDurationPrefix) + std::string(scope),
+                    std::to_string(duration.estimate_ms) + " " + std::to_string(duration.samples));
+}
+
+Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db) {
+  auto settings = AllSettings(db);
+  if (!settings) return Fail(settings.error());
+  std::map<std::string, DurationRecord> durations;
+  for (const auto& [key, value] : *settings) {
+    if (!key.starts_with(kDurationPrefix) || key.size() == kDurationPrefix.size()) continue;
+    DurationRecord record;
+    const char* end = value.data() + value.size();
+    auto [after_ms, ms_ec] = std::from_chars(value.data(), end, record.estimate_ms);
+    if (ms_ec != std::errc() || after_ms == end || *after_ms != ' ' || record.estimate_ms < 0) {
+      continue;
+    }
+    auto [after_samples, samples_ec] = std::from_chars(after_ms + 1, end, record.samples);
+    if (samples_ec != std::errc() || after_samples != end) continue;
+    durations[key.substr(kDurationPrefix.size())] = record;
+  }
+  return durations;
 }
 
 }  // namespace sluice::store

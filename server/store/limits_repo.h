@@ -5,6 +5,7 @@
 //   connection_rate_per_s   new client connections accepted per second (>= 1)
 //   policy.<kind>           auto-upgrade policy: disabled | this-version-only | always
 //   policy_version.<kind>   the version "this-version-only" allows ("" otherwise)
+//   duration.<scope>        the learned upgrade duration: "<ms> <samples>"
 //
 // Plain functions over a connection; call them from a store job (or any thread that owns the
 // db::Database). Getters fall back to the given default when the knob was never set.
@@ -78,5 +79,19 @@ Result<PolicySetting> GetPolicy(db::Database& db, std::string_view kind,
 Status SetPolicy(db::Database& db, std::string_view kind, const PolicySetting& policy);
 // Every kind with a stored policy. Errors: kCorrupt; kDatabase.
 Result<std::map<std::string, PolicySetting>> LoadPolicies(db::Database& db);
+
+// --- Learned upgrade durations, per scope (the scheduler's estimates). ---
+
+struct DurationRecord {
+  int64_t estimate_ms = 0;
+  uint64_t samples = 0;  // finished upgrades behind the estimate
+  bool operator==(const DurationRecord&) const = default;
+};
+
+// Errors: kInvalidArgument for an empty scope or a negative estimate; kDatabase.
+Status SaveDuration(db::Database& db, std::string_view scope, const DurationRecord& duration);
+// Every scope with a stored duration. A malformed value is skipped (it is only an estimate).
+// Errors: kDatabase.
+Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db);
 
 }  // namespace sluice::store

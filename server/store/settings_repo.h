@@ -12,6 +12,9 @@
 
 namespace sluice::store {
 
+// Wall-clock ms of the latest site version change (written with the new version).
+inline constexpr char kSiteVersionSinceKey[] = "site_version_since_ms";
+
 // The value of `key`, or nullopt when unset. Errors: kDatabase.
 Result<std::optional<std::string>> GetSetting(db::Database& db, std::string_view key);
 

@@ -2,6 +2,7 @@
 
 #include "common/base/log.h"
 #include "common/base/version.h"
+#include "common/crypto/random.h"
 #include "server/store/lease_repo.h"
 #include "server/store/limits_repo.h"
 
@@ -28,16 +29,23 @@ std::string OutcomeEvent(proto::UpgradeOutcome outcome) {
   }
 }
 
+sched::SchedulerOptions SchedulerOptionsFor(const UpgradeOptions& options) {
+  return sched::SchedulerOptions{
+      .lease_ttl_ms = options.lease_ttl_ms,
+      .default_duration_ms = options.initial_estimate_ms,
+      .retry = {.max_hold_ms = options.max_passive_hold_ms,
+                .max_held = options.max_held_passive,
+                .min_retry_ms = options.min_retry_ms},
+      .jitter_seed = crypto::RandomU64(),
+      .default_limit = options.default_limit};
+}
+
 }  // namespace
 
 UpgradeCoordinator::UpgradeCoordinator(Host host, UpgradeOptions options)
     : host_(std::move(host)),
       options_(options),
-      scheduler_(*host_.clock,
-                 sched::SchedulerOptions{.lease_ttl_ms = options.lease_ttl_ms,
-                                         .default_duration_ms = options.initial_estimate_ms,
-                                         .min_retry_ms = options.min_retry_ms,
-                                         .default_limit = options.default_limit}),
+      scheduler_(*host_.clock, SchedulerOptionsFor(options)),
       pacer_(*host_.loop),
       expiry_timer_(uv::Timer::Create(*host_.loop)) {}
 
@@ -90,7 +98,7 @@ void UpgradeCoordinator::Evaluate(ClientSession& session) {
                          key.version});
           return;
         }
-        packages_[key] = std::move(**found);
+        CachePackage(key, std::move(**found));
         RequestSlot(connection_id, key);
       });
 }
@@ -98,6 +106,24 @@ void UpgradeCoordinator::Evaluate(ClientSession& session) {
 const PackageRecord* UpgradeCoordinator::CachedPackage(const PackageKey& key) const {
   auto it = packages_.find(key);
   return it == packages_.end() ? nullptr : &it->second;
+}
+
+void UpgradeCoordinator::CachePackage(const PackageKey& key, PackageRecord package) {
+  uint64_t rate = options_.assumed_client_rate_bytes_per_s;
+  if (pacer_.rate() > 0) {
+    const auto slots = static_cast<uint64_t>(std::max(scheduler_.Limit(key.kind), 1));
+    rate = std::min(rate, std::max<uint64_t>(pacer_.rate() / slots, 1));
+  }
+  const auto transfer_ms = static_cast<int64_t>(package.size * 1000 / std::max<uint64_t>(rate, 1));
+  scheduler_.SetInitialEstimate(key.kind, options_.initial_estimate_ms + transfer_ms);
+  packages_[key] = std::move(package);
+}
+
+std::function<Status(db::Database&)> UpgradeCoordinator::PersistEstimate(
+    const std::string& scope) const {
+  store::DurationRecord record{.estimate_ms = scheduler_.EstimatedDurationMs(scope),
+                               .samples = scheduler_.DurationSamples(scope)};
+  return [scope, record](db::Database& db) { return store::SaveDuration(db, scope, record); };
 }
 
 void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& key) {
@@ -120,9 +146,14 @@ void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& k
             db::Database& db) { return store::SaveWaiter(db, client_id, scope, first); },
         nullptr);
   }
+  if (queued.hold_ms > 0) {
+    // Held: the client closes after hold_s; the server gives it a little longer.
+    session->connection().SetIdleDeadline(static_cast<uint64_t>(queued.hold_ms) + 15'000);
+  }
   session->Send(proto::UpgradeWait{
       .position = queued.position,
-      .retry_after_s = static_cast<uint64_t>((queued.retry_after_ms + 999) / 1000)});
+      .retry_after_s = static_cast<uint64_t>((queued.retry_after_ms + 999) / 1000),
+      .hold_s = static_cast<uint64_t>((queued.hold_ms + 999) / 1000)});
 }
 
 void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
@@ -279,6 +310,7 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
     scheduler_.Finish(lease.id);
     EndLease(lease, event, std::string(proto::ToString(result.outcome)) + ": " + result.detail,
              std::move(acknowledge));
+    host_.store->Submit<void>(PersistEstimate(lease.scope), nullptr);
     PushGrants();
     return;
   }
@@ -387,10 +419,41 @@ void UpgradeCoordinator::Audit(store::AuditRow row, const std::string& scope) {
       nullptr);
 }
 
+bool UpgradeCoordinator::AutoUpgrades(const std::string& kind) const {
+  auto policy = policies_.find(kind);
+  return Allows(policy == policies_.end() ? store::PolicySetting{} : policy->second,
+                host_.settings().site_version);
+}
+
+sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& scope,
+                                                            size_t in_line,
+                                                            size_t unseen_active) const {
+  sched::ScopeForecastInput input{.limit = scheduler_.Limit(scope),
+                                  .estimate_ms = scheduler_.EstimatedDurationMs(scope),
+                                  .in_line = in_line,
+                                  .unseen_active = unseen_active,
+                                  .connection_rate_per_s = static_cast<double>(connection_rate_)};
+  if (pacer_.rate() > 0) {
+    for (const auto& [key, package] : packages_) {
+      if (key.kind != scope || key.version != host_.settings().site_version) continue;
+      const uint64_t shared = package.size * static_cast<uint64_t>(std::max(input.limit, 1));
+      input.transfer_floor_ms =
+          std::max(input.transfer_floor_ms, static_cast<int64_t>(shared * 1000 / pacer_.rate()));
+    }
+  }
+  const int64_t now = host_.clock->WallMs();
+  for (const sched::Lease& lease : scheduler_.Leases()) {
+    if (lease.scope == scope) input.running_elapsed_ms.push_back(now - lease.granted_ms);
+  }
+  return input;
+}
+
 void UpgradeCoordinator::OnSiteVersionChanged() {
   packages_.clear();
   for (ClientSession* session : host_.sessions()) {
-    if (session->active()) Evaluate(*session);
+    // Connected clients: active ones, and passive ones held in the queue.
+    auto waiter = scheduler_.FindWaiter(session->client_id());
+    if (session->active() || (waiter && waiter->present)) Evaluate(*session);
   }
 }
 

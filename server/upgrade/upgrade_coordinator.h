@@ -22,6 +22,7 @@
 #include "server/net/client_session.h"
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
+#include "server/sched/forecast.h"
 #include "server/sched/scheduler.h"
 #include "server/site/site_settings.h"
 #include "server/store/audit_repo.h"
@@ -38,9 +39,22 @@ struct UpgradeOptions {
   // a few hundred MiB in flight for typical packages, and slots refill as soon as one frees.
   int default_limit = 20;
   int64_t min_retry_ms = 5'000;
-  // How long an upgrade is assumed to take before any has finished (passive retry times).
-  int64_t initial_estimate_ms = 60'000;
+  // Before any upgrade of a kind has finished (ever: the learned estimate is persisted), one is
+  // assumed to take initial_estimate_ms plus the package transfer at the per-client rate: the
+  // bandwidth cap shared by the kind's slots, or assumed_client_rate when that is faster.
+  int64_t initial_estimate_ms = 30'000;
+  uint64_t assumed_client_rate_bytes_per_s = 1 << 20;
+  // Queued passive clients whose slot is predicted within this are held connected
+  // (sched::RetryOptions), at most max_held_passive at once.
+  int64_t max_passive_hold_ms = 300'000;
+  size_t max_held_passive = 5'000;
 };
+
+// Queued passive clients are sent away so that their returns use at most half the connection
+// rate; the rest is for everyone else.
+inline double PassiveReturnBudget(uint64_t connection_rate) {
+  return static_cast<double>(connection_rate) / 2.0;
+}
 
 class UpgradeCoordinator {
  public:
@@ -78,6 +92,13 @@ class UpgradeCoordinator {
   Result<std::string> AllowManualUpgrade(const std::string& client_id);
   // The site moved: every connected outdated client is evaluated now.
   void OnSiteVersionChanged();
+
+  // Whether clients of `kind` upgrade automatically to the current site version.
+  bool AutoUpgrades(const std::string& kind) const;
+  // The forecast model's view of one scope (sched/forecast.h): limit, estimate, bandwidth
+  // floor and running leases from the throttle; the client counts from the caller.
+  sched::ScopeForecastInput ForecastInput(const std::string& scope, size_t in_line,
+                                          size_t unseen_active) const;
 
   uint64_t connection_rate() const { return connection_rate_; }
   const sched::Scheduler& scheduler() const { return scheduler_; }
@@ -118,6 +139,11 @@ class UpgradeCoordinator {
                         std::function<void(Status)> done);
   void StopDownload(uint64_t lease_id);
   const PackageRecord* CachedPackage(const PackageKey& key) const;
+  // Caches a package and, while its kind has no finished upgrade, sets the kind's estimate
+  // from the package size and the bandwidth.
+  void CachePackage(const PackageKey& key, PackageRecord package);
+  // The learned duration of `scope` is persisted with the lease end that taught it.
+  std::function<Status(db::Database&)> PersistEstimate(const std::string& scope) const;
 
   Host host_;
   UpgradeOptions options_;

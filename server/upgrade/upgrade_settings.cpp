@@ -17,6 +17,7 @@ Status UpgradeCoordinator::Restore() {
     uint64_t bandwidth = 0;
     uint64_t connection_rate = 50;
     std::map<std::string, store::PolicySetting> policies;
+    std::map<std::string, store::DurationRecord> durations;
   };
   auto loaded = host_.store->Call<Loaded>([](db::Database& db) -> Result<Loaded> {
     Loaded out;
@@ -26,7 +27,8 @@ Status UpgradeCoordinator::Restore() {
     auto next = store::NextLeaseId(db);
     auto bandwidth = store::GetBandwidthBytesPerS(db);
     auto rate = store::GetConnectionRatePerS(db);
-    if (!limits || !leases || !waiters || !next || !bandwidth || !rate) {
+    auto durations = store::LoadDurations(db);
+    if (!limits || !leases || !waiters || !next || !bandwidth || !rate || !durations) {
       return Fail(Errc::kDatabase, "loading throttle state failed");
     }
     for (const char* kind : {"jump-client", "jumpoint", "access-console", "connection-agent"}) {
@@ -40,10 +42,14 @@ Status UpgradeCoordinator::Restore() {
     out.next_lease_id = *next;
     out.bandwidth = static_cast<uint64_t>(*bandwidth);
     out.connection_rate = static_cast<uint64_t>(*rate);
+    out.durations = std::move(*durations);
     return out;
   });
   if (!loaded) return Context(loaded.error(), "restoring the throttle");
   for (const auto& [scope, limit] : loaded->limits) scheduler_.SetLimit(scope, limit);
+  for (const auto& [scope, duration] : loaded->durations) {
+    scheduler_.RestoreEstimate(scope, duration.estimate_ms, duration.samples);
+  }
   // Leases before anything else: a restart must never admit more than the limit.
   for (const auto& lease : loaded->leases) {
     if (scheduler_.RestoreLease(lease)) {
@@ -57,6 +63,7 @@ Status UpgradeCoordinator::Restore() {
   scheduler_.SetNextLeaseId(loaded->next_lease_id);
   pacer_.SetRate(loaded->bandwidth);
   connection_rate_ = loaded->connection_rate;
+  scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(connection_rate_));
   policies_ = std::move(loaded->policies);
   Audit({.event = "server_start", .detail = std::to_string(loaded->leases.size()) + " leases restored"},
         "");
@@ -89,6 +96,7 @@ void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(S
 
 void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done) {
   connection_rate_ = per_s;
+  scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(per_s));
   if (on_connection_rate_changed) on_connection_rate_changed(per_s);
   PersistWithAudit(
       [per_s](db::Database& db) {

@@ -116,6 +116,40 @@ TEST_F(RolloutTest, FleetConvergesWithoutEverExceedingALiveTunedLimit) {
   EXPECT_EQ(rollout["scopes"]["jump-client"]["limit"], 6);
 }
 
+TEST_F(RolloutTest, PassiveClientsWaitConnectedAndAreGrantedWithoutCheckingInAgain) {
+  // Default server settings: queued passive clients whose slot is near are held connected.
+  server_ = std::make_unique<ServerProcess>(std::vector<std::string>{});
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 1);
+  // Each upgrade holds the only slot for its 0.5 s health check.
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0.5));
+  auto passive = StartAgents(4, "jump-client", "passive");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 4; }, seconds(60))) << server_->log();
+  SetSiteVersion("2.0.0");
+  for (auto& agent : agents_) agent->Signal(SIGUSR1);
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["clients"]["up_to_date"] == 4; }, seconds(120)))
+      << Rollout().dump(1) << AgentLogs();
+  int held = 0;
+  for (const auto& log : logs_) {
+    const std::string text = FileText(log);
+    // A queued client was told to stay (hold_s > 0), never to go away and come back.
+    if (text.find("upgrade queued") != std::string::npos) {
+      EXPECT_EQ(text.find("hold_s=0"), std::string::npos) << text;
+      ++held;
+    }
+  }
+  EXPECT_GE(held, 1) << AgentLogs();  // one slot, four clients: someone waited
+  auto all = ReplayServerAudit(*server_);
+  EXPECT_EQ(all.violations["jump-client"], 0);
+  EXPECT_EQ(all.max_running["jump-client"], 1);
+  // The learned duration is kept for the next rollout.
+  json scope = Rollout()["scopes"]["jump-client"];
+  EXPECT_EQ(scope["estimate_samples"], 4) << scope.dump();
+  server_->Stop();
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  EXPECT_EQ(Rollout()["scopes"]["jump-client"]["estimate_samples"], 4);
+}
+
 TEST_F(RolloutTest, KilledClientsLeaseExpiresItsSlotIsReusedAndItResumesLater) {
   server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--lease-ttl-s", "2"});
   ASSERT_TRUE(server_->Start());

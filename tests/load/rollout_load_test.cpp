@@ -58,6 +58,41 @@ TEST(RolloutLoadTest, MixedFleetConvergesAtExactlyTheLimit) {
   EXPECT_GT(summary["makespan_s"].get<double>(), 0);
 }
 
+// The throttle's promise with passive clients: no slot idles while a client waits. 30 % of the
+// fleet is passive, the server runs on its defaults (connection rate 50/s, hold window, initial
+// estimate); utilization is the tool's own figure (ideal / makespan), not a wall-clock bound.
+TEST(RolloutLoadTest, PassiveClientsKeepEverySlotBusy) {
+  auto run = RunLoad({"rollout", "--clients", "300", "--limit", "10", "--active-share", "0.7",
+                      "--package-kib", "64", "--apply-ms", "1000", "--rate-kib", "1024",
+                      "--timeout-s", "240"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json summary = SummaryLine(run.output);
+  ASSERT_TRUE(summary.is_object()) << run.output;
+  EXPECT_EQ(summary["converged"], 300);
+  EXPECT_NEAR(summary["active_clients"].get<int>(), 210, 1);  // the fleet rounds its shares
+  EXPECT_EQ(summary["limit_violations"], 0);
+  EXPECT_EQ(summary["audit_problems"], 0);
+  EXPECT_EQ(summary["max_in_flight_audit"], 10);
+  EXPECT_GE(summary["slot_utilization"].get<double>(), 0.9) << summary.dump();
+  // The connection gate held: at most the rate plus its one-second burst in any second.
+  EXPECT_LE(summary["connections_per_s_max"].get<double>(), 2 * 50 + 5) << summary.dump();
+}
+
+// A kill -9 halfway: leases and the queue survive, the limit holds, everybody converges.
+TEST(RolloutLoadTest, PassiveRolloutSurvivesAKillNine) {
+  auto run = RunLoad({"rollout", "--clients", "200", "--limit", "10", "--active-share", "0.7",
+                      "--package-kib", "64", "--apply-ms", "500", "--rate-kib", "1024",
+                      "--kill-at", "0.5", "--timeout-s", "240"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json summary = SummaryLine(run.output);
+  ASSERT_TRUE(summary.is_object()) << run.output;
+  EXPECT_EQ(summary["killed_at_upgraded"], 0.5);
+  EXPECT_EQ(summary["converged"], 200);
+  EXPECT_EQ(summary["limit_violations"], 0);
+  EXPECT_EQ(summary["audit_problems"], 0);
+  EXPECT_LE(summary["max_in_flight_audit"].get<int>(), 10);
+}
+
 TEST(StormLoadTest, EveryClientReconnectsAfterARestart) {
   auto run = RunLoad({"storm", "--clients", "150", "--connection-rate", "100", "--timeout-s",
                       "120"});

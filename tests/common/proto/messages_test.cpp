@@ -48,7 +48,7 @@ std::vector<Message> OneOfEach() {
                    .manifest = Bytes{'{', '}'},
                    .signature = Bytes(64, 0xab),
                    .lease_ttl_s = 120},
-      UpgradeWait{.position = 17, .retry_after_s = 300},
+      UpgradeWait{.position = 17, .retry_after_s = 5, .hold_s = 270},
       UpgradeRefused{.reason = RefusalReason::kReinstallRequired, .message = "reinstall 24.2.0"},
       Download{.lease_id = 42, .offset = 65536},
       Chunk{.lease_id = 42, .offset = 65536, .data = Bytes(1000, 0x5a)},
@@ -65,6 +65,15 @@ Checkin DecodeCheckinOrDie(const Fields& fields) {
   EXPECT_TRUE(m.has_value()) << m.error().ToString();
   if (!m.has_value() || !std::holds_alternative<Checkin>(*m)) return {};
   return std::get<Checkin>(*m);
+}
+
+TEST(MessageCodecTest, UpgradeWaitWithoutHoldIsNotHeld) {
+  // hold_s is optional on the wire: a server that never holds omits it.
+  const Bytes payload = EncodeMessage(UpgradeWait{.position = 4, .retry_after_s = 300});
+  EXPECT_EQ(std::string(payload.begin(), payload.end()).find("hold_s"), std::string::npos);
+  auto decoded = DecodeMessage(payload);
+  ASSERT_TRUE(decoded) << decoded.error().ToString();
+  EXPECT_EQ(std::get<UpgradeWait>(*decoded), (UpgradeWait{.position = 4, .retry_after_s = 300}));
 }
 
 TEST(MessageCodecTest, RoundTripsEveryType) {

@@ -45,6 +45,7 @@ const json kRollout = {
       {"outdated", 10}}},
     {"scopes", {{"jump-client", {{"running", 4}, {"limit", 4}, {"waiting", 6}}}}},
     {"failures", {{"failed", 0}, {"rolled_back", 1}, {"expired", 2}}},
+    {"forecast", {{"to_90_s", 60}, {"to_100_s", 120}, {"unknown", json::array()}}},
     {"estimated_completion_s", 120}};
 const json kAudit = {{"events",
                       {{{"seq", 1},
@@ -344,9 +345,9 @@ TEST_F(CtlUpgradesTest, RolloutForHumans) {
   Outcome run = Run({"rollout"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Has(run.out,
-                  "site 2.0.0: 30 of 40 clients up to date, 10 outdated; estimated completion "
-                  "in 2m\n"))
+                  "site 2.0.0: 30 of 40 clients up to date, 10 outdated; 90 % in 1m, all in 2m\n"))
       << run.out;
+  EXPECT_FALSE(Has(run.out, "forecast:")) << run.out;
   EXPECT_TRUE(Has(run.out, "SCOPE        RUNNING  LIMIT  WAITING  VERSIONS\n")) << run.out;
   EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        1.0.0=10, 2.0.0=30\n"))
       << run.out;
@@ -361,11 +362,27 @@ TEST_F(CtlUpgradesTest, RolloutAsJsonAndWhenComplete) {
   json done = kRollout;
   done["clients"]["outdated"] = 0;
   done["clients"]["up_to_date"] = 40;
-  done["estimated_completion_s"] = nullptr;
+  done["estimated_completion_s"] = 0;
   loop_.Sync([&] { Serve("rollout", done); });
   Outcome run = Run({"rollout"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Has(run.out, "40 of 40 clients up to date, 0 outdated; rollout complete\n"))
+      << run.out;
+}
+
+TEST_F(CtlUpgradesTest, RolloutSaysWhatItCannotForecast) {
+  json unsure = kRollout;
+  unsure["forecast"] = {{"to_90_s", 60},
+                        {"to_100_s", nullptr},
+                        {"unknown", {"1 passive clients have not checked in since the version "
+                                     "change (they check in at least every 14400 s)"}}};
+  unsure["estimated_completion_s"] = nullptr;
+  loop_.Sync([&] { Serve("rollout", unsure); });
+  Outcome run = Run({"rollout"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Has(run.out, "10 outdated; 90 % in 1m, all unknown\n")) << run.out;
+  EXPECT_TRUE(Has(run.out, "  forecast: 1 passive clients have not checked in since the version "
+                           "change (they check in at least every 14400 s)\n"))
       << run.out;
 }
 

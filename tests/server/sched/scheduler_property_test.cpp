@@ -35,6 +35,7 @@ class Harness {
   explicit Harness(uint64_t seed) : rng_(seed) {
     options_.jitter_seed = seed;
     options_.lease_ttl_ms = 120'000;
+    options_.retry.max_held = 3;  // small, so that both passive paths (held, sent away) happen
     sched_ = std::make_unique<Scheduler>(clock_, options_);
     for (const std::string& scope : kScopes) sched_->SetLimit(scope, 1 + static_cast<int>(Pick(4)));
     for (int i = 0; i < kClients; ++i) {
@@ -111,13 +112,17 @@ class Harness {
     ASSERT_LT(q.position, sched_->Waiting(c.scope));
     if (c.active) {
       ASSERT_EQ(q.retry_after_ms, 0);
+      ASSERT_EQ(q.hold_ms, 0);
     } else {
-      ASSERT_GE(q.retry_after_ms, options_.min_retry_ms);
-      ASSERT_LE(q.retry_after_ms, options_.max_retry_ms);
+      ASSERT_GE(q.retry_after_ms, options_.retry.min_retry_ms);
+      ASSERT_LE(q.retry_after_ms, options_.retry.max_retry_ms);
+      ASSERT_GE(q.hold_ms, 0);
+      ASSERT_LE(q.hold_ms, options_.retry.max_hold_ms * 11 / 10);
     }
     std::optional<Waiter> w = sched_->FindWaiter(c.id);
     ASSERT_TRUE(w);
-    ASSERT_EQ(w->present, c.active);
+    ASSERT_EQ(w->present, c.active || q.hold_ms > 0);  // a held passive waiter is present
+    ASSERT_LE(sched_->HeldPassive(), options_.retry.max_held);
     if (auto before = pre_.find(c.id); before != pre_.end()) {
       ASSERT_EQ(w->first_request_ms, before->second.first_request_ms);  // keeps its place
     } else {

@@ -15,9 +15,11 @@ constexpr std::string_view kJumpoint = "jumpoint";
 
 class SchedulerTest : public ::testing::Test {
  protected:
+  // Passive waiters are sent away, never held (tests of holding set max_hold_ms themselves).
   SchedulerOptions Options() {
     SchedulerOptions options;
     options.jitter_seed = 42;
+    options.retry.max_hold_ms = 0;
     return options;
   }
 
@@ -180,48 +182,80 @@ TEST_F(SchedulerTest, CancelLeavesTheQueueAndDisconnectKeepsThePlace) {
   EXPECT_TRUE(sched.FindLeaseByClient("a"));
 }
 
-TEST_F(SchedulerTest, RetryAfterGrowsWithPositionAndStaysWithinBounds) {
+TEST_F(SchedulerTest, PassiveSentAwayReturnsBeforeItsPredictedSlot) {
   SchedulerOptions options = Options();
-  options.retry_jitter = 0.0;
+  options.retry.max_hold_ms = 60'000;
+  options.retry.max_held = 0;  // nobody is held: every passive waiter gets a retry time
+  options.retry.return_budget_per_s = 0.01;  // a cap (absent / budget) far away
   Scheduler sched(clock_, options);
   sched.SetLimit(kJump, 4);
   for (int i = 0; i < 4; ++i) MustGrant(sched, "r" + std::to_string(i));
-  int64_t previous = 0;
-  for (size_t i = 0; i < 200; ++i) {
+  for (size_t i = 0; i < 400; ++i) {
     Queued q = MustQueue(sched, "p" + std::to_string(i), /*active=*/false);
     EXPECT_EQ(q.position, i);
-    const int64_t expected = static_cast<int64_t>((i + 4) / 4) * 60'000;  // waves * estimate
-    EXPECT_EQ(q.retry_after_ms, expected);
-    EXPECT_GE(q.retry_after_ms, previous);
-    previous = q.retry_after_ms;
+    EXPECT_EQ(q.hold_ms, 0);
+    // Predicted wait: (position + 1) * 60 s / 4 slots.
+    const double wait = static_cast<double>(i + 1) * 60'000 / 4;
+    const double cap = std::max(static_cast<double>(i) * 100'000, 5'000.0);
+    const double base =
+        std::clamp(std::min({wait - 30'000, 0.85 * wait, cap}), 5'000.0, 86'400'000.0);
+    EXPECT_GE(q.retry_after_ms, std::floor(base * 0.9) - 1) << i;
+    EXPECT_LE(q.retry_after_ms, std::ceil(base * 1.1) + 1) << i;
+    if (base > 5'000) {
+      EXPECT_LT(q.retry_after_ms, wait) << i;  // back before its slot
+    }
   }
 }
 
-TEST_F(SchedulerTest, RetryAfterJitterIsBoundedClampedAndSeeded) {
-  auto run = [&](uint64_t seed, int64_t duration, size_t n) {
-    SchedulerOptions options;
-    options.jitter_seed = seed;
-    options.default_duration_ms = duration;
-    FakeClock clock;
-    Scheduler sched(clock, options);
-    sched.Request("holder", kJump, "2.0", true);
-    std::vector<int64_t> retries;
-    for (size_t i = 0; i < n; ++i) {
-      Queued q = std::get<Queued>(sched.Request("p" + std::to_string(i), kJump, "2.0", false));
-      const double base = static_cast<double>(i + 1) * static_cast<double>(duration);
-      auto clamp = [](double ms) { return std::clamp<double>(ms, 5'000, 86'400'000); };
-      EXPECT_GE(q.retry_after_ms, clamp(std::floor(base * 0.8))) << i;
-      EXPECT_LE(q.retry_after_ms, clamp(std::ceil(base * 1.2))) << i;
-      retries.push_back(q.retry_after_ms);
-    }
-    return retries;
-  };
-  std::vector<int64_t> a = run(7, 600'000, 300);
-  EXPECT_EQ(a, run(7, 600'000, 300));  // deterministic for a seed
-  EXPECT_NE(a, run(8, 600'000, 300));
-  EXPECT_LT(a.front(), a.back());
-  EXPECT_EQ(a.back(), 86'400'000);  // 300 waves of 10 min > 24 h: clamped to max
-  for (int64_t r : run(1, 10, 20)) EXPECT_EQ(r, 5'000);  // tiny estimate: clamped to min
+TEST_F(SchedulerTest, PassiveRetryIsCappedByTheReturnBudget) {
+  SchedulerOptions options = Options();
+  options.retry.return_budget_per_s = 10;  // 10 returns per second
+  options.retry.jitter = 0.1;
+  Scheduler sched(clock_, options);
+  MustGrant(sched, "holder");
+  for (size_t i = 0; i < 1000; ++i) {
+    Queued q = MustQueue(sched, "p" + std::to_string(i), false);
+    // With i clients away, the cap is i / 10 per second (at least 5 s); the estimate (60 s per
+    // upgrade, one slot) would send them much further.
+    const double cap = std::max(static_cast<double>(i) * 100.0, 5'000.0);
+    EXPECT_LE(q.retry_after_ms, std::ceil(cap * 1.1) + 1) << i;
+    EXPECT_GE(q.retry_after_ms, std::floor(cap * 0.9) - 1) << i;
+  }
+  EXPECT_EQ(sched.AbsentWaiting(), 1000u);
+}
+
+TEST_F(SchedulerTest, PassiveNearItsSlotIsHeldAndGrantedWhenASlotFrees) {
+  SchedulerOptions options = Options();
+  options.retry.max_hold_ms = 300'000;
+  options.retry.max_held = 2;
+  Scheduler sched(clock_, options);
+  sched.SetLimit(kJump, 2);
+  Lease a = MustGrant(sched, "a", false);
+  MustGrant(sched, "b", false);
+  // 60 s per upgrade over 2 slots: positions 0..9 are predicted within 300 s.
+  Queued c = MustQueue(sched, "c", false);
+  EXPECT_GE(c.hold_ms, 270'000);
+  EXPECT_LE(c.hold_ms, 330'000);
+  EXPECT_GE(c.retry_after_ms, 4'500);
+  EXPECT_LE(c.retry_after_ms, 5'500);
+  clock_.Advance(1);
+  Queued d = MustQueue(sched, "d", false);
+  EXPECT_GT(d.hold_ms, 0);
+  clock_.Advance(1);
+  Queued e = MustQueue(sched, "e", false);  // max_held reached: sent away
+  EXPECT_EQ(e.hold_ms, 0);
+  EXPECT_EQ(sched.HeldPassive(), 2u);
+  EXPECT_EQ(sched.PresentWaiting(kJump), 2u);
+  // A held waiter is present: a freed slot is pushed to it at once.
+  ASSERT_TRUE(sched.Finish(a.id));
+  EXPECT_EQ(Clients(sched.TakeGrants()), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(sched.HeldPassive(), 1u);
+  // A held waiter that hangs up keeps its place but is no longer held.
+  sched.Disconnect("d");
+  EXPECT_EQ(sched.HeldPassive(), 0u);
+  EXPECT_EQ(sched.AbsentWaiting(), 2u);
+  EXPECT_EQ(MustQueue(sched, "d", false).position, 0u);
+  EXPECT_EQ(sched.HeldPassive(), 1u);
 }
 
 TEST_F(SchedulerTest, EstimateFollowsFinishedUpgrades) {
@@ -235,7 +269,24 @@ TEST_F(SchedulerTest, EstimateFollowsFinishedUpgrades) {
   clock_.Advance(20'000);
   sched.Finish(b.id);
   EXPECT_EQ(sched.EstimatedDurationMs(kJump), 12'000);  // 0.2 * 20 s + 0.8 * 10 s
+  EXPECT_EQ(sched.DurationSamples(kJump), 2u);
   EXPECT_EQ(sched.EstimatedDurationMs(kJumpoint), 60'000);
+  // An initial guess applies only until something was learned.
+  sched.SetInitialEstimate(kJump, 1'000);
+  EXPECT_EQ(sched.EstimatedDurationMs(kJump), 12'000);
+  sched.SetInitialEstimate(kJumpoint, 3'000);
+  EXPECT_EQ(sched.EstimatedDurationMs(kJumpoint), 3'000);
+  EXPECT_EQ(sched.DurationSamples(kJumpoint), 0u);
+  // A restored estimate (after a restart) carries on learning from where it was.
+  Scheduler restarted(clock_, Options());
+  restarted.RestoreEstimate(kJump, 12'000, 2);
+  EXPECT_EQ(restarted.EstimatedDurationMs(kJump), 12'000);
+  restarted.SetInitialEstimate(kJump, 1'000);
+  EXPECT_EQ(restarted.EstimatedDurationMs(kJump), 12'000);
+  Lease c = MustGrant(restarted, "c");
+  clock_.Advance(2'000);
+  restarted.Finish(c.id);
+  EXPECT_EQ(restarted.EstimatedDurationMs(kJump), 10'000);  // 0.2 * 2 s + 0.8 * 12 s
 }
 
 TEST_F(SchedulerTest, RestoredLeasesCountBeforeTheFirstRequest) {

@@ -82,6 +82,24 @@ TEST_F(LimitsRepo, OutOfRangeKnobsAreRefusedAndGarbageIsReportedCorrupt) {
   EXPECT_FALSE(GetBandwidthBytesPerS(*db_));
 }
 
+TEST_F(LimitsRepo, LearnedDurationsPersistAndGarbageIsSkipped) {
+  auto empty = LoadDurations(*db_);
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_TRUE(empty->empty());
+  ASSERT_TRUE(SaveDuration(*db_, "jump-client", {.estimate_ms = 61'250, .samples = 34}));
+  ASSERT_TRUE(SaveDuration(*db_, "jumpoint", {.estimate_ms = 0, .samples = 0}));
+  EXPECT_FALSE(SaveDuration(*db_, "", {.estimate_ms = 1, .samples = 1}));
+  EXPECT_FALSE(SaveDuration(*db_, "jump-client", {.estimate_ms = -1, .samples = 1}));
+  ASSERT_TRUE(SetSetting(*db_, "duration.access-console", "soon"));
+  ASSERT_TRUE(SetSetting(*db_, "duration.connection-agent", "12 3 4"));
+  Reopen();
+  auto loaded = LoadDurations(*db_);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  EXPECT_EQ(*loaded, (std::map<std::string, DurationRecord>{
+                         {"jump-client", {.estimate_ms = 61'250, .samples = 34}},
+                         {"jumpoint", {.estimate_ms = 0, .samples = 0}}}));
+}
+
 TEST_F(LimitsRepo, PolicyNamesRoundTrip) {
   for (auto policy :
        {UpgradePolicy::kDisabled, UpgradePolicy::kThisVersionOnly, UpgradePolicy::kAlways}) {
