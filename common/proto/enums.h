@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/base/error.h"
 
@@ -165,6 +166,16 @@ std::string EnumChoices() {
     out += '\'';
   }
   return out;
+}
+
+// The kinds the throttle upgrades (every kind but integration clients, which reinstall), in
+// table order: the limit scopes.
+inline std::vector<std::string_view> UpgradableKinds() {
+  std::vector<std::string_view> kinds;
+  for (const auto& [kind, name] : EnumTraits<ClientKind>::kNames) {
+    if (kind != ClientKind::kIntegrationClient) kinds.push_back(name);
+  }
+  return kinds;
 }
 
 // Parse helpers for callers outside the codec (config files, command lines). Errors:

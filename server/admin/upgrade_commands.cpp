@@ -159,6 +159,63 @@ void Upgrade(Server& server, const json& args, admin::Reply reply) {
   reply(json{{"client_id", args["client_id"]}, {"state", *state}});
 }
 
+json GateJson(Server& server, const std::string& kind) {
+  const sched::RolloutGate gate = server.upgrades().Gate(kind);
+  const store::GateSettings settings = server.upgrades().GateSettingsOf(kind);
+  const auto& state = gate.state();
+  return {{"kind", kind},
+          {"phase", sched::PhaseName(state.phase)},
+          {"version", state.version},
+          {"wave_size", state.wave_size},
+          {"wave_granted", state.wave_granted},
+          {"ended", state.ended},
+          {"failures", state.failures},
+          {"halt_reason", state.halt_reason},
+          {"canary", settings.canary},
+          {"halt_after", settings.halt_after}};
+}
+
+void RolloutCanary(Server& server, const json& args, admin::Reply reply) {
+  auto kind = KindArg(args, true);
+  if (!kind) return reply(Fail(kind.error()));
+  store::GateSettings settings = server.upgrades().GateSettingsOf(*kind);
+  for (auto [name, field] : {std::pair{"canary", &settings.canary},
+                             std::pair{"halt_after", &settings.halt_after}}) {
+    if (!args.contains(name)) continue;
+    if (!args[name].is_string()) {
+      return reply(Fail(Errc::kInvalidArgument, std::string("'") + name + "' must be a string"));
+    }
+    *field = args[name].get<std::string>();
+  }
+  server.upgrades().SetGateSettings(
+      *kind, settings, [&server, kind = *kind, reply = std::move(reply)](Status saved) {
+        if (!saved) return reply(Fail(saved.error()));
+        reply(GateJson(server, kind));
+      });
+}
+
+void RolloutResumeOrAbort(Server& server, const json& args, admin::Reply reply, bool resume) {
+  auto kind = KindArg(args, true);
+  if (!kind) return reply(Fail(kind.error()));
+  auto done = [&server, kind = *kind, reply = std::move(reply)](Status saved) {
+    if (!saved) return reply(Fail(saved.error()));
+    reply(GateJson(server, kind));
+  };
+  if (resume) {
+    server.upgrades().ResumeRollout(*kind, std::move(done));
+  } else {
+    server.upgrades().AbortRollout(*kind, std::move(done));
+  }
+}
+
+void RolloutResume(Server& server, const json& args, admin::Reply reply) {
+  RolloutResumeOrAbort(server, args, std::move(reply), true);
+}
+
+void RolloutAbort(Server& server, const json& args, admin::Reply reply) {
+  RolloutResumeOrAbort(server, args, std::move(reply), false);
+}
+
 // Outdated clients of one scope, as the forecast sorts them.
 struct OutdatedCounts {
   size_t total = 0;
@@ -171,10 +228,15 @@ json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& o
   const auto& upgrades = server.upgrades();
   std::vector<int64_t> completions;
   size_t total = 0, unseen_passive = 0, not_allowed = 0;
+  std::vector<std::string> halted;
   for (const auto& [scope, counts] : outdated) {
     total += counts.total;
     if (!upgrades.AutoUpgrades(scope)) {
       not_allowed += counts.total;
+      continue;
+    }
+    if (upgrades.Gate(scope).halted()) {
+      halted.push_back(scope);
       continue;
     }
     unseen_passive += counts.unseen_passive;
@@ -200,6 +262,9 @@ json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& o
     unknown.push_back(std::to_string(not_allowed) +
                       " outdated clients are of kinds whose auto-upgrade policy does not allow "
                       "this version");
+  }
+  for (const std::string& scope : halted) {
+    unknown.push_back("the " + scope + " rollout is halted (sluicectl rollout resume|abort)");
   }
   return json{{"to_90_s", seconds(forecast.to_90_ms)},
               {"to_100_s", seconds(forecast.to_100_ms)},
@@ -258,7 +323,8 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
                            {"limit", scheduler.Limit(scope)},
                            {"waiting", scheduler.Waiting(scope)},
                            {"estimated_upgrade_s", scheduler.EstimatedDurationMs(scope) / 1000.0},
-                           {"estimate_samples", scheduler.DurationSamples(scope)}};
+                           {"estimate_samples", scheduler.DurationSamples(scope)},
+                           {"gate", GateJson(server, scope)}};
         }
         json failures = json::object();
         // Audit events, named as admins read them: failed = verify_failed or apply_failed.
@@ -313,6 +379,9 @@ void RegisterUpgradeCommands(admin::AdminServer& admin, Server& server) {
                                {"policy-set", &PolicySet},
                                {"upgrade", &Upgrade},
                                {"rollout", &Rollout},
+                               {"rollout-canary", &RolloutCanary},
+                               {"rollout-resume", &RolloutResume},
+                               {"rollout-abort", &RolloutAbort},
                                {"audit", &Audit}}) {
     admin.Register(name, [&server, handler](const json& args, admin::Reply reply) {
       handler(server, args, std::move(reply));

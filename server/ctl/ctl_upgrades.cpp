@@ -343,12 +343,22 @@ Status PrintRollout(const json& result, std::ostream& out) {
 
   const json& scopes = Field(result, "scopes");
   const json& versions = Field(clients, "by_kind_version");
-  Table table({"SCOPE", "RUNNING", "LIMIT", "WAITING", "VERSIONS"});
+  Table table({"SCOPE", "RUNNING", "LIMIT", "WAITING", "STATE", "VERSIONS"});
+  std::vector<std::string> halts;
   for (const std::string& scope : Keys({&scopes, &versions})) {
     const json& state = Field(scopes, scope);
+    const json& gate = Field(state, "gate");
+    std::string phase = Text(gate, "phase");
+    if (phase == "wave") {
+      phase += " " + Text(gate, "wave_granted") + "/" + Text(gate, "wave_size");
+    } else if (phase == "halted") {
+      halts.push_back(scope + " halted: " + Text(gate, "halt_reason") +
+                      "; sluicectl rollout resume|abort --kind " + scope);
+    }
     table.AddRow({scope, Text(state, "running"), Text(state, "limit"), Text(state, "waiting"),
-                  JoinCounts(Field(versions, scope))});
+                  phase, JoinCounts(Field(versions, scope))});
   }
+  for (const std::string& halt : halts) out << "  " << halt << '\n';
   out << '\n';
   table.Print(out);
   out << "\nfailures: " << JoinCounts(Field(result, "failures")) << '\n';
@@ -375,12 +385,55 @@ Status PrintAudit(const json& result, std::ostream& out) {
   return {};
 }
 
+Status PrintGate(const json& result, std::ostream& out) {
+  out << Text(result, "kind") << ": " << Text(result, "phase");
+  const std::string canary = Text(result, "canary", ""), halt = Text(result, "halt_after", "");
+  out << " (canary wave " << (canary.empty() ? "none" : canary) << ", halt after "
+      << (halt.empty() ? "never" : halt) << ")\n";
+  return {};
+}
+
+// `rollout canary|resume|abort --kind K`: the canary wave and the automatic halt.
+void AddRolloutGate(Ctl& ctl, CLI::App* rollout) {
+  struct Options {
+    std::string kind, wave, halt_after;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* canary = rollout->add_subcommand(
+      "canary", "Set a kind's canary wave (from the next site version) and failure threshold");
+  canary->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(
+      std::vector<std::string>(kKinds.begin(), kKinds.end() - 1)));
+  auto* wave = canary->add_option("--wave", options->wave,
+                                  "First N clients, or P% of the kind's outdated clients (0: none)");
+  auto* halt = canary->add_option("--halt-after", options->halt_after,
+                                  "Halt at N failures, or at P% of ended upgrades (0: never)");
+  canary->callback([&ctl, options, wave, halt] {
+    json args = {{"kind", options->kind}};
+    if (wave->count() > 0) args["canary"] = options->wave;
+    if (halt->count() > 0) args["halt_after"] = options->halt_after;
+    ctl.Run("rollout-canary", args, false, PrintGate);
+  });
+  for (auto [name, help] : {std::pair{"resume", "Continue a halted rollout (failure counts start over)"},
+                            {"abort", "Stop a kind's rollout: its auto-upgrade policy becomes "
+                                      "disabled; running upgrades finish"}}) {
+    CLI::App* command = rollout->add_subcommand(name, help);
+    command->add_option("--kind", options->kind, "Client kind")->required();
+    command->callback([&ctl, options, cmd = std::string("rollout-") + name] {
+      ctl.Run(cmd, {{"kind", options->kind}}, false, PrintGate);
+    });
+  }
+}
+
 void AddRollout(Ctl& ctl) {
   CLI::App* rollout =
       ctl.app().add_subcommand("rollout", "Show the progress of the rollout of the site version");
   auto as_json = Ctl::AddJsonFlag(rollout);
-  rollout->callback(
-      [&ctl, as_json] { ctl.Run("rollout", json::object(), *as_json, PrintRollout); });
+  rollout->require_subcommand(0, 1);
+  rollout->callback([&ctl, rollout, as_json] {
+    if (!rollout->get_subcommands().empty()) return;  // canary, resume or abort ran
+    ctl.Run("rollout", json::object(), *as_json, PrintRollout);
+  });
+  AddRolloutGate(ctl, rollout);
 }
 
 void AddAudit(Ctl& ctl) {

@@ -7,25 +7,37 @@ namespace sluice::sched {
 
 DurationEstimate::DurationEstimate(int64_t initial_ms, double alpha)
     : average_ms_(static_cast<double>(std::max<int64_t>(initial_ms, 0))),
+      steady_ms_(average_ms_),
       alpha_(std::clamp(alpha, 0.01, 1.0)) {}
 
 void DurationEstimate::Record(int64_t duration_ms) {
   const double sample = static_cast<double>(std::max<int64_t>(duration_ms, 0));
-  // The first real sample replaces the guess outright: a guess is not worth averaging with.
-  average_ms_ = samples_ > 0 ? alpha_ * sample + (1.0 - alpha_) * average_ms_ : sample;
+  if (samples_ == 0) {
+    // The first real sample replaces the guess outright: a guess is not worth averaging with.
+    average_ms_ = steady_ms_ = sample;
+  } else {
+    average_ms_ = alpha_ * sample + (1.0 - alpha_) * average_ms_;
+    // The steady average weighs early samples more until it has seen enough of them.
+    const double steady_alpha = std::max(alpha_ / 10, 1.0 / static_cast<double>(samples_ + 1));
+    steady_ms_ = steady_alpha * sample + (1.0 - steady_alpha) * steady_ms_;
+  }
   ++samples_;
 }
 
 void DurationEstimate::SetInitial(int64_t initial_ms) {
-  if (samples_ == 0) average_ms_ = static_cast<double>(std::max<int64_t>(initial_ms, 0));
+  if (samples_ == 0) {
+    average_ms_ = steady_ms_ = static_cast<double>(std::max<int64_t>(initial_ms, 0));
+  }
 }
 
 void DurationEstimate::Restore(int64_t estimate_ms, uint64_t samples) {
-  average_ms_ = static_cast<double>(std::max<int64_t>(estimate_ms, 0));
+  average_ms_ = steady_ms_ = static_cast<double>(std::max<int64_t>(estimate_ms, 0));
   samples_ = samples;
 }
 
 int64_t DurationEstimate::Ms() const { return std::llround(average_ms_); }
+
+int64_t DurationEstimate::SteadyMs() const { return std::llround(steady_ms_); }
 
 RetryPolicy::RetryPolicy(RetryOptions options, uint64_t seed) : options_(options), jitter_(seed) {
   options_.min_retry_ms = std::max<int64_t>(options_.min_retry_ms, 0);

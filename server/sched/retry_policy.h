@@ -9,8 +9,10 @@
 
 namespace sluice::sched {
 
-// Exponentially weighted moving average of finished upgrade durations in one scope.
-// Until the first sample it reports an initial guess, which may be replaced (SetInitial) as
+// Exponentially weighted moving averages of finished upgrade durations in one scope: a quick
+// one (weight `alpha` for the newest sample) for retry times, which must follow a change fast,
+// and a steady one (weight alpha / 10) for forecasts, which must not jump with every sample.
+// Until the first sample both report an initial guess, which may be replaced (SetInitial) as
 // long as nothing was recorded. Not thread-safe.
 class DurationEstimate {
  public:
@@ -24,10 +26,12 @@ class DurationEstimate {
   // Restores a persisted estimate learned from `samples` upgrades (samples 0: an initial guess).
   void Restore(int64_t estimate_ms, uint64_t samples);
   int64_t Ms() const;
+  int64_t SteadyMs() const;
   uint64_t samples() const { return samples_; }
 
  private:
   double average_ms_;
+  double steady_ms_;
   double alpha_;
   uint64_t samples_ = 0;
 };

@@ -35,6 +35,16 @@ void Scheduler::SetLimit(std::string_view scope, int max_concurrent) {
   FillScope(scope);
 }
 
+void Scheduler::SetGrantBudget(std::string_view scope, std::optional<int64_t> budget) {
+  Scope(scope).budget = budget;
+  FillScope(scope);
+}
+
+std::optional<int64_t> Scheduler::GrantBudget(std::string_view scope) const {
+  const ScopeState* state = FindScope(scope);
+  return state ? state->budget : std::nullopt;
+}
+
 int Scheduler::Limit(std::string_view scope) const {
   const ScopeState* state = FindScope(scope);
   return state ? state->limit : options_.default_limit;
@@ -58,6 +68,11 @@ size_t Scheduler::PresentWaiting(std::string_view scope) const {
 int64_t Scheduler::EstimatedDurationMs(std::string_view scope) const {
   const ScopeState* state = FindScope(scope);
   return state ? state->estimate.Ms() : std::max<int64_t>(options_.default_duration_ms, 0);
+}
+
+int64_t Scheduler::SteadyDurationMs(std::string_view scope) const {
+  const ScopeState* state = FindScope(scope);
+  return state ? state->estimate.SteadyMs() : std::max<int64_t>(options_.default_duration_ms, 0);
 }
 
 uint64_t Scheduler::DurationSamples(std::string_view scope) const {
@@ -129,9 +144,10 @@ void Scheduler::RemoveLease(std::map<uint64_t, LeaseEntry>::iterator it) {
 
 void Scheduler::FillScope(std::string_view scope, std::string_view direct_client) {
   ScopeState& state = Scope(scope);
-  while (state.running < state.limit) {
+  while (state.running < state.limit && (!state.budget || *state.budget > 0)) {
     std::optional<WaitQueue::Entry> next = state.queue.FirstPresent();
     if (!next) break;
+    if (state.budget) --*state.budget;
     const std::string client_id = *next->client_id;  // copy: Dequeue() frees the original
     auto waiter = waiters_.find(client_id);
     const std::string target_version = waiter->second.target_version;

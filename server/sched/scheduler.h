@@ -12,7 +12,7 @@
 //
 // Invariants (checked by tests/server/sched/scheduler_property_test.cpp):
 //  1. No grant is made while Running(scope) >= Limit(scope), so running never exceeds the limit
-//     except for restored leases above a lowered limit.
+//     except for restored leases above a lowered limit; nor beyond the scope's grant budget.
 //  2. A client holds at most one lease and is never both a lease holder and a waiter.
 //  3. After every call, a scope with a present (connected) waiter has no free slot: free slots go
 //     at once to the present waiter with the earliest (first_request_ms, arrival sequence).
@@ -88,6 +88,11 @@ class Scheduler {
   // leases, it only stops grants until Running() drops below the new limit.
   void SetLimit(std::string_view scope, int max_concurrent);
   int Limit(std::string_view scope) const;
+  // Caps the new grants of a scope (a canary wave, a halted rollout): nullopt = no cap; each
+  // grant uses one; 0 = no grants. Resumed leases are not grants. Raising it grants free slots
+  // to present waiters at once (TakeGrants()).
+  void SetGrantBudget(std::string_view scope, std::optional<int64_t> budget);
+  std::optional<int64_t> GrantBudget(std::string_view scope) const;
   int Running(std::string_view scope) const;
   size_t Waiting(std::string_view scope) const;         // present and absent
   size_t PresentWaiting(std::string_view scope) const;  // connected now
@@ -147,6 +152,8 @@ class Scheduler {
   // EWMA of the scope's finished upgrade durations; default_duration_ms (or the initial
   // estimate set for the scope) before any.
   int64_t EstimatedDurationMs(std::string_view scope) const;
+  // A steadier average of the same durations, for forecasts (DurationEstimate).
+  int64_t SteadyDurationMs(std::string_view scope) const;
   // Finished upgrades behind the scope's estimate (0: it is still a guess).
   uint64_t DurationSamples(std::string_view scope) const;
   // Sets the scope's guess before any upgrade has finished (e.g. from the package size and
@@ -167,6 +174,7 @@ class Scheduler {
     explicit ScopeState(int limit, DurationEstimate estimate) : limit(limit), estimate(estimate) {}
     int limit;
     int running = 0;
+    std::optional<int64_t> budget;  // grants still allowed; nullopt: no cap
     WaitQueue queue;
     DurationEstimate estimate;
   };

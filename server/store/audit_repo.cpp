@@ -7,13 +7,15 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 11> kEvents = {
+constexpr std::array<std::string_view, 16> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
     audit_event::kLimitChange,     audit_event::kServerStart,
     audit_event::kBandwidthChange, audit_event::kConnectionRateChange,
-    audit_event::kPolicyChange,
+    audit_event::kPolicyChange,    audit_event::kGateChange,
+    audit_event::kRolloutWave,     audit_event::kRolloutHalt,
+    audit_event::kRolloutResume,   audit_event::kRolloutAbort,
 };
 
 AuditRow ReadAudit(const db::Statement& row) {

@@ -30,9 +30,14 @@ inline constexpr char kServerStart[] = "server_start";
 inline constexpr char kBandwidthChange[] = "bandwidth_change";
 inline constexpr char kConnectionRateChange[] = "connection_rate_change";
 inline constexpr char kPolicyChange[] = "policy_change";
+inline constexpr char kGateChange[] = "gate_change";        // canary wave / halt threshold set
+inline constexpr char kRolloutWave[] = "rollout_wave";      // a canary wave started
+inline constexpr char kRolloutHalt[] = "rollout_halt";      // too many failures: no grants
+inline constexpr char kRolloutResume[] = "rollout_resume";  // the admin continued it
+inline constexpr char kRolloutAbort[] = "rollout_abort";    // the admin stopped it
 }  // namespace audit_event
 
-// True for the eleven names above.
+// True for the names above.
 bool IsAuditEvent(std::string_view event);
 
 // One audit row. `running` and `limit_value` are the scope's running count and limit right

@@ -11,6 +11,23 @@ namespace {
 constexpr std::string_view kPolicyPrefix = "policy.";
 constexpr std::string_view kPolicyVersionPrefix = "policy_version.";
 constexpr std::string_view kDurationPrefix = "duration.";
+constexpr std::string_view kCanaryPrefix = "canary.";
+constexpr std::string_view kHaltAfterPrefix = "halt_after.";
+constexpr std::string_view kGatePrefix = "rollout_gate.";
+
+// Every setting under `prefix`, keyed by the rest of the key.
+Result<std::map<std::string, std::string>> SettingsUnder(db::Database& db,
+                                                         std::string_view prefix) {
+  auto settings = AllSettings(db);
+  if (!settings) return Fail(settings.error());
+  std::map<std::string, std::string> found;
+  for (const auto& [key, value] : *settings) {
+    if (key.starts_with(prefix) && key.size() > prefix.size()) {
+      found[key.substr(prefix.size())] = value;
+    }
+  }
+  return found;
+}
 
 // A stored knob: a non-negative decimal integer, or `fallback` when unset.
 Result<int64_t> GetCount(db::Database& db, std::string_view key, int64_t fallback) {
@@ -180,6 +197,42 @@ Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db) {
     durations[key.substr(kDurationPrefix.size())] = record;
   }
   return durations;
+}
+
+Result<std::map<std::string, GateSettings>> LoadGateSettings(db::Database& db) {
+  auto canaries = SettingsUnder(db, kCanaryPrefix);
+  if (!canaries) return Fail(canaries.error());
+  auto halts = SettingsUnder(db, kHaltAfterPrefix);
+  if (!halts) return Fail(halts.error());
+  std::map<std::string, GateSettings> settings;
+  for (const auto& [scope, value] : *canaries) settings[scope].canary = value;
+  for (const auto& [scope, value] : *halts) settings[scope].halt_after = value;
+  return settings;
+}
+
+Status SaveGateSettings(db::Database& db, std::string_view scope, const GateSettings& settings) {
+  if (scope.empty()) return Fail(Errc::kInvalidArgument, "gate settings: empty scope");
+  auto savepoint = db::Savepoint::Begin(db);
+  if (!savepoint) return Fail(savepoint.error());
+  if (auto set = SetSetting(db, std::string(kCanaryPrefix) + std::string(scope), settings.canary);
+      !set) {
+    return set;
+  }
+  if (auto set =
+          SetSetting(db, std::string(kHaltAfterPrefix) + std::string(scope), settings.halt_after);
+      !set) {
+    return set;
+  }
+  return savepoint->Release();
+}
+
+Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db) {
+  return SettingsUnder(db, kGatePrefix);
+}
+
+Status SaveRolloutGate(db::Database& db, std::string_view scope, std::string_view encoded) {
+  if (scope.empty()) return Fail(Errc::kInvalidArgument, "rollout gate: empty scope");
+  return SetSetting(db, std::string(kGatePrefix) + std::string(scope), encoded);
 }
 
 }  // namespace sluice::store

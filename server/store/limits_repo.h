@@ -6,6 +6,9 @@
 //   policy.<kind>           auto-upgrade policy: disabled | this-version-only | always
 //   policy_version.<kind>   the version "this-version-only" allows ("" otherwise)
 //   duration.<scope>        the learned upgrade duration: "<ms> <samples>"
+//   canary.<scope>          the canary wave: "N" or "P%" ("" or absent: none)
+//   halt_after.<scope>      the failure threshold that halts a rollout: "N" or "P%"
+//   rollout_gate.<scope>    the current rollout's gate (sched::RolloutGate::Encode)
 //
 // Plain functions over a connection; call them from a store job (or any thread that owns the
 // db::Database). Getters fall back to the given default when the knob was never set.
@@ -93,5 +96,20 @@ Status SaveDuration(db::Database& db, std::string_view scope, const DurationReco
 // Every scope with a stored duration. A malformed value is skipped (it is only an estimate).
 // Errors: kDatabase.
 Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db);
+
+// --- Canary waves and automatic halts, per scope. ---
+
+// Every scope's stored wave and threshold (each as typed: "5", "10%"); absent keys are "".
+// Errors: kDatabase.
+struct GateSettings {
+  std::string canary, halt_after;
+  bool operator==(const GateSettings&) const = default;
+};
+Result<std::map<std::string, GateSettings>> LoadGateSettings(db::Database& db);
+// Errors: kInvalidArgument for an empty scope; kDatabase.
+Status SaveGateSettings(db::Database& db, std::string_view scope, const GateSettings& settings);
+// Every scope's stored gate text. Errors: kDatabase.
+Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db);
+Status SaveRolloutGate(db::Database& db, std::string_view scope, std::string_view encoded);
 
 }  // namespace sluice::store

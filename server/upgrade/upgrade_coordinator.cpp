@@ -177,14 +177,17 @@ void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
     return;
   }
   persisted_leases_.insert(lease.id);
+  // The gate counts the grant in the same store job, so a crash never forgets a wave's grant.
+  gates_[lease.scope].OnGranted();
   std::weak_ptr<bool> alive = alive_;
   store::AuditRow audit = AuditRow({.event = "grant", .client_id = lease.client_id,
                                     .lease_id = lease.id, .version = lease.target_version},
                                    lease.scope, +1);
   host_.store->Submit<void>(
-      [lease, audit](db::Database& db) -> Status {
+      [lease, audit, gate = PersistGate(lease.scope)](db::Database& db) -> Status {
         if (auto saved = store::SaveLease(db, lease); !saved) return saved;
         if (auto deleted = store::DeleteWaiter(db, lease.client_id); !deleted) return deleted;
+        if (auto counted = gate(db); !counted) return counted;
         return AppendAuditRow(db, audit);
       },
       [alive, send](Status saved) {
@@ -305,16 +308,22 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
     s->connection().SetIdleDeadline(s->active() ? 3000ULL * host_.settings().heartbeat_s
                                                 : 30'000);
   };
+  const bool failed = result.outcome != proto::UpgradeOutcome::kApplied;
   if (live != nullptr && live->client_id == client_id) {
     sched::Lease lease = *live;
+    CountEnded(lease.scope, failed);  // before the slot frees: nothing is granted past a halt
     scheduler_.Finish(lease.id);
     EndLease(lease, event, std::string(proto::ToString(result.outcome)) + ": " + result.detail,
-             std::move(acknowledge));
+             std::move(acknowledge), PersistGate(lease.scope));
     host_.store->Submit<void>(PersistEstimate(lease.scope), nullptr);
     PushGrants();
     return;
   }
-  // The lease lapsed before the report arrived: record the report, free nothing twice.
+  // The lease lapsed before the report arrived: record the report, free nothing twice. The
+  // upgrade did end, so the gate counts it.
+  CountEnded(std::string(proto::ToString(session.last_checkin().kind)), failed);
+  host_.store->Submit<void>(PersistGate(std::string(proto::ToString(session.last_checkin().kind))),
+                            nullptr);
   store::AuditRow audit = AuditRow(
       {.event = event, .client_id = client_id, .lease_id = result.lease_id,
        .version = result.version,
@@ -328,7 +337,8 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
 }
 
 void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
-                                  const std::string& detail, std::function<void()> then) {
+                                  const std::string& detail, std::function<void()> then,
+                                  std::function<Status(db::Database&)> also) {
   StopDownload(lease.id);
   persisted_leases_.erase(lease.id);
   store::AuditRow audit = AuditRow({.event = event, .client_id = lease.client_id,
@@ -337,8 +347,11 @@ void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& 
                                    lease.scope, -1);
   std::weak_ptr<bool> alive = alive_;
   host_.store->Submit<void>(
-      [id = lease.id, audit](db::Database& db) -> Status {
+      [id = lease.id, audit, also = std::move(also)](db::Database& db) -> Status {
         if (auto deleted = store::DeleteLease(db, id); !deleted) return deleted;
+        if (also) {
+          if (auto done = also(db); !done) return done;
+        }
         return AppendAuditRow(db, audit);
       },
       [alive, then = std::move(then)](Status saved) {
@@ -371,9 +384,15 @@ void UpgradeCoordinator::ArmExpiryTimer() {
 }
 
 void UpgradeCoordinator::ExpireDue() {
-  for (const sched::Lease& lease : scheduler_.ExpireDue()) {
+  const std::vector<sched::Lease> expired = scheduler_.ExpireDue();
+  std::set<std::string> scopes;
+  for (const sched::Lease& lease : expired) {
     Log("upgrade")->info("lease expired lease={} client={}", lease.id, lease.client_id);
-    EndLease(lease, "expire", "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s");
+    gates_[lease.scope].OnExpired();  // a wave's grant comes back: the wave needs its outcome
+    scopes.insert(lease.scope);
+    EndLease(lease, "expire",
+             "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s", nullptr,
+             PersistGate(lease.scope));
     auto waiter = scheduler_.FindWaiter(lease.client_id);
     host_.store->Submit<void>(
         [client_id = lease.client_id, scope = lease.scope,
@@ -385,7 +404,10 @@ void UpgradeCoordinator::ExpireDue() {
       session->Close();  // a passive client holding a dead lease comes back later
     }
   }
+  // The grants the expiries made possible are recorded after the ends (their store jobs come
+  // later) and counted by the gates before the gates' budgets go back to the scheduler.
   PushGrants();
+  for (const std::string& scope : scopes) ApplyGate(scope);
 }
 
 store::AuditRow UpgradeCoordinator::AuditRow(store::AuditRow row, const std::string& scope,
@@ -429,7 +451,7 @@ sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& s
                                                             size_t in_line,
                                                             size_t unseen_active) const {
   sched::ScopeForecastInput input{.limit = scheduler_.Limit(scope),
-                                  .estimate_ms = scheduler_.EstimatedDurationMs(scope),
+                                  .estimate_ms = scheduler_.SteadyDurationMs(scope),
                                   .in_line = in_line,
                                   .unseen_active = unseen_active,
                                   .connection_rate_per_s = static_cast<double>(connection_rate_)};
@@ -449,6 +471,11 @@ sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& s
 }
 
 void UpgradeCoordinator::OnSiteVersionChanged() {
+  StartRollouts();
+  ReevaluateConnected();
+}
+
+void UpgradeCoordinator::ReevaluateConnected() {
   packages_.clear();
   for (ClientSession* session : host_.sessions()) {
     // Connected clients: active ones, and passive ones held in the queue.

@@ -23,6 +23,7 @@
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
 #include "server/sched/forecast.h"
+#include "server/sched/rollout_gate.h"
 #include "server/sched/scheduler.h"
 #include "server/site/site_settings.h"
 #include "server/store/audit_repo.h"
@@ -90,8 +91,22 @@ class UpgradeCoordinator {
   void SetPolicy(const std::string& kind, store::PolicySetting policy, std::function<void(Status)> done);
   // A one-off upgrade while the kind's policy is disabled; still respects the limit.
   Result<std::string> AllowManualUpgrade(const std::string& client_id);
-  // The site moved: every connected outdated client is evaluated now.
+  // The site moved: each kind's rollout starts (its canary wave, if set), and every connected
+  // outdated client is evaluated now.
   void OnSiteVersionChanged();
+
+  // --- Canary waves and automatic halts (rollout_gates.cpp, docs/admin.md). ---
+  // Sets a kind's wave ("N", "P%", "" for none; from the next site version change) and its
+  // failure threshold (at once). Validated here; durable before it takes effect.
+  void SetGateSettings(const std::string& kind, store::GateSettings settings,
+                       std::function<void(Status)> done);
+  // A halted rollout continues with its counts cleared (`rollout_resume`), or stops: the kind's
+  // policy becomes disabled (`rollout_abort`). Errors: kInvalidArgument if not halted (resume).
+  void ResumeRollout(const std::string& kind, std::function<void(Status)> done);
+  void AbortRollout(const std::string& kind, std::function<void(Status)> done);
+  // The kind's current rollout gate (phase, counts) and its settings.
+  sched::RolloutGate Gate(const std::string& kind) const;
+  store::GateSettings GateSettingsOf(const std::string& kind) const;
 
   // Whether clients of `kind` upgrade automatically to the current site version.
   bool AutoUpgrades(const std::string& kind) const;
@@ -124,8 +139,10 @@ class UpgradeCoordinator {
   void PushGrants();
   void OnProgress(uint64_t lease_id, uint64_t bytes_done);
   // Frees a lease's slot; `then` runs once its end and audit row are durable.
+  // `also` runs in the same store job (e.g. the gate's new counts).
   void EndLease(const sched::Lease& lease, const std::string& event, const std::string& detail,
-                std::function<void()> then = nullptr);
+                std::function<void()> then = nullptr,
+                std::function<Status(db::Database&)> also = nullptr);
   void ArmExpiryTimer();
   void ExpireDue();
   // Completes an audit row (times, scope counts). Rows are written in the same store job as the
@@ -142,6 +159,20 @@ class UpgradeCoordinator {
   // Caches a package and, while its kind has no finished upgrade, sets the kind's estimate
   // from the package size and the bandwidth.
   void CachePackage(const PackageKey& key, PackageRecord package);
+  // Starts the gates of the current site version where they are about an older one.
+  void StartRollouts();
+  // Connected clients (active, and passive ones held in line) are evaluated again (after a
+  // version or policy change).
+  void ReevaluateConnected();
+  void StartRollout(const std::string& scope, int64_t wave_size);
+  // Flushes pending grants (so the gate has counted them), then gives the scheduler the gate's
+  // grant budget and pushes what that admits.
+  void ApplyGate(const std::string& scope);
+  // The store change that records the gate of `scope` as it is now.
+  std::function<Status(db::Database&)> PersistGate(const std::string& scope) const;
+  // One upgrade of `scope` ended; halts the rollout (budget 0 at once, audited) if that meets
+  // the threshold. Call before the scheduler frees the slot, so nothing is granted past a halt.
+  void CountEnded(const std::string& scope, bool failed);
   // The learned duration of `scope` is persisted with the lease end that taught it.
   std::function<Status(db::Database&)> PersistEstimate(const std::string& scope) const;
 
@@ -151,6 +182,8 @@ class UpgradeCoordinator {
   BandwidthPacer pacer_;
   uint64_t connection_rate_ = 50;
   std::map<std::string, store::PolicySetting> policies_;
+  std::map<std::string, sched::RolloutGate> gates_;          // per scope: the current rollout
+  std::map<std::string, store::GateSettings> gate_settings_;  // per scope: as the admin set them
   std::set<std::string> manual_allowed_;
   std::map<PackageKey, PackageRecord> packages_;
   std::unordered_map<std::string, PackageKey> wanted_;  // client -> package it waits for

@@ -18,6 +18,8 @@ Status UpgradeCoordinator::Restore() {
     uint64_t connection_rate = 50;
     std::map<std::string, store::PolicySetting> policies;
     std::map<std::string, store::DurationRecord> durations;
+    std::map<std::string, store::GateSettings> gate_settings;
+    std::map<std::string, std::string> gates;
   };
   auto loaded = host_.store->Call<Loaded>([](db::Database& db) -> Result<Loaded> {
     Loaded out;
@@ -28,13 +30,16 @@ Status UpgradeCoordinator::Restore() {
     auto bandwidth = store::GetBandwidthBytesPerS(db);
     auto rate = store::GetConnectionRatePerS(db);
     auto durations = store::LoadDurations(db);
-    if (!limits || !leases || !waiters || !next || !bandwidth || !rate || !durations) {
+    auto gate_settings = store::LoadGateSettings(db);
+    auto gates = store::LoadRolloutGates(db);
+    if (!limits || !leases || !waiters || !next || !bandwidth || !rate || !durations ||
+        !gate_settings || !gates) {
       return Fail(Errc::kDatabase, "loading throttle state failed");
     }
-    for (const char* kind : {"jump-client", "jumpoint", "access-console", "connection-agent"}) {
+    for (std::string_view kind : proto::UpgradableKinds()) {
       auto policy = store::GetPolicy(db, kind);
       if (!policy) return Fail(policy.error());
-      out.policies[kind] = *policy;
+      out.policies[std::string(kind)] = *policy;
     }
     out.limits = std::move(*limits);
     out.leases = std::move(*leases);
@@ -43,6 +48,8 @@ Status UpgradeCoordinator::Restore() {
     out.bandwidth = static_cast<uint64_t>(*bandwidth);
     out.connection_rate = static_cast<uint64_t>(*rate);
     out.durations = std::move(*durations);
+    out.gate_settings = std::move(*gate_settings);
+    out.gates = std::move(*gates);
     return out;
   });
   if (!loaded) return Context(loaded.error(), "restoring the throttle");
@@ -61,10 +68,19 @@ Status UpgradeCoordinator::Restore() {
     scheduler_.RestoreWaiter(waiter.client_id, waiter.scope, waiter.first_request_ms);
   }
   scheduler_.SetNextLeaseId(loaded->next_lease_id);
+  gate_settings_ = std::move(loaded->gate_settings);
+  for (const auto& [scope, text] : loaded->gates) {
+    auto gate = sched::RolloutGate::Decode(text);
+    if (!gate) return Context(gate.error(), "restoring the rollout gate of " + scope);
+    gates_[scope] = std::move(*gate);
+    // A halt or a wave in progress survives the restart: no grant before the budget is set.
+    scheduler_.SetGrantBudget(scope, gates_[scope].GrantBudget());
+  }
   pacer_.SetRate(loaded->bandwidth);
   connection_rate_ = loaded->connection_rate;
   scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(connection_rate_));
   policies_ = std::move(loaded->policies);
+  StartRollouts();  // gates still about an older version (e.g. a crash right after a change)
   Audit({.event = "server_start", .detail = std::to_string(loaded->leases.size()) + " leases restored"},
         "");
   ArmExpiryTimer();
@@ -115,7 +131,7 @@ void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting
                 .detail = std::string(store::UpgradePolicyName(policy.mode)) + " " + policy.version},
                kind),
       std::move(done));
-  OnSiteVersionChanged();
+  ReevaluateConnected();
 }
 
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {

@@ -281,6 +281,70 @@ TEST_F(RolloutTest, FailingHealthCheckRollsBackAndIsReported) {
   EXPECT_EQ(clients[0]["version"], "1.0.0");
 }
 
+// Real agents whose new version fails its health check: the canary wave of 2 both roll back,
+// the rollout halts at the second failure (threshold 2) and grants nothing past it, also after
+// a restart; resume grants again until the threshold is met again.
+TEST_F(RolloutTest, CanaryWaveHaltsAtTheThresholdAndNeverGrantsPastIt) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 3);
+  auto gate = server_->Admin("rollout-canary",
+                             {{"kind", "jump-client"}, {"canary", "2"}, {"halt_after", "2"}});
+  ASSERT_TRUE(gate["ok"].get<bool>()) << gate.dump();
+  EXPECT_EQ(gate["result"]["canary"], "2");
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "bad", 1, 0.2));
+  StartAgents(5, "jump-client", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 5; }, seconds(60))) << server_->log();
+  SetSiteVersion("2.0.0");
+
+  auto halted = [&] {
+    return Rollout()["scopes"]["jump-client"]["gate"]["phase"] == "halted";
+  };
+  ASSERT_TRUE(WaitUntil(halted, seconds(60))) << Rollout().dump(1) << AgentLogs();
+  auto rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "rollout_wave"), 1);
+  EXPECT_EQ(CountEvents(rows, "grant"), 2);  // the wave, and nothing past the halt
+  EXPECT_EQ(CountEvents(rows, "rollback"), 2);
+  EXPECT_EQ(CountEvents(rows, "rollout_halt"), 1);
+  json scope = Rollout()["scopes"]["jump-client"];
+  EXPECT_EQ(scope["gate"]["halt_reason"], "2 of 2 ended upgrades failed (threshold 2)");
+  EXPECT_EQ(scope["running"], 0);
+  EXPECT_EQ(scope["waiting"], 3);
+  EXPECT_FALSE(Rollout()["forecast"]["unknown"].empty());
+
+  // The halt survives a restart; the agents reconnect and still get nothing (the two that
+  // rolled back are outdated too and queue again).
+  server_->Kill();
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["scopes"]["jump-client"]["waiting"] == 5; },
+                        seconds(60)))
+      << Rollout().dump(1);
+  EXPECT_TRUE(halted());
+  EXPECT_EQ(CountEvents(ReadAudit(*server_), "grant"), 2);
+
+  auto resumed = server_->Admin("rollout-resume", {{"kind", "jump-client"}});
+  ASSERT_TRUE(resumed["ok"].get<bool>()) << resumed.dump();
+  // No wave now: 3 grants at once; the first failure (1 < 2) frees its slot for a 4th; the
+  // second failure halts again, and the slots the others free stay empty.
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "rollout_halt") == 2; },
+                        seconds(60)))
+      << Rollout().dump(1) << AgentLogs();
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["scopes"]["jump-client"]["running"] == 0; },
+                        seconds(60)));
+  rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "grant"), 6);
+  EXPECT_EQ(CountEvents(rows, "rollout_resume"), 1);
+  auto again = server_->Admin("rollout-resume", {{"kind", "jumpoint"}});
+  EXPECT_FALSE(again["ok"].get<bool>());  // not halted
+  auto aborted = server_->Admin("rollout-abort", {{"kind", "jump-client"}});
+  ASSERT_TRUE(aborted["ok"].get<bool>()) << aborted.dump();
+  EXPECT_EQ(aborted["result"]["phase"], "open");
+  EXPECT_EQ(server_->Admin("limits")["result"]["policy"]["jump-client"]["mode"], "disabled");
+  auto replay = ReplayServerAudit(*server_);
+  EXPECT_EQ(replay.violations["jump-client"], 0);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+}
+
 TEST_F(RolloutTest, DisabledPolicyHoldsClientsBackUntilAManualUpgrade) {
   server_ = std::make_unique<ServerProcess>();
   ASSERT_TRUE(server_->Start());

@@ -43,7 +43,12 @@ const json kRollout = {
       {"by_kind_version", {{"jump-client", {{"1.0.0", 10}, {"2.0.0", 30}}}}},
       {"up_to_date", 30},
       {"outdated", 10}}},
-    {"scopes", {{"jump-client", {{"running", 4}, {"limit", 4}, {"waiting", 6}}}}},
+    {"scopes",
+     {{"jump-client",
+       {{"running", 4},
+        {"limit", 4},
+        {"waiting", 6},
+        {"gate", {{"phase", "wave"}, {"wave_size", 5}, {"wave_granted", 3}}}}}}},
     {"failures", {{"failed", 0}, {"rolled_back", 1}, {"expired", 2}}},
     {"forecast", {{"to_90_s", 60}, {"to_100_s", 120}, {"unknown", json::array()}}},
     {"estimated_completion_s", 120}};
@@ -348,8 +353,8 @@ TEST_F(CtlUpgradesTest, RolloutForHumans) {
                   "site 2.0.0: 30 of 40 clients up to date, 10 outdated; 90 % in 1m, all in 2m\n"))
       << run.out;
   EXPECT_FALSE(Has(run.out, "forecast:")) << run.out;
-  EXPECT_TRUE(Has(run.out, "SCOPE        RUNNING  LIMIT  WAITING  VERSIONS\n")) << run.out;
-  EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        1.0.0=10, 2.0.0=30\n"))
+  EXPECT_TRUE(Has(run.out, "SCOPE        RUNNING  LIMIT  WAITING  STATE     VERSIONS\n")) << run.out;
+  EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        wave 3/5  1.0.0=10, 2.0.0=30\n"))
       << run.out;
   EXPECT_TRUE(Has(run.out, "failures: expired=2, failed=0, rolled_back=1\n")) << run.out;
   EXPECT_EQ(Received("rollout"), json::object());
@@ -368,6 +373,37 @@ TEST_F(CtlUpgradesTest, RolloutAsJsonAndWhenComplete) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Has(run.out, "40 of 40 clients up to date, 0 outdated; rollout complete\n"))
       << run.out;
+}
+
+TEST_F(CtlUpgradesTest, RolloutShowsAHaltAndHowToContinue) {
+  json halted = kRollout;
+  halted["scopes"]["jump-client"]["gate"] = {
+      {"phase", "halted"}, {"halt_reason", "2 of 2 ended upgrades failed (threshold 2)"}};
+  loop_.Sync([&] { Serve("rollout", halted); });
+  Outcome run = Run({"rollout"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Has(run.out, "  jump-client halted: 2 of 2 ended upgrades failed (threshold 2); "
+                           "sluicectl rollout resume|abort --kind jump-client\n"))
+      << run.out;
+  EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        halted  ")) << run.out;
+}
+
+TEST_F(CtlUpgradesTest, RolloutGateCommandsSendTheirArguments) {
+  json gate = {{"kind", "jump-client"}, {"phase", "open"}, {"canary", "5%"}, {"halt_after", "2"}};
+  loop_.Sync([&] {
+    Serve("rollout-canary", gate);
+    Serve("rollout-resume", gate);
+  });
+  Outcome set = Run({"rollout", "canary", "--kind", "jump-client", "--wave", "5%",
+                     "--halt-after", "2"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(set.out, "jump-client: open (canary wave 5%, halt after 2)\n");
+  EXPECT_EQ(Received("rollout-canary"),
+            json({{"kind", "jump-client"}, {"canary", "5%"}, {"halt_after", "2"}}));
+  Outcome resume = Run({"rollout", "resume", "--kind", "jump-client"});
+  ASSERT_EQ(resume.exit_code, 0) << resume.err;
+  EXPECT_EQ(Received("rollout-resume"), json({{"kind", "jump-client"}}));
+  EXPECT_EQ(Run({"rollout", "canary", "--kind", "integration-client"}).exit_code, 64);
 }
 
 TEST_F(CtlUpgradesTest, RolloutSaysWhatItCannotForecast) {

@@ -270,6 +270,7 @@ TEST_F(SchedulerTest, EstimateFollowsFinishedUpgrades) {
   sched.Finish(b.id);
   EXPECT_EQ(sched.EstimatedDurationMs(kJump), 12'000);  // 0.2 * 20 s + 0.8 * 10 s
   EXPECT_EQ(sched.DurationSamples(kJump), 2u);
+  EXPECT_EQ(sched.SteadyDurationMs(kJump), 15'000);  // the steady average: the mean so far
   EXPECT_EQ(sched.EstimatedDurationMs(kJumpoint), 60'000);
   // An initial guess applies only until something was learned.
   sched.SetInitialEstimate(kJump, 1'000);
