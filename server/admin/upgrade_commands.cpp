@@ -154,9 +154,21 @@ void Upgrade(Server& server, const json& args, admin::Reply reply) {
   if (!args.contains("client_id") || !args["client_id"].is_string()) {
     return reply(Fail(Errc::kInvalidArgument, "argument 'client_id' must be a string"));
   }
-  auto state = server.upgrades().AllowManualUpgrade(args["client_id"].get<std::string>());
-  if (!state) return reply(Fail(state.error()));
-  reply(json{{"client_id", args["client_id"]}, {"state", *state}});
+  const std::string client_id = args["client_id"].get<std::string>();
+  // Only a client the site knows can be upgraded: an unknown id is an error, not "pending".
+  server.store().Submit<bool>(
+      [client_id](db::Database& db) -> Result<bool> {
+        auto found = store::FindClient(db, client_id);
+        if (!found) return Fail(found.error());
+        return found->has_value();
+      },
+      [&server, client_id, reply = std::move(reply)](Result<bool> known) {
+        if (!known) return reply(Fail(known.error()));
+        if (!*known) return reply(Fail(Errc::kNotFound, "no client '" + client_id + "'"));
+        auto state = server.upgrades().AllowManualUpgrade(client_id);
+        if (!state) return reply(Fail(state.error()));
+        reply(json{{"client_id", client_id}, {"state", *state}});
+      });
 }
 
 json GateJson(Server& server, const std::string& kind) {

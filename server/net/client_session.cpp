@@ -46,6 +46,12 @@ void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
   } else if (auto* result = std::get_if<proto::UpgradeResult>(&message);
              result && state_ == State::kOnline) {
     host_.upgrades().OnResult(*this, *result);
+  } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
+    // An error is never answered with one (two peers must not trade errors): note it, hang up.
+    Log("net")->warn("client sent an error conn={} peer={} client={} code={} message=\"{}\"", id(),
+                     peer_address(), client_id_.empty() ? "-" : client_id_,
+                     proto::ToString(error->code), error->message);
+    connection_.Close();
   } else {
     Refuse(proto::ErrorCode::kUnexpectedMessage,
            "'" + std::string(proto::MessageType(message)) + "' is not expected now");

@@ -65,6 +65,17 @@ TEST_F(BadInputTest, MalformedMsgpack) {
   ExpectServerUnharmed(client->local_port());
 }
 
+TEST_F(BadInputTest, AnErrorFromTheClientIsNotAnswered) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->WriteMessage(
+      proto::ErrorMessage{.code = proto::ErrorCode::kInternal, .message = "client trouble"}));
+  auto answer = client->ReadMessage();
+  EXPECT_FALSE(answer.has_value()) << "answered with " << proto::MessageType(*answer);
+  EXPECT_TRUE(client->WaitClosed());
+  ExpectServerUnharmed(client->local_port());
+}
+
 TEST_F(BadInputTest, FrameOverTheMaximum) {
   auto client = RawTlsClient::Connect(server_.port());
   ASSERT_TRUE(client);

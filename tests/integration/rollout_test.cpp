@@ -360,6 +360,13 @@ TEST_F(RolloutTest, DisabledPolicyHoldsClientsBackUntilAManualUpgrade) {
   EXPECT_EQ(InstalledVersion(dir_ / "state"), "");
 
   const std::string id = server_->Admin("clients")["result"]["clients"][0]["id"];
+  auto unknown = server_->Admin("upgrade", {{"client_id", "no-such-client"}});
+  EXPECT_FALSE(unknown["ok"].get<bool>()) << unknown.dump();
+  EXPECT_EQ(unknown["error"]["code"], "not_found") << unknown.dump();
+  RunResult ctl = RunCommand({BinaryPath("sluicectl"), "--data-dir", server_->data_dir(),
+                              "upgrade", "no-such-client"});
+  EXPECT_NE(ctl.exit_code, 0) << ctl.output;
+  EXPECT_NE(ctl.output.find("not_found"), std::string::npos) << ctl.output;
   auto manual = server_->Admin("upgrade", {{"client_id", id}});
   ASSERT_TRUE(manual["ok"].get<bool>()) << manual.dump();
   RunResult upgraded = RunCommand({BinaryPath("sluice-client"), "--config", config, "--state-dir",
