@@ -5,8 +5,9 @@
 //  - Wave: the first `wave_size` upgrades of the rollout. Once that many grants are made, no
 //    more are made until every one of them has ended; a lease that expires gives its grant back
 //    (its client is back in line, and the wave still needs `wave_size` outcomes).
-//  - Ended upgrade: a result `finish`, `fail` or `rollback`. Failure: `fail` or `rollback`. A
-//    lease `expire` is neither (the client retries).
+//  - Ended upgrade: a result `finish`, `fail` or `rollback` from the client holding the live
+//    lease. Failure: `fail` or `rollback`. A lease `expire` is neither (the client retries); a
+//    result after its lease expired is not counted (it cannot be told from a forged one).
 //  - Halt rule, over every upgrade ended since the version change (or the last resume):
 //      count N:   halt when failures >= N;
 //      percent P: halt when failures * 100 >= P * ended, once ended >= the wave size (10 when

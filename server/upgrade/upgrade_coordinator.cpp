@@ -308,10 +308,9 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
     s->connection().SetIdleDeadline(s->active() ? 3000ULL * host_.settings().heartbeat_s
                                                 : 30'000);
   };
-  const bool failed = result.outcome != proto::UpgradeOutcome::kApplied;
   if (live != nullptr && live->client_id == client_id) {
     sched::Lease lease = *live;
-    CountEnded(lease.scope, failed);  // before the slot frees: nothing is granted past a halt
+    CountEnded(lease.scope, result.outcome != proto::UpgradeOutcome::kApplied);  // before the slot frees: nothing is granted past a halt
     scheduler_.Finish(lease.id);
     EndLease(lease, event, std::string(proto::ToString(result.outcome)) + ": " + result.detail,
              std::move(acknowledge), PersistGate(lease.scope));
@@ -320,10 +319,8 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
     return;
   }
   // The lease lapsed before the report arrived: record the report, free nothing twice. The
-  // upgrade did end, so the gate counts it.
-  CountEnded(std::string(proto::ToString(session.last_checkin().kind)), failed);
-  host_.store->Submit<void>(PersistGate(std::string(proto::ToString(session.last_checkin().kind))),
-                            nullptr);
+  // rollout gate does not count it: nothing shows that this client held that lease, and a
+  // forged failure must not halt a rollout.
   store::AuditRow audit = AuditRow(
       {.event = event, .client_id = client_id, .lease_id = result.lease_id,
        .version = result.version,
