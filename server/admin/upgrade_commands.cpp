@@ -19,8 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kScopes[] = {"jump-client", "jumpoint", "access-console", "connection-agent"};
-
 std::function<void(sluice::Status)> ReplyWith(admin::Reply reply, json result) {
   return [reply = std::move(reply), result = std::move(result)](sluice::Status status) {
     if (!status) {
@@ -67,7 +65,8 @@ json LimitsJson(Server& server) {
   const auto& scheduler = server.upgrades().scheduler();
   json limits = json::object();
   json policy = json::object();
-  for (const char* scope : kScopes) {
+  for (std::string_view kind : proto::UpgradableKinds()) {
+    const std::string scope(kind);
     limits[scope] = {{"max_concurrent", scheduler.Limit(scope)},
                      {"running", scheduler.Running(scope)},
                      {"waiting", scheduler.Waiting(scope)}};
@@ -330,7 +329,8 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
         }
         const auto& scheduler = server.upgrades().scheduler();
         json scopes = json::object();
-        for (const char* scope : kScopes) {
+        for (std::string_view kind : proto::UpgradableKinds()) {
+          const std::string scope(kind);
           scopes[scope] = {{"running", scheduler.Running(scope)},
                            {"limit", scheduler.Limit(scope)},
                            {"waiting", scheduler.Waiting(scope)},

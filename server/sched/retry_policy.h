@@ -77,7 +77,6 @@ class RetryPolicy {
   // waiters are held now; `absent` waiters (all scopes) are away.
   WaitPlan Plan(size_t position, int limit, int64_t estimate_ms, size_t held, size_t absent);
   void SetReturnBudget(double per_s);
-  const RetryOptions& options() const { return options_; }
 
  private:
   int64_t Clamp(double ms) const;
