@@ -41,6 +41,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(uv::Loop& loop, client::ClientConfi
   context.apply_ms = options.apply_ms;
   context.apply_spread = options.apply_spread;
   context.rate_bytes_per_s = options.rate_bytes_per_s;
+  context.checkin_pause_ms = options.checkin_pause_ms;
   context.counters.checkin_ms.reserve(static_cast<size_t>(options.clients) * 2);
   for (int i = 0; i < options.clients; ++i) {
     double position = Spread(i, 0.0) * total_share;

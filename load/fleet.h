@@ -27,6 +27,8 @@ struct FleetOptions {
   uint64_t apply_ms = 0;
   double apply_spread = 0;  // each client's apply time is apply_ms * (1 +/- spread), uniform
   uint64_t rate_bytes_per_s = 0;
+  // Goal::kCheckinLoop: pause between a client's check-ins (+/- 10 %); 0 = none.
+  uint64_t checkin_pause_ms = 0;
 };
 
 class Fleet {

@@ -72,6 +72,7 @@ struct FleetContext {
   uint64_t apply_ms = 0;        // simulated apply time (mean)
   double apply_spread = 0;      // each client's apply time: apply_ms * (1 +/- spread), uniform
   uint64_t rate_bytes_per_s = 0;  // simulated link rate for package downloads; 0: unlimited
+  uint64_t checkin_pause_ms = 0;  // kCheckinLoop: pause between check-ins (+/- 10 %); 0: none
   std::string target_version;
   Jitter jitter{0x5eed};  // spreads the clients' reconnects; deterministic per run
   FleetCounters counters;

@@ -20,8 +20,42 @@ namespace {
 
 constexpr const char* kTargetVersion = "2.0.0";
 
+// The throttle's limit per kind: fixed, or adaptive within [min, max].
+struct LimitSpec {
+  int fixed = 50;
+  int min = 0, max = 0;  // adaptive when max > 0
+  int64_t checkin_target_ms = 500;
+  nlohmann::json LimitsSetArgs(const std::string& kind) const {
+    if (max == 0) return {{"kind", kind}, {"max_concurrent", fixed}};
+    return {{"kind", kind},
+            {"max_concurrent", "auto"},
+            {"min", min},
+            {"max", max},
+            {"checkin_p99_target_ms", checkin_target_ms}};
+  }
+};
+
+// "MIN:MAX" -> an adaptive spec.
+Result<LimitSpec> ParseAdaptive(const std::string& text, int64_t checkin_target_ms) {
+  LimitSpec spec;
+  spec.checkin_target_ms = checkin_target_ms;
+  const size_t colon = text.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    spec.min = std::stoi(text.substr(0, colon));
+    spec.max = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+    return Fail(Errc::kInvalidArgument, "--adaptive must be MIN:MAX, e.g. 4:400");
+  }
+  if (spec.min < 1 || spec.max < spec.min) {
+    return Fail(Errc::kInvalidArgument, "--adaptive needs 1 <= MIN <= MAX");
+  }
+  spec.fixed = spec.min;
+  return spec;
+}
+
 Status PublishPackages(ServerHarness& server, const Fleet& fleet, uint64_t package_kib,
-                       int limit, uint64_t bandwidth_kib) {
+                       const LimitSpec& limit, uint64_t bandwidth_kib) {
   const std::string package = server.dir() + "/package.bin";
   {
     std::ofstream out(package, std::ios::binary | std::ios::trunc);
@@ -36,7 +70,11 @@ Status PublishPackages(ServerHarness& server, const Fleet& fleet, uint64_t packa
                                               {"version", kTargetVersion},
                                               {"path", package}});
     if (!added) return Fail(added.error());
-    auto limited = server.Admin("limits-set", {{"kind", name}, {"max_concurrent", limit}});
+    if (limit.max > 0) {  // adaptive from its lowest value, like a site that just turned it on
+      auto start = server.Admin("limits-set", {{"kind", name}, {"max_concurrent", limit.min}});
+      if (!start) return Fail(start.error());
+    }
+    auto limited = server.Admin("limits-set", limit.LimitsSetArgs(name));
     if (!limited) return Fail(limited.error());
   }
   auto bandwidth = server.Admin("limits-set", {{"bandwidth_bytes_per_s", bandwidth_kib * 1024}});
@@ -44,12 +82,10 @@ Status PublishPackages(ServerHarness& server, const Fleet& fleet, uint64_t packa
   return {};
 }
 
-Result<sched::ReplayResult> ReplayServerAudit(ServerHarness& server) {
+Result<std::vector<store::AuditRow>> ServerAudit(ServerHarness& server) {
   auto audit = server.Admin("audit", {{"limit", 100'000'000}});
   if (!audit) return Fail(audit.error());
-  auto rows = server::AuditRowsFromJson((*audit)["events"]);
-  if (!rows) return Fail(rows.error());
-  return sched::ReplayAudit(*rows);
+  return server::AuditRowsFromJson((*audit)["events"]);
 }
 
 // The forecast made at 10 % progress against what happened: predicted = made_at + to_X.
@@ -93,8 +129,31 @@ nlohmann::json FairnessFigures(const std::vector<GrantRecord>& grants) {
 
 }  // namespace
 
+// How the limit moved: the limit_change rows after the first grant, and the last value.
+nlohmann::json LimitHistory(const std::vector<store::AuditRow>& rows) {
+  size_t changes = 0;
+  int last = 0, highest = 0;
+  bool granted = false;
+  for (const store::AuditRow& row : rows) {
+    granted = granted || row.event == "grant";
+    if (row.event != "limit_change" || !granted) continue;
+    ++changes;
+    last = row.limit_value;
+    highest = std::max(highest, row.limit_value);
+  }
+  return {{"changes", changes}, {"last", last}, {"highest", highest}};
+}
+
 Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann::json& args) {
-  const int limit = args.value("limit", 50);
+  LimitSpec spec;
+  spec.fixed = args.value("limit", 50);
+  if (const std::string adaptive = args.value("adaptive", std::string()); !adaptive.empty()) {
+    auto parsed = ParseAdaptive(adaptive, args.value("checkin_target_ms", int64_t{500}));
+    if (!parsed) return Fail(parsed.error());
+    spec = *parsed;
+  }
+  const int limit = spec.max > 0 ? spec.max : spec.fixed;  // the most that may run
+  const int probe_per_s = args.value("probe_checkins_per_s", 0);
   const uint64_t package_kib = args.value("package_kib", uint64_t{256});
   const uint64_t apply_ms = args.value("apply_ms", uint64_t{1000});
   const uint64_t rate_kib = args.value("rate_kib", uint64_t{1024});
@@ -107,6 +166,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
     return Fail(Errc::kInvalidArgument, "--apply-spread must be in [0, 1]");
   }
   if (limit <= 0) return Fail(Errc::kInvalidArgument, "--limit must be positive");
+  if (probe_per_s < 0) return Fail(Errc::kInvalidArgument, "--probe-checkins-per-s must be >= 0");
   if (connection_rate < 1) return Fail(Errc::kInvalidArgument, "--connection-rate must be >= 1");
   if (kill_at < 0 || kill_at >= 1) return Fail(Errc::kInvalidArgument, "--kill-at must be in [0, 1)");
   auto setup = Prepare(options, options.clients, 1'000'000);
@@ -126,7 +186,20 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                               .rate_bytes_per_s = rate_kib * 1024});
     if (!fleet) return Fail(fleet.error());
     Fleet& f = **fleet;
-    if (auto published = PublishPackages(server, f, package_kib, limit, bandwidth_kib);
+    // Bystanders: integration clients (never upgraded) checking in once a second each, so the
+    // check-in latency is measured all through the rollout.
+    std::unique_ptr<Fleet> probe;
+    if (probe_per_s > 0) {
+      ScenarioOptions probe_options = options;
+      probe_options.clients = probe_per_s;
+      probe_options.kinds = "integration-client";
+      probe_options.active_share = 0;
+      auto enrolled = EnrollFleet(loop, *setup, probe_options, {.checkin_pause_ms = 1000});
+      if (!enrolled) return Context(enrolled.error(), "enrolling the check-in probes");
+      probe = std::move(*enrolled);
+      probe->context().counters.checkin_ms.clear();
+    }
+    if (auto published = PublishPackages(server, f, package_kib, spec, bandwidth_kib);
         !published) {
       return Context(published.error(), "publishing the package");
     }
@@ -140,6 +213,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
     const uint64_t start_ns = uv_hrtime();
     f.context().target_version = kTargetVersion;
     f.Start(Goal::kUpgrade);
+    if (probe) probe->Start(Goal::kCheckinLoop);
     const auto& counters = f.counters();
     double last_print = NowS();
     int upgraded_at_last_print = 0;
@@ -151,6 +225,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
     // The server's forecast, asked once 10 % of the fleet has upgraded.
     nlohmann::json forecast_probe;
     double ninety_s = 0;
+    int current_limit = spec.max > 0 ? spec.min : spec.fixed;  // per kind, as the server says
     const bool done = f.RunUntil(
         [&] { return counters.upgraded + counters.failed == f.size() || restart_error; },
         static_cast<double>(options.timeout_s), [&] {
@@ -159,7 +234,7 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
           timeline.Add({.t_s = static_cast<double>(uv_hrtime() - start_ns) / 1e9,
                         .in_flight = counters.in_flight,
                         .queued = counters.queued,
-                        .limit = limit * static_cast<int>(f.KindCounts().size()),
+                        .limit = current_limit * static_cast<int>(f.KindCounts().size()),
                         .done = counters.upgraded});
           const double now_s = static_cast<double>(uv_hrtime() - start_ns) / 1e9;
           if (forecast_probe.is_null() && counters.upgraded * 10 >= f.size()) {
@@ -179,13 +254,19 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
           if (NowS() - last_print < 1.0) return;
           const double elapsed = NowS() - last_print;
           last_print = NowS();
+          if (spec.max > 0) {  // the adaptive limit of the first kind, once a second
+            if (auto limits = server.Admin("limits"); limits) {
+              const std::string kind(proto::ToString(f.KindCounts().front().first));
+              current_limit = (*limits)["limits"][kind].value("max_concurrent", current_limit);
+            }
+          }
           max_connections_per_s =
               std::max(max_connections_per_s,
                        static_cast<double>(counters.handshakes - handshakes_at_last_print) / elapsed);
           handshakes_at_last_print = counters.handshakes;
           Progress(options, "upgraded " + std::to_string(counters.upgraded) + "/" +
                                 std::to_string(f.size()) + "  in flight " +
-                                std::to_string(in_flight) + "/" + std::to_string(limit) +
+                                std::to_string(in_flight) + "/" + std::to_string(current_limit) +
                                 "  queued " + std::to_string(counters.queued) + "  rate " +
                                 std::to_string(static_cast<int>(
                                     (counters.upgraded - upgraded_at_last_print) / elapsed)) +
@@ -233,18 +314,33 @@ Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann
                {"forecast_at_10pct", ForecastError(forecast_probe, ninety_s, makespan_s)},
                {"checkin_p50_ms", Percentile(counters.checkin_ms, 50)},
                {"checkin_p99_ms", Percentile(counters.checkin_ms, 99)}};
+    if (spec.max > 0) {
+      summary["adaptive"] = {{"min", spec.min}, {"max", spec.max},
+                             {"checkin_target_ms", spec.checkin_target_ms}};
+    }
+    if (probe) {
+      probe->context().stop = true;
+      const auto& probed = probe->counters().checkin_ms;
+      summary["probe_checkins"] = probed.size();
+      summary["probe_checkin_p50_ms"] = Percentile(probed, 50);
+      summary["probe_checkin_p99_ms"] = Percentile(probed, 99);
+      summary["probe_checkin_max_ms"] =
+          probed.empty() ? 0.0 : *std::max_element(probed.begin(), probed.end());
+    }
   }
   // Before the audit is read: answering it costs the server memory of its own.
   summary["server_cpu_s"] = server.CpuSeconds();
   summary["server_peak_rss_mib"] = server.PeakRssMib();
-  auto replay = ReplayServerAudit(server);
-  if (!replay) return Context(replay.error(), "reading the audit log");
+  auto rows = ServerAudit(server);
+  if (!rows) return Context(rows.error(), "reading the audit log");
+  auto replay = sched::ReplayAudit(*rows);
+  summary["limit_history"] = LimitHistory(*rows);
   int max_audit = 0, violations = 0;
-  for (const auto& [scope, running] : replay->max_running) max_audit = std::max(max_audit, running);
-  for (const auto& [scope, count] : replay->violations) violations += count;
+  for (const auto& [scope, running] : replay.max_running) max_audit = std::max(max_audit, running);
+  for (const auto& [scope, count] : replay.violations) violations += count;
   summary["max_in_flight_audit"] = max_audit;
   summary["limit_violations"] = violations;
-  summary["audit_problems"] = replay->problems.size();
+  summary["audit_problems"] = replay.problems.size();
   if (!options.chart.empty()) {
     const std::string title = "rollout: " + std::to_string(options.clients) + " clients, limit " +
                               std::to_string(limit);

@@ -294,7 +294,10 @@ void SimClient::OnClosed(net::TlsConnection&, std::optional<Error>) {
   context_.loop->Defer([closed = connection_.release()] { delete closed; });
   if (state_ != State::kWorking || context_.stop) return;
   const uint64_t delay_ms = std::exchange(next_delay_ms_, 0);
-  if (context_.goal == Goal::kCheckinLoop) return Connect();
+  if (context_.goal == Goal::kCheckinLoop) {
+    if (context_.checkin_pause_ms == 0) return Connect();
+    return Reconnect(context_.jitter.SpreadMs(context_.checkin_pause_ms, 0.1));
+  }
   Reconnect(delay_ms);
 }
 

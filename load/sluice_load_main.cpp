@@ -75,6 +75,17 @@ int main(int argc, char** argv) {
   rollout->add_option("--apply-spread", apply_spread,
                       "each client's apply time is apply-ms * (1 +/- this), uniform")
       ->capture_default_str();
+  std::string adaptive;
+  rollout->add_option("--adaptive", adaptive,
+                      "adaptive limit MIN:MAX instead of --limit (starts at MIN)");
+  int64_t checkin_target_ms = 500;
+  rollout->add_option("--checkin-target-ms", checkin_target_ms,
+                      "with --adaptive: the server's check-in p99 target")
+      ->capture_default_str();
+  int probe_checkins_per_s = 0;
+  rollout->add_option("--probe-checkins-per-s", probe_checkins_per_s,
+                      "bystander check-ins per second all through the rollout (latency probe)")
+      ->capture_default_str();
   double kill_at = 0;
   rollout->add_option("--kill-at", kill_at,
                       "kill -9 and restart sluiced once this share of clients upgraded (0: never)")
@@ -129,7 +140,10 @@ int main(int argc, char** argv) {
             {"bandwidth_kib", bandwidth_kib},
             {"connection_rate", rollout_connection_rate},
             {"kill_at", kill_at},
-            {"apply_spread", apply_spread}};
+            {"apply_spread", apply_spread},
+            {"adaptive", adaptive},
+            {"checkin_target_ms", checkin_target_ms},
+            {"probe_checkins_per_s", probe_checkins_per_s}};
     summary = sluice::load::RunRollout(options, args);
   } else if (storm->parsed()) {
     summary = sluice::load::RunStorm(options, {{"connection_rate", connection_rate}});

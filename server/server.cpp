@@ -157,6 +157,8 @@ Status Server::Open() {
   }
   sweep_timer_ = uv::Timer::Create(loop_);
   sweep_timer_->Start(0, kSweepIntervalMs, [this] { SweepStaleClients(); });
+  certificate_timer_ = uv::Timer::Create(loop_);
+  certificate_timer_->Start(kCertificateCheckMs, kCertificateCheckMs, [this] { RenewCertificate(); });
   trim_timer_ = uv::Timer::Create(loop_);
   trim_timer_->Start(kTrimIntervalMs, kTrimIntervalMs, [this] {
     TrimMemory();
@@ -249,6 +251,21 @@ void Server::OnSessionClosed(ClientSession& session) {
     }
   }
   PostGuarded([this, id] { sessions_.erase(id); });
+}
+
+void Server::RenewCertificate() {
+  auto renewed = RenewCertificateIfDue(dir_, options_.clock->WallMs() / 1000);
+  if (!renewed) {
+    Log("server")->error("TLS certificate renewal failed: {}", renewed.error().ToString());
+    return;
+  }
+  if (!*renewed) return;
+  auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
+  if (!tls) {
+    Log("server")->error("cannot load the renewed TLS certificate: {}", tls.error().ToString());
+    return;
+  }
+  tls_ = std::move(*tls);  // sessions keep the context they started with
 }
 
 void Server::SweepStaleClients() {

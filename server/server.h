@@ -79,8 +79,7 @@ class Server final : public SessionHost {
   UpgradeCoordinator& upgrades() override { return *upgrades_; }
   InstallerService& installers() override { return *installers_; }
   void OnAuthenticated(ClientSession& session) override;
-  // The authenticated session of `client_id`, or null.
-  ClientSession* FindClient(const std::string& client_id);
+  ClientSession* FindClient(const std::string& client_id) override;
   std::vector<ClientSession*> AuthenticatedSessions();
 
   void OnSessionClosed(ClientSession& session) override;
@@ -97,6 +96,9 @@ class Server final : public SessionHost {
   bool AdmitConnection();
   void ReportShedConnections();  // logs how many were closed since the last report
   void SweepStaleClients();
+  // Renews the site's self-signed certificate when due (site/data_dir.h); new connections then
+  // use it. Twice a day.
+  void RenewCertificate();
   // After a burst of connections (an enrollment wave, a reconnect storm) glibc keeps the freed
   // handshake buffers: measured with sluice-load, 2000 closed connections left ~70 MB resident
   // that malloc_trim gives back. Trims when enough connections opened or closed since the last
@@ -118,6 +120,8 @@ class Server final : public SessionHost {
   std::unique_ptr<admin::AdminServer> admin_;
   uv::HandlePtr<uv::Timer> sweep_timer_;
   uv::HandlePtr<uv::Timer> trim_timer_;
+  uv::HandlePtr<uv::Timer> certificate_timer_;
+  static constexpr uint64_t kCertificateCheckMs = 12ULL * 3600 * 1000;
   uint64_t opened_or_closed_since_trim_ = 0;
   static constexpr uint64_t kTrimIntervalMs = 5'000;
   static constexpr uint64_t kTrimAfterConnectionChurn = 1'000;

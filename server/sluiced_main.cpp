@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
   options.upgrade.max_passive_hold_ms = max_hold_s * 1000;
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (RLIMIT_FSIZE) is then an EFBIG error, handled like a full disk, not a crash.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   if (auto limit = sluice::RaiseOpenFileLimit(); !limit) {
     sluice::Log("server")->warn("{}", limit.error().message());

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <ctime>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -28,7 +29,7 @@ using crypto::GeneralNamesPtr;
 using crypto::X509ExtensionPtr;
 using crypto::X509Ptr;
 
-constexpr long kValidityDays = 3650;
+constexpr long kValidityDays = kSelfSignedValidityDays;
 constexpr int kSerialBits = 159;       // positive and within RFC 5280's 20-octet limit
 constexpr size_t kMaxCommonName = 64;  // ub-common-name
 
@@ -143,6 +144,30 @@ Result<std::string> ToPem(WriteFn write) {
   return std::string(data, static_cast<size_t>(size));
 }
 
+Status WriteCertificate(const std::string& cert_path, X509* cert) {
+  auto cert_pem = ToPem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert); });
+  if (!cert_pem) return std::unexpected(cert_pem.error());
+  if (auto s = WriteFileAtomic(cert_path, *cert_pem, 0644); !s) {
+    return Context(s.error(), "writing certificate");
+  }
+  return {};
+}
+
+// The first PEM certificate in the file. Errors name the file.
+Result<X509Ptr> ReadCertificate(const std::string& cert_pem_path) {
+  auto pem = ReadFile(cert_pem_path);
+  if (!pem) return Context(pem.error(), "reading certificate");
+  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  if (!bio) return Fail(Errc::kCrypto, "allocating BIO: " + DrainOpensslErrors());
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    std::string reasons = DrainOpensslErrors();
+    return Fail(Errc::kInvalidArgument,
+                "'" + cert_pem_path + "' does not hold a PEM certificate: " + reasons);
+  }
+  return cert;
+}
+
 }  // namespace
 
 Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_path,
@@ -157,30 +182,52 @@ Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_p
     return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });
   if (!key_pem) return std::unexpected(key_pem.error());
-  auto cert_pem = ToPem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert->get()); });
-  if (!cert_pem) return std::unexpected(cert_pem.error());
-
   if (auto s = WriteFileAtomic(key_path, *key_pem, 0600); !s) {
     return Context(s.error(), "writing private key");
   }
-  if (auto s = WriteFileAtomic(cert_path, *cert_pem, 0644); !s) {
-    return Context(s.error(), "writing certificate");
+  return WriteCertificate(cert_path, cert->get());
+}
+
+Status RenewSelfSigned(const std::string& cert_path, const std::string& key_path,
+                       const std::string& common_name) {
+  if (auto valid = ValidateCommonName(common_name); !valid) return valid;
+  auto pem = ReadFile(key_path);
+  if (!pem) return Context(pem.error(), "reading private key");
+  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  if (!bio) return CryptoFailure("allocating BIO");
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    return Fail(Errc::kInvalidArgument, "'" + key_path + "' does not hold a PEM private key: " +
+                                            DrainOpensslErrors());
   }
-  return {};
+  auto cert = BuildCertificate(key.get(), common_name);
+  if (!cert) return std::unexpected(cert.error());
+  return WriteCertificate(cert_path, cert->get());
+}
+
+Result<CertificateInfo> ReadCertificateInfo(const std::string& cert_pem_path) {
+  auto cert = ReadCertificate(cert_pem_path);
+  if (!cert) return std::unexpected(cert.error());
+  CertificateInfo info;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) != 1) {
+    return Fail(Errc::kCrypto, "'" + cert_pem_path + "': unreadable notAfter");
+  }
+  info.not_after_s = static_cast<int64_t>(::timegm(&tm));
+  info.self_signed =
+      X509_NAME_cmp(X509_get_subject_name(cert->get()), X509_get_issuer_name(cert->get())) == 0;
+  char name[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert->get()), NID_commonName, name,
+                                sizeof(name)) > 0) {
+    info.common_name = name;
+  }
+  return info;
 }
 
 Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path) {
-  auto pem = ReadFile(cert_pem_path);
-  if (!pem) return Context(pem.error(), "reading certificate");
-  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  if (!bio) return Fail(Errc::kCrypto, "allocating BIO: " + DrainOpensslErrors());
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    std::string reasons = DrainOpensslErrors();
-    return Fail(Errc::kInvalidArgument,
-                "'" + cert_pem_path + "' does not hold a PEM certificate: " + reasons);
-  }
-  std::string pin = PinOfCertificate(cert.get());
+  auto cert = ReadCertificate(cert_pem_path);
+  if (!cert) return std::unexpected(cert.error());
+  std::string pin = PinOfCertificate(cert->get());
   if (pin.empty()) {
     return Fail(Errc::kCrypto,
                 "cannot encode the public key of '" + cert_pem_path + "': " + DrainOpensslErrors());

@@ -11,15 +11,35 @@
 
 namespace sluice::tls {
 
+// Self-signed certificates are valid this long (the CA/Browser Forum's 397-day cap, which TLS
+// scanners hold every certificate to). Clients pin the key, so renewing with the same key
+// (RenewSelfSigned) changes nothing for them.
+inline constexpr int kSelfSignedValidityDays = 397;
+
 // Creates a self-signed ECDSA P-256 certificate for `common_name` (CN=common_name; SAN
-// DNS:localhost, DNS:<common_name>, IP:127.0.0.1, IP:::1; valid 10 years from now; random
-// 159-bit serial) and writes the PEM certificate to `cert_path` (mode 0644) and the PEM PKCS#8
+// DNS:localhost, DNS:<common_name>, IP:127.0.0.1, IP:::1; valid kSelfSignedValidityDays from
+// now; random 159-bit serial) and writes the PEM certificate to `cert_path` (mode 0644) and the PEM PKCS#8
 // private key to `key_path` (mode 0600). Each file is replaced atomically (temp file + rename);
 // the key is written first. Thread-safe.
 // Errors: kInvalidArgument if `common_name` is empty, longer than 64 characters or not printable
 // ASCII; kCrypto if OpenSSL fails; kIo (naming the path) if a file cannot be written.
 Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_path,
                           const std::string& common_name);
+
+// A new self-signed certificate (as GenerateSelfSigned makes) for the existing private key in
+// `key_path`, replacing `cert_path` atomically: the pin stays the same. Thread-safe.
+// Errors: as GenerateSelfSigned; kNotFound / kIo / kInvalidArgument for an unreadable key.
+Status RenewSelfSigned(const std::string& cert_path, const std::string& key_path,
+                       const std::string& common_name);
+
+struct CertificateInfo {
+  int64_t not_after_s = 0;  // Unix seconds
+  bool self_signed = false;  // issuer == subject
+  std::string common_name;
+};
+// What the first PEM certificate in `cert_pem_path` says about itself. Thread-safe.
+// Errors: as PinOfCertificateFile.
+Result<CertificateInfo> ReadCertificateInfo(const std::string& cert_pem_path);
 
 // Returns the pin of the first PEM certificate in `cert_pem_path`. Thread-safe.
 // Errors: kNotFound / kIo if the file cannot be read, kInvalidArgument if it holds no PEM

@@ -109,6 +109,10 @@ int OnNewSession(SSL* ssl, SSL_SESSION* session) {
 // Encrypted private keys are not supported; never prompt on the terminal for a passphrase.
 int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return 0; }
 
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+
 Result<SslCtxPtr> NewContext(const SSL_METHOD* method) {
   SslCtxPtr ctx(SSL_CTX_new(method));
   if (!ctx) return TlsFailure("creating SSL_CTX");
@@ -117,6 +121,8 @@ Result<SslCtxPtr> NewContext(const SSL_METHOD* method) {
     return TlsFailure("setting protocol versions");
   }
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.2: ECDHE with AEAD ciphers only (docs/protocol.md section 1); TLS 1.3's suites all are.
+  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1) return TlsFailure("setting ciphers");
   // An idle connection then holds no 16 KiB+ read/write record buffers: measured with
   // `sluice-load idle` (docs/benchmarks.md), the largest per-connection cost of an idle fleet.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);

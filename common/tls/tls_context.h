@@ -15,20 +15,25 @@
 
 namespace sluice::tls {
 
+// The client protocol's ALPN name (docs/protocol.md section 1); `http/1.1` is the web's.
+inline constexpr char kSluiceAlpn[] = "sluice/1";
+inline constexpr char kHttpAlpn[] = "http/1.1";
+
 struct ServerContextOptions {
   std::string cert_path;  // PEM certificate, optionally followed by its chain
   std::string key_path;   // PEM private key matching the certificate
   // In order of preference; the first one the client also offers is selected. A client that
   // offers ALPN but none of these is refused with a no_application_protocol alert; a client
   // that offers no ALPN is accepted with an empty alpn(). Empty list: ALPN is not negotiated.
-  std::vector<std::string> alpn = {"sluice/1", "http/1.1"};
+  // The server routes by the selected protocol (server/net/client_session.h).
+  std::vector<std::string> alpn = {kSluiceAlpn, kHttpAlpn};
 };
 
 struct ClientContextOptions {
   // Pin of the server's public key ("sha256/<base64>", see certificate.h). Required unless
   // verify_pin is false.
   std::string pin;
-  std::vector<std::string> alpn = {"sluice/1"};  // offered in this order; may be empty
+  std::vector<std::string> alpn = {kSluiceAlpn};  // offered in this order; may be empty
   // false accepts any server certificate: only for talking to third-party servers (the load
   // tool's raw mode), never for talking to a Sluice server.
   bool verify_pin = true;

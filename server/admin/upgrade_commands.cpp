@@ -52,6 +52,24 @@ Result<uint64_t> UintArg(const json& args, const char* name, uint64_t low, uint6
   return value.get<uint64_t>();
 }
 
+// max_concurrent "auto": min and max (required), checkin_p99_target_ms (default 500).
+Result<store::AdaptiveSetting> AdaptiveArgs(const json& args) {
+  if (!args.contains("min") || !args.contains("max")) {
+    return Fail(Errc::kInvalidArgument, "max_concurrent \"auto\" needs min and max");
+  }
+  auto min = UintArg(args, "min", 1, 100'000);
+  if (!min) return Fail(min.error());
+  auto max = UintArg(args, "max", *min, 100'000);
+  if (!max) return Fail(max.error());
+  store::AdaptiveSetting setting{.min = static_cast<int>(*min), .max = static_cast<int>(*max)};
+  if (args.contains("checkin_p99_target_ms")) {
+    auto target = UintArg(args, "checkin_p99_target_ms", 1, 600'000);
+    if (!target) return Fail(target.error());
+    setting.checkin_p99_target_ms = static_cast<int64_t>(*target);
+  }
+  return setting;
+}
+
 void SiteSetVersion(Server& server, const json& args, admin::Reply reply) {
   if (!args.contains("version") || !args["version"].is_string()) {
     reply(Fail(Errc::kInvalidArgument, "argument 'version' must be a string"));
@@ -69,7 +87,13 @@ json LimitsJson(Server& server) {
     const std::string scope(kind);
     limits[scope] = {{"max_concurrent", scheduler.Limit(scope)},
                      {"running", scheduler.Running(scope)},
-                     {"waiting", scheduler.Waiting(scope)}};
+                     {"waiting", scheduler.Waiting(scope)},
+                     {"adaptive", nullptr}};
+    if (auto adaptive = server.upgrades().AdaptiveSettingOf(scope)) {
+      limits[scope]["adaptive"] = {{"min", adaptive->min},
+                                   {"max", adaptive->max},
+                                   {"checkin_p99_target_ms", adaptive->checkin_p99_target_ms}};
+    }
     auto it = server.upgrades().policies().find(scope);
     store::PolicySetting current =
         it == server.upgrades().policies().end() ? store::PolicySetting{} : it->second;
@@ -88,7 +112,18 @@ void LimitsSet(Server& server, const json& args, admin::Reply reply) {
   auto kind = KindArg(args, false);
   if (!kind) return reply(Fail(kind.error()));
   std::vector<std::function<void(std::function<void(sluice::Status)>)>> changes;
-  if (args.contains("max_concurrent")) {
+  if (args.contains("max_concurrent") && args["max_concurrent"] == "auto") {
+    if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
+    auto adaptive = AdaptiveArgs(args);
+    if (!adaptive) return reply(Fail(adaptive.error()));
+    changes.push_back([&server, scope = *kind, adaptive = *adaptive](auto done) {
+      server.upgrades().SetAdaptiveLimit(scope, adaptive, std::move(done));
+    });
+  } else if (args.contains("min") || args.contains("max") ||
+             args.contains("checkin_p99_target_ms")) {
+    return reply(Fail(Errc::kInvalidArgument,
+                      "min, max and checkin_p99_target_ms go with max_concurrent \"auto\""));
+  } else if (args.contains("max_concurrent")) {
     if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
     auto n = UintArg(args, "max_concurrent", 1, 100'000);
     if (!n) return reply(Fail(n.error()));

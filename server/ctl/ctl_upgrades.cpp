@@ -205,8 +205,11 @@ Status PrintLimits(const json& result, std::ostream& out) {
     if (const std::string version = Text(policy, "version", ""); !version.empty()) {
       mode += " (" + version + ")";
     }
-    table.AddRow({scope, Text(limit, "max_concurrent"), Text(limit, "running"),
-                  Text(limit, "waiting"), mode});
+    std::string max = Text(limit, "max_concurrent");
+    if (const json& adaptive = Field(limit, "adaptive"); adaptive.is_object()) {
+      max += " (auto " + Text(adaptive, "min") + "-" + Text(adaptive, "max") + ")";
+    }
+    table.AddRow({scope, max, Text(limit, "running"), Text(limit, "waiting"), mode});
   }
   out << '\n';
   table.Print(out);
@@ -241,18 +244,31 @@ void AddLimits(Ctl& ctl) {
   auto as_json = Ctl::AddJsonFlag(limits);
 
   struct Options {
-    std::string kind, bandwidth, connection_rate;
-    int max_concurrent = 0;
+    std::string kind, bandwidth, connection_rate, max_concurrent;
+    int min = 0, max = 0;
+    int64_t checkin_target_ms = 0;
   };
   auto options = std::make_shared<Options>();
   CLI::App* set = limits->add_subcommand("set", "Change limits (running upgrades are never cut)");
   auto* kind = set->add_option("--kind", options->kind, "Limit scope (client kind)")
                    ->check(CLI::IsMember(kKinds));
   auto* max = set->add_option("--max-concurrent", options->max_concurrent,
-                              "Upgrades of --kind allowed at once")
-                  ->check(CLI::PositiveNumber);
+                              "Upgrades of --kind allowed at once, or 'auto' (with --min and "
+                              "--max): the server adapts it to its load")
+                  ->type_name("N|auto")
+                  ->check(CLI::PositiveNumber | CLI::IsMember({"auto"}));
   max->needs(kind);
   kind->needs(max);
+  auto* low = set->add_option("--min", options->min, "Lowest adaptive limit")
+                  ->check(CLI::PositiveNumber);
+  auto* high = set->add_option("--max", options->max, "Highest adaptive limit")
+                   ->check(CLI::PositiveNumber);
+  auto* target = set->add_option("--checkin-p99-target-ms", options->checkin_target_ms,
+                                 "Adaptive: keep the server's check-in p99 under this (default 500)")
+                     ->check(CLI::PositiveNumber);
+  low->needs(max);
+  high->needs(max);
+  target->needs(max);
   auto* bandwidth = set->add_option("--bandwidth", options->bandwidth,
                                     "Upgrade bytes/s for all clients: 0 or unlimited, bytes, "
                                     "or K/M/G (binary), e.g. 10MiB/s")
@@ -262,11 +278,26 @@ void AddLimits(Ctl& ctl) {
                                "New client connections accepted per second (at least 1)")
                    ->type_name("R")
                    ->check(Checked(ParseConnectionRate, "R"));
-  set->callback([&ctl, options, max, bandwidth, rate] {
+  set->callback([&ctl, options, max, low, high, target, bandwidth, rate] {
     json args = json::object();
     if (max->count() > 0) {
       args["kind"] = options->kind;
-      args["max_concurrent"] = options->max_concurrent;
+      if (options->max_concurrent == "auto") {
+        if (low->count() == 0 || high->count() == 0) {
+          throw CLI::ValidationError("limits set", "--max-concurrent auto needs --min and --max");
+        }
+        args["max_concurrent"] = "auto";
+        args["min"] = options->min;
+        args["max"] = options->max;
+        if (target->count() > 0) args["checkin_p99_target_ms"] = options->checkin_target_ms;
+      } else {
+        if (low->count() + high->count() + target->count() > 0) {
+          throw CLI::ValidationError("limits set",
+                                     "--min, --max and --checkin-p99-target-ms go with "
+                                     "--max-concurrent auto");
+        }
+        args["max_concurrent"] = std::stoi(options->max_concurrent);
+      }
     }
     if (bandwidth->count() > 0) args["bandwidth_bytes_per_s"] = *ParseRate(options->bandwidth);
     if (rate->count() > 0) {

@@ -27,6 +27,15 @@ ClientSession::ClientSession(SessionHost& host, uv::Loop& loop, uv::HandlePtr<uv
     : host_(host), connection_(loop, std::move(stream), std::move(tls), options, this) {}
 
 void ClientSession::OnHandshake(net::TlsConnection& connection) {
+  // Only `sluice/1` reaches the client protocol. `http/1.1` is negotiated for the web dashboard,
+  // which this port does not serve yet; a connection without ALPN is no Sluice client.
+  if (const std::string alpn = connection.tls().alpn(); alpn != tls::kSluiceAlpn) {
+    Log("net")->info("connection refused conn={} peer={} reason=\"ALPN {} is not {}\"", id(),
+                     peer_address(), alpn.empty() ? "(none)" : "'" + alpn + "'",
+                     tls::kSluiceAlpn);
+    connection.Close();
+    return;
+  }
   state_ = State::kAwaitHello;
   connection.SetIdleDeadline(kHelloTimeoutMs);
 }
@@ -148,6 +157,7 @@ void ClientSession::HandleCheckin(proto::Checkin checkin) {
     return;
   }
   state_ = State::kAuthenticating;
+  checkin_read_ns_ = uv_hrtime();
   const bool active = checkin.mode == proto::Mode::kActive;
   store::CheckInUpdate update{
       .id = checkin.client_id,
@@ -182,7 +192,20 @@ void ClientSession::HandleCheckin(proto::Checkin checkin) {
   host_.store().Submit<AuthOutcome>(
       std::move(job), [&host, id, checkin = std::move(checkin)](Result<AuthOutcome> outcome) {
         ClientSession* self = host.FindSession(id);
-        if (self == nullptr) return;
+        if (self != nullptr && self->connection().closing()) self = nullptr;
+        if (self == nullptr) {
+          // The connection ended (refused, dropped) while the check-in was being recorded as
+          // online: it is not online (unless it has connected again since).
+          if (outcome && *outcome == AuthOutcome::kOk && checkin.mode == proto::Mode::kActive &&
+              host.FindClient(checkin.client_id) == nullptr) {
+            host.store().Submit<void>(
+                [client_id = checkin.client_id, now = host.clock().WallMs()](db::Database& db) {
+                  return store::SetOnline(db, client_id, false, now);
+                },
+                nullptr);
+          }
+          return;
+        }
         if (!outcome) {
           self->Refuse(proto::ErrorCode::kInternal, "could not record the check-in");
           return;
@@ -223,6 +246,8 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
       .next_checkin_s = active_ ? 0 : static_cast<uint64_t>(settings.passive_checkin_s),
       .server_time_ms = static_cast<uint64_t>(host_.clock().WallMs()),
   });
+  host_.upgrades().load_monitor().RecordCheckin(static_cast<double>(uv_hrtime() - checkin_read_ns_) /
+                                                1e6);
   Log("checkin")->debug("checked in client={} mode={} version={} peer={}", client_id_,
                         proto::ToString(checkin.mode), checkin.version, peer_address());
   connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * settings.heartbeat_s : kPassiveIdleMs);

@@ -58,6 +58,7 @@ class ClientSession final : public net::ConnectionHandler {
   bool active_ = false;
   proto::Checkin last_checkin_;
   int64_t last_seen_persisted_ms_ = 0;
+  uint64_t checkin_read_ns_ = 0;  // uv_hrtime() when the check-in frame was read
 };
 
 }  // namespace sluice::server

@@ -24,6 +24,8 @@ class SessionHost {
   // The live session with this connection id, or null once it closed (async completions
   // look their session up again instead of holding a pointer).
   virtual ClientSession* FindSession(uint64_t connection_id) = 0;
+  // The authenticated session of `client_id`, or null.
+  virtual ClientSession* FindClient(const std::string& client_id) = 0;
   virtual UpgradeCoordinator& upgrades() = 0;
   // Checks installer keys presented at enrollment.
   virtual InstallerService& installers() = 0;

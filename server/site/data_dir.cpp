@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/base/file_util.h"
@@ -16,6 +17,8 @@
 namespace sluice::server {
 namespace {
 
+constexpr char kSiteCommonName[] = "sluice-site";
+
 bool Exists(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0;
@@ -24,7 +27,7 @@ bool Exists(const std::string& path) {
 Status EnsureCertificate(const DataDir& dir) {
   if (Exists(dir.cert_path) && Exists(dir.key_path)) return {};
   Log("server")->info("creating self-signed TLS certificate path={}", dir.cert_path);
-  return tls::GenerateSelfSigned(dir.cert_path, dir.key_path, "sluice-site");
+  return tls::GenerateSelfSigned(dir.cert_path, dir.key_path, kSiteCommonName);
 }
 
 Result<crypto::SigningKey> EnsureSigningKey(const DataDir& dir) {
@@ -102,6 +105,12 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
   if (!lock) return Fail(lock.error());
   dir.lock_fd = std::move(*lock);
   if (auto cert = EnsureCertificate(dir); !cert) return Context(cert.error(), "TLS certificate");
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (auto renewed = RenewCertificateIfDue(dir, now_s); !renewed) {
+    return Context(renewed.error(), "TLS certificate");
+  }
   auto pin = tls::PinOfCertificateFile(dir.cert_path);
   if (!pin) return Context(pin.error(), "TLS certificate");
   dir.certificate_pin = *pin;
@@ -112,6 +121,35 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
   if (!enrollment) return Context(enrollment.error(), "enrollment key");
   dir.enrollment_key = std::move(*enrollment);
   return dir;
+}
+
+Result<bool> RenewCertificateIfDue(const DataDir& dir, int64_t now_s) {
+  auto info = tls::ReadCertificateInfo(dir.cert_path);
+  if (!info) return Fail(info.error());
+  constexpr int64_t kDay = 24 * 3600;
+  const int64_t left_s = info->not_after_s - now_s;
+  const bool ours = info->self_signed && info->common_name == kSiteCommonName;
+  if (!ours) {
+    if (left_s <= 0) {
+      Log("server")->error("the imported TLS certificate has expired path={} days_ago={}",
+                           dir.cert_path, -left_s / kDay);
+    } else if (left_s <= kRenewCertificateDays * kDay) {
+      Log("server")->warn("the imported TLS certificate expires soon path={} days_left={}",
+                          dir.cert_path, left_s / kDay);
+    }
+    return false;
+  }
+  if (left_s > kRenewCertificateDays * kDay &&
+      left_s <= (tls::kSelfSignedValidityDays + 1) * kDay) {
+    return false;
+  }
+  if (auto renewed = tls::RenewSelfSigned(dir.cert_path, dir.key_path, kSiteCommonName); !renewed) {
+    return Fail(renewed.error());
+  }
+  Log("server")->info("renewed the self-signed TLS certificate with the same key path={} "
+                      "days_left_before={} valid_days={}",
+                      dir.cert_path, left_s / kDay, tls::kSelfSignedValidityDays);
+  return true;
 }
 
 }  // namespace sluice::server

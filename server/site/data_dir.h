@@ -46,4 +46,13 @@ struct DataDir {
   static DataDir Layout(const std::string& root);
 };
 
+// The site's own self-signed certificate (CN sluice-site) is renewed with the same key — the pin
+// clients check does not change — once at most kRenewCertificateDays of it remain, or when it is
+// valid longer than tls::kSelfSignedValidityDays (one from an older release). An imported
+// certificate is never touched; it is warned about (an error once expired) from
+// kRenewCertificateDays before its end. Returns true when the certificate file was replaced.
+// Errors: the certificate cannot be read or renewed (naming the file).
+inline constexpr int64_t kRenewCertificateDays = 30;
+Result<bool> RenewCertificateIfDue(const DataDir& dir, int64_t now_s);
+
 }  // namespace sluice::server

@@ -76,4 +76,15 @@ Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t s
   return counts;
 }
 
+Result<bool> LeaseGrantedTo(db::Database& db, uint64_t lease_id, std::string_view client_id) {
+  bool granted = false;
+  auto read = db.Query(
+      "SELECT 1 FROM audit WHERE lease_id = ?1 AND lease_id > 0 AND event = 'grant' "
+      "AND client_id = ?2 LIMIT 1",
+      [&granted](const db::Statement&) { granted = true; }, static_cast<int64_t>(lease_id),
+      std::string(client_id));
+  if (!read) return Context(read.error(), "looking up the grant of lease " + std::to_string(lease_id));
+  return granted;
+}
+
 }  // namespace sluice::store

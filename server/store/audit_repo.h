@@ -67,4 +67,8 @@ Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms,
 // three keys are present (0 when none). Errors: kDatabase.
 Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t since_wall_ms);
 
+// Whether the log has a grant of `lease_id` to `client_id` (a lease may have ended since).
+// Errors: kDatabase.
+Result<bool> LeaseGrantedTo(db::Database& db, uint64_t lease_id, std::string_view client_id);
+
 }  // namespace sluice::store

@@ -12,6 +12,7 @@ constexpr std::string_view kPolicyPrefix = "policy.";
 constexpr std::string_view kPolicyVersionPrefix = "policy_version.";
 constexpr std::string_view kDurationPrefix = "duration.";
 constexpr std::string_view kCanaryPrefix = "canary.";
+constexpr std::string_view kAdaptivePrefix = "adaptive.";
 constexpr std::string_view kHaltAfterPrefix = "halt_after.";
 constexpr std::string_view kGatePrefix = "rollout_gate.";
 
@@ -233,6 +234,48 @@ Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db) {
 Status SaveRolloutGate(db::Database& db, std::string_view scope, std::string_view encoded) {
   if (scope.empty()) return Fail(Errc::kInvalidArgument, "rollout gate: empty scope");
   return SetSetting(db, std::string(kGatePrefix) + std::string(scope), encoded);
+}
+
+Result<std::map<std::string, AdaptiveSetting>> LoadAdaptive(db::Database& db) {
+  auto stored = SettingsUnder(db, kAdaptivePrefix);
+  if (!stored) return Fail(stored.error());
+  std::map<std::string, AdaptiveSetting> out;
+  for (const auto& [scope, value] : *stored) {
+    if (value.empty()) continue;
+    AdaptiveSetting setting;
+    const char* p = value.data();
+    const char* end = value.data() + value.size();
+    auto read = [&](auto& field, bool last) {
+      auto [next, ec] = std::from_chars(p, end, field);
+      if (ec != std::errc() || (last ? next != end : (next == end || *next != ' '))) return false;
+      p = last ? next : next + 1;
+      return true;
+    };
+    if (!read(setting.min, false) || !read(setting.max, false) ||
+        !read(setting.checkin_p99_target_ms, true) || setting.min < 1 ||
+        setting.max < setting.min || setting.checkin_p99_target_ms < 1) {
+      return Fail(Errc::kCorrupt, "setting " + std::string(kAdaptivePrefix) + scope +
+                                      " is not '<min> <max> <target ms>': '" + value + "'");
+    }
+    out[scope] = setting;
+  }
+  return out;
+}
+
+Status SaveAdaptive(db::Database& db, std::string_view scope,
+                    const std::optional<AdaptiveSetting>& setting) {
+  if (scope.empty()) return Fail(Errc::kInvalidArgument, "adaptive limit: empty scope");
+  std::string value;
+  if (setting) {
+    if (setting->min < 1 || setting->max < setting->min || setting->checkin_p99_target_ms < 1) {
+      return Fail(Errc::kInvalidArgument,
+                  "adaptive limit of " + std::string(scope) +
+                      ": needs 1 <= min <= max and a check-in target of at least 1 ms");
+    }
+    value = std::to_string(setting->min) + " " + std::to_string(setting->max) + " " +
+            std::to_string(setting->checkin_p99_target_ms);
+  }
+  return SetSetting(db, std::string(kAdaptivePrefix) + std::string(scope), value);
 }
 
 }  // namespace sluice::store

@@ -9,6 +9,8 @@
 //   canary.<scope>          the canary wave: "N" or "P%" ("" or absent: none)
 //   halt_after.<scope>      the failure threshold that halts a rollout: "N" or "P%"
 //   rollout_gate.<scope>    the current rollout's gate (sched::RolloutGate::Encode)
+//   adaptive.<scope>        the adaptive limit's range: "<min> <max> <check-in p99 target ms>"
+//                           ("" or absent: the scope's limit is fixed)
 //
 // Plain functions over a connection; call them from a store job (or any thread that owns the
 // db::Database). Getters fall back to the given default when the knob was never set.
@@ -111,5 +113,22 @@ Status SaveGateSettings(db::Database& db, std::string_view scope, const GateSett
 // Every scope's stored gate text. Errors: kDatabase.
 Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db);
 Status SaveRolloutGate(db::Database& db, std::string_view scope, std::string_view encoded);
+
+// --- The adaptive limit, per scope (sched/adaptive_limit.h). ---
+
+struct AdaptiveSetting {
+  int min = 1;
+  int max = 1;
+  int64_t checkin_p99_target_ms = 500;
+  bool operator==(const AdaptiveSetting&) const = default;
+};
+
+// Every scope whose limit is adaptive. Errors: kCorrupt naming the key of a malformed value;
+// kDatabase.
+Result<std::map<std::string, AdaptiveSetting>> LoadAdaptive(db::Database& db);
+// Makes the scope's limit adaptive (a setting) or fixed again (nullopt). Errors:
+// kInvalidArgument for an empty scope, min < 1, max < min or a target < 1; kDatabase.
+Status SaveAdaptive(db::Database& db, std::string_view scope,
+                    const std::optional<AdaptiveSetting>& setting);
 
 }  // namespace sluice::store

@@ -143,12 +143,19 @@ CREATE TABLE installed_updates (
 );
 )sql";
 
+// v6: a result for a lease that is no longer live is accepted only from the client it was granted
+// to, which the audit log's grant row proves; this index keeps that lookup cheap.
+constexpr std::string_view kV6 = R"sql(
+CREATE INDEX audit_lease ON audit (lease_id) WHERE lease_id > 0;
+)sql";
+
 constexpr db::Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
+    {6, kV6},
 };
 
 }  // namespace

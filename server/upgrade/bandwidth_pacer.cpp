@@ -34,6 +34,7 @@ void BandwidthPacer::Drain() {
       return;
     }
     auto go = std::move(front.go);
+    granted_bytes_ += front.bytes;
     waiting_.pop_front();
     go();
   }

@@ -21,6 +21,8 @@ class BandwidthPacer {
   uint64_t rate() const { return rate_; }
   // Calls `go` once `bytes` may be sent: at once when there is budget and nobody is ahead.
   void Acquire(size_t bytes, std::function<void()> go);
+  // Bytes let through since start (the adaptive limit's measure of bandwidth use).
+  uint64_t granted_bytes() const { return granted_bytes_; }
 
  private:
   void Drain();
@@ -30,6 +32,7 @@ class BandwidthPacer {
   };
   uv::Loop& loop_;
   uint64_t rate_ = 0;
+  uint64_t granted_bytes_ = 0;
   TokenBucket bucket_;
   std::deque<Waiter> waiting_;
   uv::HandlePtr<uv::Timer> timer_;

@@ -47,6 +47,8 @@ UpgradeCoordinator::UpgradeCoordinator(Host host, UpgradeOptions options)
       options_(options),
       scheduler_(*host_.clock, SchedulerOptionsFor(options)),
       pacer_(*host_.loop),
+      load_monitor_(*host_.loop),
+      adapt_timer_(uv::Timer::Create(*host_.loop)),
       expiry_timer_(uv::Timer::Create(*host_.loop)) {}
 
 UpgradeCoordinator::~UpgradeCoordinator() = default;
@@ -289,48 +291,79 @@ void UpgradeCoordinator::OnDrain(ClientSession& session) {
 
 void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeResult& result) {
   const sched::Lease* live = scheduler_.FindLease(result.lease_id);
-  const std::string event = OutcomeEvent(result.outcome);
   const std::string client_id = session.client_id();
-  manual_allowed_.erase(client_id);
-  wanted_.erase(client_id);
-  if (result.outcome == proto::UpgradeOutcome::kApplied) {
-    host_.store->Submit<void>(
-        [id = client_id, version = result.version](db::Database& db) {
-          return db.Run("UPDATE clients SET version = ? WHERE id = ?", version, id);
-        },
-        nullptr);
-  }
-  // The ack goes out only once the outcome is durable: an acknowledged report is never lost.
-  auto acknowledge = [this, client_id, lease_id = result.lease_id] {
-    ClientSession* s = host_.find_client(client_id);
-    if (s == nullptr) return;
-    s->Send(proto::UpgradeResultAck{.lease_id = lease_id});
-    s->connection().SetIdleDeadline(s->active() ? 3000ULL * host_.settings().heartbeat_s
-                                                : 30'000);
-  };
   if (live != nullptr && live->client_id == client_id) {
     sched::Lease lease = *live;
-    CountEnded(lease.scope, result.outcome != proto::UpgradeOutcome::kApplied);  // before the slot frees: nothing is granted past a halt
+    manual_allowed_.erase(client_id);
+    wanted_.erase(client_id);
+    RecordVersion(client_id, result);
+    // Before the slot frees: nothing is granted past a halt.
+    CountEnded(lease.scope, result.outcome != proto::UpgradeOutcome::kApplied);
     scheduler_.Finish(lease.id);
-    EndLease(lease, event, std::string(proto::ToString(result.outcome)) + ": " + result.detail,
-             std::move(acknowledge), PersistGate(lease.scope));
+    EndLease(lease, OutcomeEvent(result.outcome),
+             std::string(proto::ToString(result.outcome)) + ": " + result.detail,
+             [this, client_id, lease_id = lease.id] { AcknowledgeResult(client_id, lease_id); },
+             PersistGate(lease.scope));
     host_.store->Submit<void>(PersistEstimate(lease.scope), nullptr);
     PushGrants();
     return;
   }
-  // The lease lapsed before the report arrived: record the report, free nothing twice. The
-  // rollout gate does not count it: nothing shows that this client held that lease, and a
-  // forged failure must not halt a rollout.
-  store::AuditRow audit = AuditRow(
-      {.event = event, .client_id = client_id, .lease_id = result.lease_id,
-       .version = result.version,
-       .detail = "late report: " + std::string(proto::ToString(result.outcome))},
-      std::string(proto::ToString(session.last_checkin().kind)));
+  // Not a live lease of this client. A report after its lease lapsed is recorded (freeing
+  // nothing twice) if the audit log shows the lease was granted to this client; anything else
+  // — another client's lease, a lease never granted — is refused and changes nothing. The
+  // rollout gate never counts a late report: the slot it describes was already counted.
+  const uint64_t connection_id = session.id();
+  const std::string scope(proto::ToString(session.last_checkin().kind));
   std::weak_ptr<bool> alive = alive_;
-  host_.store->Submit<int64_t>([audit](db::Database& db) { return store::AppendAudit(db, audit); },
-                               [alive, acknowledge](Result<int64_t> saved) {
-                                 if (!alive.expired() && saved) acknowledge();
-                               });
+  host_.store->Submit<bool>(
+      [lease_id = result.lease_id, client_id](db::Database& db) {
+        return store::LeaseGrantedTo(db, lease_id, client_id);
+      },
+      [this, alive, connection_id, client_id, scope, result](Result<bool> granted) {
+        if (alive.expired()) return;
+        ClientSession* session = host_.find_connection(connection_id);
+        if (session == nullptr) return;
+        if (!granted || !*granted) {
+          session->connection().SendErrorAndClose(
+              granted ? proto::ErrorCode::kLeaseUnknown : proto::ErrorCode::kInternal,
+              granted ? "lease " + std::to_string(result.lease_id) +
+                            " was never granted to this client"
+                      : std::string("could not look the lease up"));
+          return;
+        }
+        manual_allowed_.erase(client_id);
+        wanted_.erase(client_id);
+        RecordVersion(client_id, result);
+        store::AuditRow audit = AuditRow(
+            {.event = OutcomeEvent(result.outcome), .client_id = client_id,
+             .lease_id = result.lease_id, .version = result.version,
+             .detail = "late report: " + std::string(proto::ToString(result.outcome))},
+            scope);
+        host_.store->Submit<int64_t>(
+            [audit](db::Database& db) { return store::AppendAudit(db, audit); },
+            [this, alive, client_id, lease_id = result.lease_id](Result<int64_t> saved) {
+              if (!alive.expired() && saved) AcknowledgeResult(client_id, lease_id);
+            });
+      });
+}
+
+void UpgradeCoordinator::RecordVersion(const std::string& client_id,
+                                       const proto::UpgradeResult& result) {
+  if (result.outcome != proto::UpgradeOutcome::kApplied) return;
+  host_.store->Submit<void>(
+      [id = client_id, version = result.version](db::Database& db) {
+        return db.Run("UPDATE clients SET version = ? WHERE id = ?", version, id);
+      },
+      nullptr);
+}
+
+// The ack goes out only once the outcome is durable: an acknowledged report is never lost.
+void UpgradeCoordinator::AcknowledgeResult(const std::string& client_id, uint64_t lease_id) {
+  ClientSession* session = host_.find_client(client_id);
+  if (session == nullptr) return;
+  session->Send(proto::UpgradeResultAck{.lease_id = lease_id});
+  session->connection().SetIdleDeadline(session->active() ? 3000ULL * host_.settings().heartbeat_s
+                                                          : 30'000);
 }
 
 void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
@@ -416,7 +449,9 @@ store::AuditRow UpgradeCoordinator::AuditRow(store::AuditRow row, const std::str
     int& running = audited_running_[scope];
     running += running_delta;
     row.running = running;
-    row.limit_value = scheduler_.Limit(scope);
+    // Rows stored after a limit change record its value, even before it is in effect.
+    auto pending = pending_limits_.find(scope);
+    row.limit_value = pending != pending_limits_.end() ? pending->second : scheduler_.Limit(scope);
   }
   return row;
 }

@@ -22,6 +22,7 @@
 #include "server/net/client_session.h"
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
+#include "server/sched/adaptive_limit.h"
 #include "server/sched/forecast.h"
 #include "server/sched/rollout_gate.h"
 #include "server/sched/scheduler.h"
@@ -29,8 +30,9 @@
 #include "server/store/audit_repo.h"
 #include "server/store/store.h"
 #include "server/upgrade/bandwidth_pacer.h"
-#include "server/upgrade/download_stream.h"
 #include "server/store/limits_repo.h"
+#include "server/upgrade/download_stream.h"
+#include "server/upgrade/load_monitor.h"
 
 namespace sluice::server {
 
@@ -49,12 +51,20 @@ struct UpgradeOptions {
   // (sched::RetryOptions), at most max_held_passive at once.
   int64_t max_passive_hold_ms = 300'000;
   size_t max_held_passive = 5'000;
+  // How often adaptive limits look at the server's load (one measurement window).
+  uint64_t adapt_interval_ms = 1'000;
 };
 
 // Queued passive clients are sent away so that their returns use at most half the connection
 // rate; the rest is for everyone else.
 inline double PassiveReturnBudget(uint64_t connection_rate) {
   return static_cast<double>(connection_rate) / 2.0;
+}
+
+inline sched::AdaptiveRange RangeOf(const store::AdaptiveSetting& setting) {
+  return {.min = setting.min,
+          .max = setting.max,
+          .checkin_p99_target_ms = setting.checkin_p99_target_ms};
 }
 
 class UpgradeCoordinator {
@@ -84,8 +94,18 @@ class UpgradeCoordinator {
   void OnDrain(ClientSession& session);
   void OnClosed(ClientSession& session);
 
-  // Admin changes: validated by the caller; each is persisted and audited, then applied.
+  // Admin changes: validated by the caller; each is persisted and audited, then applied (durable
+  // first: a change that cannot be saved never takes effect; a lowered limit applies at once
+  // and is restored if the save fails, since fewer grants are always safe).
+  // A fixed limit ends the scope's adaptive limit.
   void SetLimit(const std::string& scope, int max_concurrent, std::function<void(Status)> done);
+  // --- The adaptive limit (adaptive_limits.cpp, docs/admin.md "Adaptive limit"). ---
+  // Makes the scope's limit adaptive within [min, max]; the current limit is clamped into it.
+  void SetAdaptiveLimit(const std::string& scope, store::AdaptiveSetting setting,
+                        std::function<void(Status)> done);
+  std::optional<store::AdaptiveSetting> AdaptiveSettingOf(const std::string& scope) const;
+  // The server's load as the adaptive limit sees it (check-ins are recorded by the sessions).
+  LoadMonitor& load_monitor() { return load_monitor_; }
   void SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done);
   void SetConnectionRate(uint64_t per_s, std::function<void(Status)> done);
   void SetPolicy(const std::string& kind, store::PolicySetting policy, std::function<void(Status)> done);
@@ -138,6 +158,10 @@ class UpgradeCoordinator {
   void SendGrant(const sched::Lease& lease);
   void PushGrants();
   void OnProgress(uint64_t lease_id, uint64_t bytes_done);
+  // An applied upgrade's new version goes to the client's row.
+  void RecordVersion(const std::string& client_id, const proto::UpgradeResult& result);
+  // Sends upgrade_result_ack to the client, if still connected (once the outcome is durable).
+  void AcknowledgeResult(const std::string& client_id, uint64_t lease_id);
   // Frees a lease's slot; `then` runs once its end and audit row are durable.
   // `also` runs in the same store job (e.g. the gate's new counts).
   void EndLease(const sched::Lease& lease, const std::string& event, const std::string& detail,
@@ -173,6 +197,12 @@ class UpgradeCoordinator {
   // One upgrade of `scope` ended; halts the rollout (budget 0 at once, audited) if that meets
   // the threshold. Call before the scheduler frees the slot, so nothing is granted past a halt.
   void CountEnded(const std::string& scope, bool failed);
+  // The one way a scope's limit changes: persisted with a limit_change row carrying `detail`
+  // (and `also`, in the same store job), then applied; see SetLimit for lowering.
+  void ChangeLimit(const std::string& scope, int limit, std::string detail,
+                   std::function<Status(db::Database&)> also, std::function<void(Status)> done);
+  // Every adaptive scope's controller looks at the last window; changes go through ChangeLimit.
+  void AdaptLimits();
   // The learned duration of `scope` is persisted with the lease end that taught it.
   std::function<Status(db::Database&)> PersistEstimate(const std::string& scope) const;
 
@@ -184,6 +214,15 @@ class UpgradeCoordinator {
   std::map<std::string, store::PolicySetting> policies_;
   std::map<std::string, sched::RolloutGate> gates_;          // per scope: the current rollout
   std::map<std::string, store::GateSettings> gate_settings_;  // per scope: as the admin set them
+  struct Adaptive {
+    store::AdaptiveSetting setting;
+    sched::AdaptiveLimit controller;
+  };
+  std::map<std::string, Adaptive> adaptive_;       // per adaptive scope
+  std::map<std::string, int> pending_limits_;      // per scope: a change saved but not committed
+  std::map<std::string, uint64_t> limit_changes_;  // per scope: changes started (latest wins)
+  LoadMonitor load_monitor_;
+  uv::HandlePtr<uv::Timer> adapt_timer_;
   std::set<std::string> manual_allowed_;
   std::map<PackageKey, PackageRecord> packages_;
   std::unordered_map<std::string, PackageKey> wanted_;  // client -> package it waits for

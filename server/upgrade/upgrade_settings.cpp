@@ -20,6 +20,7 @@ Status UpgradeCoordinator::Restore() {
     std::map<std::string, store::DurationRecord> durations;
     std::map<std::string, store::GateSettings> gate_settings;
     std::map<std::string, std::string> gates;
+    std::map<std::string, store::AdaptiveSetting> adaptive;
   };
   auto loaded = host_.store->Call<Loaded>([](db::Database& db) -> Result<Loaded> {
     Loaded out;
@@ -32,6 +33,8 @@ Status UpgradeCoordinator::Restore() {
     auto durations = store::LoadDurations(db);
     auto gate_settings = store::LoadGateSettings(db);
     auto gates = store::LoadRolloutGates(db);
+    auto adaptive = store::LoadAdaptive(db);
+    if (!adaptive) return Fail(adaptive.error());
     if (!limits || !leases || !waiters || !next || !bandwidth || !rate || !durations ||
         !gate_settings || !gates) {
       return Fail(Errc::kDatabase, "loading throttle state failed");
@@ -50,6 +53,7 @@ Status UpgradeCoordinator::Restore() {
     out.durations = std::move(*durations);
     out.gate_settings = std::move(*gate_settings);
     out.gates = std::move(*gates);
+    out.adaptive = std::move(*adaptive);
     return out;
   });
   if (!loaded) return Context(loaded.error(), "restoring the throttle");
@@ -80,6 +84,10 @@ Status UpgradeCoordinator::Restore() {
   connection_rate_ = loaded->connection_rate;
   scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(connection_rate_));
   policies_ = std::move(loaded->policies);
+  for (const auto& [scope, setting] : loaded->adaptive) {
+    adaptive_.emplace(scope, Adaptive{setting, sched::AdaptiveLimit(RangeOf(setting))});
+  }
+  adapt_timer_->Start(options_.adapt_interval_ms, options_.adapt_interval_ms, [this] { AdaptLimits(); });
   StartRollouts();  // gates still about an older version (e.g. a crash right after a change)
   Audit({.event = "server_start", .detail = std::to_string(loaded->leases.size()) + " leases restored"},
         "");
@@ -91,47 +99,62 @@ Status UpgradeCoordinator::Restore() {
 
 void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
                                   std::function<void(Status)> done) {
-  scheduler_.SetLimit(scope, max_concurrent);
-  PersistWithAudit(
-      [scope, max_concurrent](db::Database& db) { return store::SaveLimit(db, scope, max_concurrent); },
-      AuditRow({.event = "limit_change", .detail = "max_concurrent=" + std::to_string(max_concurrent)},
-               scope),
-      std::move(done));
-  PushGrants();  // raising admits waiting clients at once
+  const bool was_adaptive = adaptive_.contains(scope);
+  ChangeLimit(
+      scope, max_concurrent, "max_concurrent=" + std::to_string(max_concurrent),
+      [scope](db::Database& db) { return store::SaveAdaptive(db, scope, std::nullopt); },
+      [this, scope, was_adaptive, done = std::move(done)](Status saved) {
+        if (saved && was_adaptive) adaptive_.erase(scope);
+        if (done) done(saved);
+      });
 }
 
+// The global knobs and the policy: saved with their audit row, then in effect.
 void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done) {
-  pacer_.SetRate(bytes_per_s);
+  std::weak_ptr<bool> alive = alive_;
   PersistWithAudit(
       [bytes_per_s](db::Database& db) {
         return store::SetBandwidthBytesPerS(db, static_cast<int64_t>(bytes_per_s));
       },
       AuditRow({.event = "bandwidth_change", .detail = std::to_string(bytes_per_s) + " B/s"}, ""),
-      std::move(done));
+      [this, alive, bytes_per_s, done = std::move(done)](Status saved) {
+        if (saved && !alive.expired()) pacer_.SetRate(bytes_per_s);
+        if (done) done(saved);
+      });
 }
 
 void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done) {
-  connection_rate_ = per_s;
-  scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(per_s));
-  if (on_connection_rate_changed) on_connection_rate_changed(per_s);
+  std::weak_ptr<bool> alive = alive_;
   PersistWithAudit(
       [per_s](db::Database& db) {
         return store::SetConnectionRatePerS(db, static_cast<int64_t>(per_s));
       },
       AuditRow({.event = "connection_rate_change", .detail = std::to_string(per_s) + "/s"}, ""),
-      std::move(done));
+      [this, alive, per_s, done = std::move(done)](Status saved) {
+        if (saved && !alive.expired()) {
+          connection_rate_ = per_s;
+          scheduler_.SetPassiveReturnBudget(PassiveReturnBudget(per_s));
+          if (on_connection_rate_changed) on_connection_rate_changed(per_s);
+        }
+        if (done) done(saved);
+      });
 }
 
 void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting policy,
                                    std::function<void(Status)> done) {
-  policies_[kind] = policy;
+  std::weak_ptr<bool> alive = alive_;
   PersistWithAudit(
       [kind, policy](db::Database& db) { return store::SetPolicy(db, kind, policy); },
       AuditRow({.event = "policy_change",
                 .detail = std::string(store::UpgradePolicyName(policy.mode)) + " " + policy.version},
                kind),
-      std::move(done));
-  ReevaluateConnected();
+      [this, alive, kind, policy, done = std::move(done)](Status saved) {
+        if (saved && !alive.expired()) {
+          policies_[kind] = policy;
+          ReevaluateConnected();
+        }
+        if (done) done(saved);
+      });
 }
 
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {

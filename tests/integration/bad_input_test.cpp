@@ -40,6 +40,24 @@ class BadInputTest : public ::testing::Test {
     EXPECT_TRUE(client.WaitClosed());
   }
 
+  // Enrolls a new active jump client on `client`'s connection and sends its check-in (the answer
+  // is left to read).
+  void EnrollAndCheckIn(RawTlsClient& client) {
+    const json config = json::parse(FileText(server_.WriteClientConfig("jump-client", "active")));
+    const std::string id = crypto::NewUuid();
+    ASSERT_TRUE(client.WriteMessage(proto::Enroll{.enrollment_key = config["enrollment_key"],
+                                                  .client_id = id,
+                                                  .platform = "linux-x86_64",
+                                                  .version = "1.0.0"}));
+    auto enrolled = client.ReadMessage();
+    ASSERT_TRUE(enrolled && std::holds_alternative<proto::Enrolled>(*enrolled)) << server_.log();
+    ASSERT_TRUE(client.WriteMessage(
+        proto::Checkin{.client_id = id,
+                       .client_secret = std::get<proto::Enrolled>(*enrolled).client_secret,
+                       .version = "1.0.0",
+                       .platform = "linux-x86_64"}));
+  }
+
   // The bad connection was logged exactly once with its peer address, nothing reached the
   // clients table, and a well-behaved client is still served.
   void ExpectServerUnharmed(int bad_local_port, size_t clients_before = 0) {
@@ -206,6 +224,59 @@ TEST_F(BadInputTest, WrongClientSecret) {
                                                   .platform = "linux-x86_64"}));
   ExpectErrorThenClose(*client, proto::ErrorCode::kAuthFailed);
   ExpectServerUnharmed(client->local_port(), 1);
+}
+
+// A client may only report on a lease it was granted: a lease never granted (like another
+// client's, which the same audit lookup refuses) gets lease_unknown and changes nothing: no
+// audit row, no version.
+TEST_F(BadInputTest, ResultForALeaseTheClientNeverHeldIsRefused) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  EnrollAndCheckIn(*client);
+  auto ok = client->ReadMessage();
+  ASSERT_TRUE(ok && std::holds_alternative<proto::CheckinOk>(*ok)) << server_.log();
+  const size_t audit_before = server_.Admin("audit")["result"]["events"].size();
+
+  ASSERT_TRUE(client->WriteMessage(
+      proto::UpgradeResult{.lease_id = 999, .version = "9.9.9", .detail = "forged"}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kLeaseUnknown);
+  EXPECT_EQ(server_.Admin("audit")["result"]["events"].size(), audit_before);
+  auto listed = server_.Admin("clients")["result"]["clients"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["version"], "1.0.0");
+}
+
+// A check-in and the connection gone at once: it ends while the check-in is being recorded as
+// online. The client must end up offline, not online with no connection.
+TEST_F(BadInputTest, ACheckInRefusedMidConnectionLeavesTheClientOffline) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  EnrollAndCheckIn(*client);
+  client->Abort();  // gone before the check-in is recorded
+  auto offline = [&] {
+    auto rows = server_.Admin("clients")["result"]["clients"];
+    return rows.size() == 1 && !rows[0]["online"].get<bool>();
+  };
+  EXPECT_TRUE(WaitUntil(offline)) << server_.Admin("clients").dump() << server_.log();
+}
+
+// Only ALPN sluice/1 reaches the client protocol: no ALPN and http/1.1 are closed after the
+// handshake without an answer, any other protocol fails the handshake itself.
+TEST_F(BadInputTest, ConnectionsWithoutTheSluiceAlpnAreRefused) {
+  size_t clients = 0;  // each ExpectServerUnharmed enrolls one well-behaved client
+  for (const std::string alpn : {"", "http/1.1"}) {
+    auto client = RawTlsClient::Connect(server_.port(), true, alpn);
+    ASSERT_TRUE(client) << alpn;
+    ASSERT_TRUE(client->WriteMessage(proto::Checkin{.client_id = crypto::NewUuid(),
+                                                    .client_secret = std::string(64, 'a'),
+                                                    .version = "1.0.0",
+                                                    .platform = "linux-x86_64"}));
+    auto answer = client->ReadMessage();
+    EXPECT_FALSE(answer.has_value()) << alpn << " answered with " << proto::MessageType(*answer);
+    EXPECT_TRUE(client->WaitClosed()) << alpn;
+    ExpectServerUnharmed(client->local_port(), clients++);
+  }
+  EXPECT_EQ(RawTlsClient::Connect(server_.port(), true, "h2"), nullptr);
 }
 
 }  // namespace

@@ -345,6 +345,57 @@ TEST_F(RolloutTest, CanaryWaveHaltsAtTheThresholdAndNeverGrantsPastIt) {
   EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
 }
 
+TEST_F(RolloutTest, AdaptiveLimitGrowsWithDemandWithinItsRangeAndSurvivesARestart) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 1);
+  auto set = server_->Admin("limits-set", {{"kind", "jump-client"},
+                                           {"max_concurrent", "auto"},
+                                           {"min", 2},
+                                           {"max", 5}});
+  ASSERT_TRUE(set["ok"].get<bool>()) << set.dump();
+  json limit = set["result"]["limits"]["jump-client"];
+  EXPECT_EQ(limit["max_concurrent"], 2);  // clamped into the range at once
+  EXPECT_EQ(limit["adaptive"], json({{"min", 2}, {"max", 5}, {"checkin_p99_target_ms", 500}}));
+
+  // Every upgrade holds its slot for a 0.5 s health check: with 2 slots, clients queue.
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0.5));
+  StartAgents(16, "jump-client", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 16; }, seconds(60))) << server_->log();
+  SetSiteVersion("2.0.0");
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["clients"]["up_to_date"] == 16; }, seconds(180)))
+      << Rollout().dump(1) << AgentLogs();
+
+  // The limit rose (busy slots, clients waiting), audited with its reason, never past max.
+  auto rows = ReadAudit(*server_);
+  int raises = 0;
+  for (const auto& row : rows) {
+    if (row.event != "limit_change" || row.detail.find(" auto: ") == std::string::npos) continue;
+    ++raises;
+    EXPECT_GE(row.limit_value, 2) << row.detail;
+    EXPECT_LE(row.limit_value, 5) << row.detail;
+    EXPECT_NE(row.detail.find("slots busy"), std::string::npos) << row.detail;
+  }
+  EXPECT_GE(raises, 1);
+  auto replay = sched::ReplayAudit(rows);
+  EXPECT_EQ(replay.violations["jump-client"], 0);
+  EXPECT_GT(replay.max_running["jump-client"], 2);
+  EXPECT_LE(replay.max_running["jump-client"], 5);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+
+  // The range survives a crash; a fixed limit ends it.
+  const json before = server_->Admin("limits")["result"]["limits"]["jump-client"];
+  server_->Kill();
+  ASSERT_TRUE(server_->Start());
+  json after = server_->Admin("limits")["result"]["limits"]["jump-client"];
+  EXPECT_EQ(after["adaptive"], before["adaptive"]);
+  EXPECT_EQ(after["max_concurrent"], before["max_concurrent"]);
+  SetLimit("jump-client", 4);
+  after = server_->Admin("limits")["result"]["limits"]["jump-client"];
+  EXPECT_TRUE(after["adaptive"].is_null()) << after.dump();
+  EXPECT_EQ(after["max_concurrent"], 4);
+}
+
 TEST_F(RolloutTest, DisabledPolicyHoldsClientsBackUntilAManualUpgrade) {
   server_ = std::make_unique<ServerProcess>();
   ASSERT_TRUE(server_->Start());

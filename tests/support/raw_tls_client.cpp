@@ -10,7 +10,8 @@
 
 namespace sluice::testing {
 
-std::unique_ptr<RawTlsClient> RawTlsClient::Connect(int port, bool handshake) {
+std::unique_ptr<RawTlsClient> RawTlsClient::Connect(int port, bool handshake,
+                                                   const std::string& alpn) {
   std::unique_ptr<RawTlsClient> client(new RawTlsClient());
   client->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -30,8 +31,12 @@ std::unique_ptr<RawTlsClient> RawTlsClient::Connect(int port, bool handshake) {
   if (!handshake) return client;
   client->ctx_ = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_verify(client->ctx_, SSL_VERIFY_NONE, nullptr);
-  static const unsigned char kAlpn[] = "\x08sluice/1";
-  SSL_CTX_set_alpn_protos(client->ctx_, kAlpn, sizeof(kAlpn) - 1);
+  if (!alpn.empty()) {
+    std::string wire(1, static_cast<char>(alpn.size()));
+    wire += alpn;
+    SSL_CTX_set_alpn_protos(client->ctx_, reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned int>(wire.size()));
+  }
   client->ssl_ = SSL_new(client->ctx_);
   SSL_set_fd(client->ssl_, client->fd_);
   if (SSL_connect(client->ssl_) != 1) return nullptr;

@@ -16,9 +16,10 @@ namespace sluice::testing {
 
 class RawTlsClient {
  public:
-  // TCP connect to 127.0.0.1:port; with `handshake`, also completes TLS (ALPN sluice/1, no
-  // certificate check). Returns null if either fails.
-  static std::unique_ptr<RawTlsClient> Connect(int port, bool handshake = true);
+  // TCP connect to 127.0.0.1:port; with `handshake`, also completes TLS (offering ALPN `alpn`,
+  // none if empty; no certificate check). Returns null if either fails.
+  static std::unique_ptr<RawTlsClient> Connect(int port, bool handshake = true,
+                                               const std::string& alpn = "sluice/1");
   ~RawTlsClient();
 
   int local_port() const { return local_port_; }

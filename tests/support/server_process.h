@@ -25,6 +25,8 @@ class ServerProcess {
   void Kill();
 
   const std::string& data_dir() const { return data_dir_; }
+  // The running sluiced's pid (-1 when stopped).
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   int port() const { return port_; }
   std::string log() const;
   // One request on the admin socket; returns the whole response ({"ok":..., ...}).

@@ -50,13 +50,12 @@ TEST_F(CertificateTest, KeyFileIsPrivateAndCertificateIsUsable) {
   EXPECT_EQ(X509_check_host(cert.get(), "other.example", 0, 0, nullptr), 0);
   EXPECT_EQ(X509_check_ip_asc(cert.get(), "127.0.0.1", 0), 1);
   EXPECT_EQ(X509_check_ip_asc(cert.get(), "::1", 0), 1);
-  // Roughly ten years of validity.
+  // 397 days of validity, the most TLS scanners accept.
   int days = 0, seconds = 0;
   ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert.get()),
                            X509_get0_notAfter(cert.get())),
             1);
-  EXPECT_GE(days, 3650);
-  EXPECT_LE(days, 3653);
+  EXPECT_EQ(days, 397);
   // ECDSA P-256, and the key matches the certificate.
   EXPECT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(cert.get())), EVP_PKEY_EC);
   CPtr<BIO, BIO_free> key_bio(BIO_new_file(Path("k.pem").c_str(), "r"));
@@ -64,6 +63,29 @@ TEST_F(CertificateTest, KeyFileIsPrivateAndCertificateIsUsable) {
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   ASSERT_NE(key, nullptr);
   EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1);
+}
+
+TEST_F(CertificateTest, RenewalKeepsTheKeyAndPinAndIssuesAFreshCertificate) {
+  ASSERT_TRUE(GenerateSelfSigned(Path("c.pem"), Path("k.pem"), "sluice-site"));
+  const std::string key_before = *ReadFile(Path("k.pem"));
+  const std::string cert_before = *ReadFile(Path("c.pem"));
+  auto pin_before = PinOfCertificateFile(Path("c.pem"));
+  ASSERT_TRUE(pin_before);
+  ASSERT_TRUE(RenewSelfSigned(Path("c.pem"), Path("k.pem"), "sluice-site"));
+  EXPECT_EQ(*ReadFile(Path("k.pem")), key_before);
+  EXPECT_NE(*ReadFile(Path("c.pem")), cert_before);  // a new serial, a new signature
+  EXPECT_EQ(*PinOfCertificateFile(Path("c.pem")), *pin_before);
+
+  auto info = ReadCertificateInfo(Path("c.pem"));
+  ASSERT_TRUE(info) << info.error().ToString();
+  EXPECT_TRUE(info->self_signed);
+  EXPECT_EQ(info->common_name, "sluice-site");
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  EXPECT_NEAR(static_cast<double>(info->not_after_s - now), 397.0 * 86400, 120);
+
+  auto missing = RenewSelfSigned(Path("c.pem"), Path("no-key.pem"), "sluice-site");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("no-key.pem"), std::string::npos);
 }
 
 TEST_F(CertificateTest, PinIsStablePerCertificateAndDistinctAcrossCertificates) {

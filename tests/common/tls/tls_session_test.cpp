@@ -270,6 +270,29 @@ TEST_F(TlsSessionTest, Tls12OnlyClientConnectsAndResumes) {
   EXPECT_NE(second.session->resumption_session(), nullptr);
 }
 
+// TLS 1.2 offers AEAD suites only: a client limited to CBC suites cannot connect; an AEAD one can.
+TEST_F(TlsSessionTest, Tls12OffersOnlyAeadCiphers) {
+  auto server_ctx = ServerContext();
+  for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+                          "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384"}) {
+    auto client_ctx = ClientContext();
+    ASSERT_EQ(SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION), 1);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(client_ctx->native(), cbc), 1) << cbc;
+    Peer client = NewPeer(client_ctx);
+    Peer server = NewPeer(server_ctx);
+    Connect(client, server);
+    EXPECT_TRUE(client.error || server.error) << cbc << " was accepted";
+  }
+  auto client_ctx = ClientContext();
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(client_ctx->native(), TLS1_2_VERSION), 1);
+  ASSERT_EQ(SSL_CTX_set_cipher_list(client_ctx->native(), "ECDHE-ECDSA-AES128-GCM-SHA256"), 1);
+  Peer client = NewPeer(client_ctx);
+  Peer server = NewPeer(server_ctx);
+  Connect(client, server);
+  ASSERT_FALSE(client.error) << client.error->ToString();
+  EXPECT_EQ(client.session->protocol_version(), "TLSv1.2");
+}
+
 TEST_F(TlsSessionTest, CloseNotifySetsPeerClosedAndLaterInputIsIgnored) {
   Peer client = NewPeer(ClientContext());
   Peer server = NewPeer(ServerContext());

@@ -100,6 +100,35 @@ TEST_F(LimitsRepo, LearnedDurationsPersistAndGarbageIsSkipped) {
                          {"jumpoint", {.estimate_ms = 0, .samples = 0}}}));
 }
 
+TEST_F(LimitsRepo, AdaptiveRangesPersistUntilTheLimitIsFixedAgain) {
+  EXPECT_TRUE(LoadAdaptive(*db_)->empty());
+  const AdaptiveSetting setting{.min = 4, .max = 200, .checkin_p99_target_ms = 250};
+  ASSERT_TRUE(SaveAdaptive(*db_, "jumpoint", setting));
+  Reopen();
+  auto loaded = LoadAdaptive(*db_);
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(loaded->at("jumpoint"), setting);
+  ASSERT_TRUE(SaveAdaptive(*db_, "jumpoint", std::nullopt));
+  EXPECT_TRUE(LoadAdaptive(*db_)->empty());
+}
+
+TEST_F(LimitsRepo, BadAdaptiveRangesAreRefusedOrReportedCorrupt) {
+  for (const AdaptiveSetting& bad : {AdaptiveSetting{.min = 0, .max = 5},
+                                     AdaptiveSetting{.min = 6, .max = 5},
+                                     AdaptiveSetting{.min = 1, .max = 5, .checkin_p99_target_ms = 0}}) {
+    auto saved = SaveAdaptive(*db_, "jumpoint", bad);
+    ASSERT_FALSE(saved);
+    EXPECT_EQ(saved.error().code(), Errc::kInvalidArgument);
+  }
+  EXPECT_EQ(SaveAdaptive(*db_, "", std::nullopt).error().code(), Errc::kInvalidArgument);
+  ASSERT_TRUE(SetSetting(*db_, "adaptive.jumpoint", "4 two 500"));
+  auto loaded = LoadAdaptive(*db_);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), Errc::kCorrupt);
+  EXPECT_NE(loaded.error().message().find("adaptive.jumpoint"), std::string::npos);
+}
+
 TEST_F(LimitsRepo, PolicyNamesRoundTrip) {
   for (auto policy :
        {UpgradePolicy::kDisabled, UpgradePolicy::kThisVersionOnly, UpgradePolicy::kAlways}) {
