@@ -3,9 +3,11 @@
 #include <malloc.h>
 
 #include <filesystem>
+#include <set>
 
 #include "common/base/file_util.h"
 #include "common/base/log.h"
+#include "server/pkg/package_repo.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
@@ -49,14 +51,46 @@ Result<std::unique_ptr<Server>> Server::Start(uv::Loop& loop, ServerOptions opti
   return server;
 }
 
+Status Server::CheckDatabasePresent() const {
+  if (!dir_.existing_site || options_.new_database) return {};
+  std::error_code error;
+  const auto size = std::filesystem::file_size(dir_.db_path, error);
+  if (!error && size > 0) return {};
+  return Fail(Errc::kNotFound,
+              "the database " + dir_.db_path + " is " + (error ? "missing" : "empty") +
+                  ", but this data dir already holds a site's keys: starting would begin a new, "
+                  "empty site and every client would have to enroll again. Restore the database "
+                  "from a backup, or start sluiced with --new-database to begin again with the "
+                  "same keys (docs/admin.md, \"Running sluiced\")");
+}
+
+Status Server::SweepOrphanedPackages() {
+  auto packages = store_->Call<std::vector<PackageRecord>>(
+      [](db::Database& db) { return ListPackages(db); });
+  if (!packages) return Context(packages.error(), "listing packages");
+  std::set<std::string> known;
+  for (const PackageRecord& package : *packages) known.insert(package.sha256);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.packages_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || known.contains(name)) continue;
+    if (std::filesystem::remove(entry.path(), ec)) {
+      Log("server")->info("removed an orphaned package file path={}", entry.path().string());
+    }
+  }
+  return {};
+}
+
 Status Server::Open() {
   started_ms_ = options_.clock->WallMs();
+  if (auto present = CheckDatabasePresent(); !present) return present;
   auto store = store::Store::Open({
       .path = dir_.db_path,
       .post_to_loop = [this](std::function<void()> task) { PostGuarded(std::move(task)); },
   });
   if (!store) return Context(store.error(), "database " + dir_.db_path);
   store_ = std::move(*store);
+  if (auto swept = SweepOrphanedPackages(); !swept) return swept;
 
   // Startup reads and writes are synchronous: nothing is being served yet.
   auto stored = store_->Call<std::map<std::string, std::string>>(
@@ -243,11 +277,11 @@ void Server::OnSessionClosed(ClientSession& session) {
   if (online != authenticated_.end() && online->second == id) {
     authenticated_.erase(online);
     if (!shut_down_ && session.active()) {
-      store_->Submit<void>(
+      store_->Detach<void>(
+          "server: marking client " + session.client_id() + " offline",
           [client_id = session.client_id(), now = options_.clock->WallMs()](db::Database& db) {
             return store::SetOnline(db, client_id, false, now);
-          },
-          nullptr);
+          });
     }
   }
   PostGuarded([this, id] { sessions_.erase(id); });

@@ -41,6 +41,10 @@ struct ServerOptions {
   std::string code_signing_cert;
   std::string code_signing_key;
   int64_t min_installer_validity_s = 600;
+  // A data dir with keys but a missing or empty database is refused (its clients, leases and
+  // settings would silently be lost) unless this is set: then a new, empty database is created
+  // for the same keys.
+  bool new_database = false;
 };
 
 class Server final : public SessionHost {
@@ -87,6 +91,11 @@ class Server final : public SessionHost {
  private:
   Server(uv::Loop& loop, ServerOptions options, DataDir dir);
   Status Open();
+  // Refuses an existing site whose database is missing or empty (ServerOptions::new_database).
+  Status CheckDatabasePresent() const;
+  // A crash mid-import or a refused re-add leaves files in packages/ that no package names:
+  // removed at start (each logged).
+  Status SweepOrphanedPackages();
   void OnAccept(uv::HandlePtr<uv::Stream> stream);
   // Reconnect storms: admits at most connection_rate connections per second (token bucket) and
   // closes the rest at once, before any TLS work; the clients back off with jitter and retry.

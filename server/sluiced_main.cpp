@@ -1,6 +1,7 @@
 // sluiced: the Sluice site server.
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("--update-trust-key", options.updates.trust_key_path,
                  "the vendor's update-signing public key (base64 file; default "
                  "DATA_DIR/keys/update-trust.pub if present)");
+  app.add_flag("--new-database", options.new_database,
+               "start a new, empty database in a data dir whose database is missing or empty "
+               "(keys and certificate are kept; every client must enroll again)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -79,6 +83,8 @@ int main(int argc, char** argv) {
   options.upgrade.max_passive_hold_ms = max_hold_s * 1000;
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
+  // Everything sluiced creates (database, keys, installers) is for its own user only.
+  ::umask(077);
   // A file size limit (RLIMIT_FSIZE) is then an EFBIG error, handled like a full disk, not a crash.
   ::signal(SIGXFSZ, SIG_IGN);
 

@@ -83,6 +83,7 @@ void Status(Server& server, const json&, admin::Reply reply) {
         {"advertised", server.advertised_endpoint()},
         {"uptime_s", (server.clock().WallMs() - server.started_ms()) / 1000},
         {"connections", server.connection_count()},
+        {"store_failed_jobs", server.store().failed_jobs()},
         {"clients", Counts(rows)},
     };
   });

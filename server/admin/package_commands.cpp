@@ -1,5 +1,8 @@
 #include "server/admin/package_commands.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <utility>
@@ -105,6 +108,17 @@ void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
       });
 }
 
+// "ok", or what is wrong with the package's file on this server.
+std::string PackageFileState(const PackageRecord& record) {
+  struct stat st{};
+  if (::stat(record.path.c_str(), &st) != 0) return "missing";
+  if (static_cast<uint64_t>(st.st_size) != record.size) {
+    return "wrong size (" + std::to_string(st.st_size) + " bytes)";
+  }
+  if (::access(record.path.c_str(), R_OK) != 0) return "unreadable";
+  return "ok";
+}
+
 void ListAll(store::Store& store, admin::Reply reply) {
   store.Submit<std::vector<PackageRecord>>(
       [](db::Database& db) { return ListPackages(db); },
@@ -114,7 +128,11 @@ void ListAll(store::Store& store, admin::Reply reply) {
           return;
         }
         json list = json::array();
-        for (const auto& record : *packages) list.push_back(PackageJson(record));
+        for (const auto& record : *packages) {
+          json entry = PackageJson(record);
+          entry["file"] = PackageFileState(record);
+          list.push_back(std::move(entry));
+        }
         reply(json{{"packages", std::move(list)}});
       });
 }

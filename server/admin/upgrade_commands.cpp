@@ -371,7 +371,8 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
                            {"waiting", scheduler.Waiting(scope)},
                            {"estimated_upgrade_s", scheduler.EstimatedDurationMs(scope) / 1000.0},
                            {"estimate_samples", scheduler.DurationSamples(scope)},
-                           {"gate", GateJson(server, scope)}};
+                           {"gate", GateJson(server, scope)},
+                           {"blocked", server.upgrades().BrokenPackage(scope)}};
         }
         json failures = json::object();
         // Audit events, named as admins read them: failed = verify_failed or apply_failed.

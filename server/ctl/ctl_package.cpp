@@ -21,11 +21,11 @@ Status PrintPackages(const json& result, std::ostream& out) {
     out << "(no packages)\n";
     return {};
   }
-  Table table({"KIND", "PLATFORM", "VERSION", "SIZE", "SHA256", "DOWNGRADE", "CREATED"});
+  Table table({"KIND", "PLATFORM", "VERSION", "SIZE", "SHA256", "DOWNGRADE", "CREATED", "FILE"});
   for (const json& package : packages) {
     table.AddRow({Text(package, "kind"), Text(package, "platform"), Text(package, "version"),
                   Text(package, "size"), Text(package, "sha256"), Text(package, "allow_downgrade"),
-                  Text(package, "created")});
+                  Text(package, "created"), Text(package, "file", "ok")});
   }
   table.Print(out);
   return {};

@@ -386,6 +386,10 @@ Status PrintRollout(const json& result, std::ostream& out) {
       halts.push_back(scope + " halted: " + Text(gate, "halt_reason") +
                       "; sluicectl rollout resume|abort --kind " + scope);
     }
+    if (const std::string blocked = Text(state, "blocked", ""); !blocked.empty()) {
+      phase = "blocked";
+      halts.push_back(scope + " blocked: " + blocked);
+    }
     table.AddRow({scope, Text(state, "running"), Text(state, "limit"), Text(state, "waiting"),
                   phase, JoinCounts(Field(versions, scope))});
   }

@@ -25,16 +25,25 @@ Result<BuildOutcome> BuildInstallerFile(const BuildRequest& request) {
       (folder / ("sluice-" + request.key.kind + "-" + request.key.site_version + "-" +
                  crypto::RandomHex(4) + ".msi"))
           .string();
+  // A failed build leaves nothing behind: not its file, and not its folder if that is now empty
+  // (a new installer's; a rebuilt one's folder still holds the previous build).
+  auto discard = [&] {
+    fs::remove(file, ec);
+    fs::remove(folder, ec);  // only removes an empty directory
+  };
   const std::string key_info = installer::SignInstallerKey(request.key, *request.signing_key);
   auto built = msi::BuildInstaller(request.template_dir,
                                    {.kind = request.key.kind,
                                     .site_version = request.key.site_version,
                                     .properties = {{"KEY_INFO", key_info}}},
                                    file);
-  if (!built) return Context(built.error(), "building the " + request.key.kind + " installer");
+  if (!built) {
+    discard();
+    return Context(built.error(), "building the " + request.key.kind + " installer");
+  }
   if (request.code_signing) {
     if (auto signed_ok = msi::SignInstaller(file, *request.code_signing); !signed_ok) {
-      fs::remove(file, ec);
+      discard();
       return Context(signed_ok.error(), "signing the installer");
     }
   }

@@ -145,6 +145,7 @@ void InstallerService::Create(InstallerParams params, RecordDone done) {
               if (!stored) {
                 std::error_code ignored;
                 std::filesystem::remove(file, ignored);
+                std::filesystem::remove(std::filesystem::path(file).parent_path(), ignored);
               } else {
                 Log("installer")
                     ->info(

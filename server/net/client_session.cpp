@@ -137,6 +137,10 @@ void ClientSession::RecordEnrollment(const proto::Enroll& enroll, std::string in
         ClientSession* self = host.FindSession(id);
         if (self == nullptr) return;
         if (!inserted) {
+          if (inserted.error().code() != Errc::kAlreadyExists) {
+            Log("checkin")->error("enrollment not recorded client={} peer={} error=\"{}\"",
+                                  client_id, self->peer_address(), inserted.error().ToString());
+          }
           self->Refuse(inserted.error().code() == Errc::kAlreadyExists
                            ? proto::ErrorCode::kEnrollmentRefused
                            : proto::ErrorCode::kInternal,
@@ -198,15 +202,17 @@ void ClientSession::HandleCheckin(proto::Checkin checkin) {
           // online: it is not online (unless it has connected again since).
           if (outcome && *outcome == AuthOutcome::kOk && checkin.mode == proto::Mode::kActive &&
               host.FindClient(checkin.client_id) == nullptr) {
-            host.store().Submit<void>(
+            host.store().Detach<void>(
+                "checkin: marking client " + checkin.client_id + " offline",
                 [client_id = checkin.client_id, now = host.clock().WallMs()](db::Database& db) {
                   return store::SetOnline(db, client_id, false, now);
-                },
-                nullptr);
+                });
           }
           return;
         }
         if (!outcome) {
+          Log("checkin")->error("check-in not recorded client={} peer={} error=\"{}\"",
+                                checkin.client_id, self->peer_address(), outcome.error().ToString());
           self->Refuse(proto::ErrorCode::kInternal, "could not record the check-in");
           return;
         }
@@ -260,9 +266,9 @@ void ClientSession::HandleHeartbeat(const proto::Heartbeat& heartbeat) {
   const int64_t now = host_.clock().WallMs();
   if (now - last_seen_persisted_ms_ < kLastSeenPersistMs) return;
   last_seen_persisted_ms_ = now;
-  host_.store().Submit<void>(
-      [id = client_id_, now](db::Database& db) { return store::SetOnline(db, id, true, now); },
-      nullptr);
+  host_.store().Detach<void>(
+      "checkin: recording the heartbeat of client " + client_id_,
+      [id = client_id_, now](db::Database& db) { return store::SetOnline(db, id, true, now); });
 }
 
 void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {

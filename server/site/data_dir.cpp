@@ -24,6 +24,21 @@ bool Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// Removes permission bits beyond `wanted` (a data dir made with a plain mkdir is 0755), and says
+// so. Errors: kIo naming the path.
+Status Tighten(const std::string& path, mode_t wanted) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return Fail(Errc::kIo, "cannot stat " + path);
+  const mode_t mode = st.st_mode & 07777;
+  if ((mode & ~wanted) == 0) return {};
+  if (::chmod(path.c_str(), mode & wanted) != 0) {
+    return Fail(Errc::kIo, "cannot tighten the permissions of " + path + ": " + std::strerror(errno));
+  }
+  Log("server")->warn("tightened permissions path={} from={:04o} to={:04o}", path, mode,
+                      mode & wanted);
+  return {};
+}
+
 Status EnsureCertificate(const DataDir& dir) {
   if (Exists(dir.cert_path) && Exists(dir.key_path)) return {};
   Log("server")->info("creating self-signed TLS certificate path={}", dir.cert_path);
@@ -100,10 +115,18 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
     if (auto made = EnsureDir(path, static_cast<mode_t>(mode)); !made) {
       return Context(made.error(), "preparing data dir");
     }
+    if (auto tight = Tighten(path, static_cast<mode_t>(mode)); !tight) return Fail(tight.error());
+  }
+  // Pre-created or copied files keep their modes: the database and keys hold secrets.
+  for (const std::string& path : {dir.db_path, dir.db_path + "-wal", dir.db_path + "-shm",
+                                  dir.key_path, dir.signing_key_path, dir.enrollment_key_path}) {
+    if (!Exists(path)) continue;
+    if (auto tight = Tighten(path, 0600); !tight) return Fail(tight.error());
   }
   auto lock = LockDataDir(dir.run_dir);
   if (!lock) return Fail(lock.error());
   dir.lock_fd = std::move(*lock);
+  dir.existing_site = Exists(dir.enrollment_key_path);
   if (auto cert = EnsureCertificate(dir); !cert) return Context(cert.error(), "TLS certificate");
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())

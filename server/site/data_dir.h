@@ -35,6 +35,9 @@ struct DataDir {
   // The site enrollment key clients present on first contact (64 hex chars).
   std::string enrollment_key;
   std::optional<crypto::SigningKey> signing_key;  // set by Prepare()
+  // The site's keys were there before this start (not a first start): a missing or empty
+  // database then means lost data, not a new site (server.h, ServerOptions::new_database).
+  bool existing_site = false;
   // Exclusive lock on DIR/run/lock held for the server's lifetime (-1 when not held).
   std::shared_ptr<int> lock_fd;
 

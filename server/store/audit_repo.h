@@ -35,6 +35,7 @@ inline constexpr char kRolloutWave[] = "rollout_wave";      // a canary wave sta
 inline constexpr char kRolloutHalt[] = "rollout_halt";      // too many failures: no grants
 inline constexpr char kRolloutResume[] = "rollout_resume";  // the admin continued it
 inline constexpr char kRolloutAbort[] = "rollout_abort";    // the admin stopped it
+inline constexpr char kPackageMissing[] = "package_missing";  // a package file is unreadable
 }  // namespace audit_event
 
 // True for the names above.

@@ -112,4 +112,12 @@ Status Store::RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& 
   return {};
 }
 
+namespace internal {
+
+void LogDetachedFailure(const std::string& context, const Error& error) {
+  Log("store")->error("store job failed context=\"{}\" error=\"{}\"", context, error.ToString());
+}
+
+}  // namespace internal
+
 }  // namespace sluice::store

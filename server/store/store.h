@@ -82,6 +82,12 @@ class Store {
   template <class T>
   void Submit(std::function<Result<T>(db::Database&)> job, std::function<void(Result<T>)> done);
 
+  // Queues a job no caller waits for. If it fails (its own error or the batch's), the failure is
+  // logged once at error level with `context` ("<component>: <what>", e.g. "upgrade: saving the
+  // waiter c-1"); like every failed job it is counted in failed_jobs(). Thread-safe.
+  template <class T>
+  void Detach(std::string context, std::function<Result<T>(db::Database&)> job);
+
   // Runs `job` and blocks until its batch has committed: for startup, shutdown, admin tools and
   // tests — never on the loop thread in steady state. Thread-safe.
   // Errors: the job's own; kClosed after Close(); kInternal when called from a store job.
@@ -94,6 +100,8 @@ class Store {
 
   // Batches committed so far (one transaction each). For metrics and tests. Thread-safe.
   int64_t batches_committed() const { return batches_committed_.load(); }
+  // Jobs (Submit, Detach, Call) that ended in an error so far. Thread-safe.
+  int64_t failed_jobs() const { return failed_jobs_->load(); }
 
  private:
   template <class T>
@@ -120,7 +128,14 @@ class Store {
   std::thread::id worker_id_;         // set before Open returns, then read-only
   std::unique_ptr<db::Database> db_;  // used only on the store thread
   std::atomic<int64_t> batches_committed_{0};
+  // Shared with pending jobs, which count their own failure when they finish.
+  std::shared_ptr<std::atomic<int64_t>> failed_jobs_ = std::make_shared<std::atomic<int64_t>>(0);
 };
+
+namespace internal {
+// Logs a detached job's failure (store.cpp).
+void LogDetachedFailure(const std::string& context, const Error& error);
+}  // namespace internal
 
 // A Submit()ted job: posts `done` to the loop.
 template <class T>
@@ -129,7 +144,10 @@ class Store::SubmitJob final : public internal::StoreJob,
  public:
   SubmitJob(const Store& store, std::function<Result<T>(db::Database&)> job,
             std::function<void(Result<T>)> done)
-      : post_(store.options_.post_to_loop), job_(std::move(job)), done_(std::move(done)) {}
+      : post_(store.options_.post_to_loop),
+        failed_(store.failed_jobs_),
+        job_(std::move(job)),
+        done_(std::move(done)) {}
 
   bool Run(db::Database& db) override {
     result_.emplace(internal::RunGuarded(job_, db));
@@ -138,13 +156,15 @@ class Store::SubmitJob final : public internal::StoreJob,
   void Fail(const Error& error) override { result_.emplace(std::unexpected<Error>(error)); }
   void Finish() override {
     job_ = nullptr;  // release whatever the job captured before the loop runs `done`
-    if (!done_) return;
     if (!result_) result_.emplace(std::unexpected<Error>(Error(Errc::kInternal, "job not run")));
+    if (!result_->has_value()) failed_->fetch_add(1);
+    if (!done_) return;
     post_([self = this->shared_from_this()] { self->done_(std::move(*self->result_)); });
   }
 
  private:
   const std::function<void(std::function<void()>)>& post_;  // lives in the Store's options
+  std::shared_ptr<std::atomic<int64_t>> failed_;
   std::function<Result<T>(db::Database&)> job_;
   std::function<void(Result<T>)> done_;
   std::optional<Result<T>> result_;
@@ -154,7 +174,8 @@ class Store::SubmitJob final : public internal::StoreJob,
 template <class T>
 class Store::CallJob final : public internal::StoreJob {
  public:
-  explicit CallJob(std::function<Result<T>(db::Database&)> job) : job_(std::move(job)) {}
+  CallJob(const Store& store, std::function<Result<T>(db::Database&)> job)
+      : failed_(store.failed_jobs_), job_(std::move(job)) {}
 
   bool Run(db::Database& db) override {
     result_.emplace(internal::RunGuarded(job_, db));
@@ -163,11 +184,13 @@ class Store::CallJob final : public internal::StoreJob {
   void Fail(const Error& error) override { result_.emplace(std::unexpected<Error>(error)); }
   void Finish() override {
     if (!result_) result_.emplace(std::unexpected<Error>(Error(Errc::kInternal, "job not run")));
+    if (!result_->has_value()) failed_->fetch_add(1);
     promise_.set_value(std::move(*result_));
   }
   std::future<Result<T>> Future() { return promise_.get_future(); }
 
  private:
+  std::shared_ptr<std::atomic<int64_t>> failed_;
   std::function<Result<T>(db::Database&)> job_;
   std::optional<Result<T>> result_;
   std::promise<Result<T>> promise_;
@@ -183,11 +206,18 @@ void Store::Submit(std::function<Result<T>(db::Database&)> job,
 }
 
 template <class T>
+void Store::Detach(std::string context, std::function<Result<T>(db::Database&)> job) {
+  Submit<T>(std::move(job), [context = std::move(context)](Result<T> result) {
+    if (!result) internal::LogDetachedFailure(context, result.error());
+  });
+}
+
+template <class T>
 Result<T> Store::Call(std::function<Result<T>(db::Database&)> job) {
   if (std::this_thread::get_id() == worker_id_) {
     return Fail(Errc::kInternal, "Store::Call from a store job would deadlock");
   }
-  auto pending = std::make_shared<CallJob<T>>(std::move(job));
+  auto pending = std::make_shared<CallJob<T>>(*this, std::move(job));
   auto future = pending->Future();
   if (!Enqueue(pending)) return Fail(Errc::kClosed, "store is closed");
   return future.get();

@@ -74,7 +74,7 @@ void UpgradeCoordinator::StartRollout(const std::string& scope, int64_t wave_siz
     Audit({.event = "rollout_wave", .detail = "canary wave of " + std::to_string(wave_size)},
           scope);
   }
-  host_.store->Submit<void>(PersistGate(scope), nullptr);
+  host_.store->Detach<void>("upgrade: saving the rollout gate of " + scope, PersistGate(scope));
   ApplyGate(scope);
 }
 
@@ -89,7 +89,12 @@ void UpgradeCoordinator::CountEnded(const std::string& scope, bool failed) {
   Log("upgrade")->warn("rollout halted scope={} reason=\"{}\"", scope, gate.state().halt_reason);
   PersistWithAudit(PersistGate(scope),
                    AuditRow({.event = "rollout_halt", .detail = gate.state().halt_reason}, scope),
-                   nullptr);
+                   [scope](Status saved) {
+                     if (!saved) {
+                       Log("upgrade")->error("rollout halt not saved scope={} error=\"{}\"", scope,
+                                             saved.error().ToString());
+                     }
+                   });
 }
 
 void UpgradeCoordinator::SetGateSettings(const std::string& kind, store::GateSettings settings,
@@ -148,7 +153,8 @@ void UpgradeCoordinator::AbortRollout(const std::string& kind, std::function<voi
             [this, alive = std::weak_ptr<bool>(alive_), kind, done = std::move(done)](Status set) {
               if (!alive.expired() && set) {
                 gates_[kind].Resume();
-                host_.store->Submit<void>(PersistGate(kind), nullptr);
+                host_.store->Detach<void>("upgrade: saving the rollout gate of " + kind,
+                                          PersistGate(kind));
                 ApplyGate(kind);
               }
               done(set);

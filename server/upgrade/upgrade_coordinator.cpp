@@ -81,6 +81,7 @@ void UpgradeCoordinator::Evaluate(ClientSession& session) {
     return;
   }
   PackageKey key{kind, info.platform, site_version};
+  if (RefuseBrokenPackage(session, key)) return;
   if (CachedPackage(key) != nullptr) {
     RequestSlot(session.id(), key);
     return;
@@ -143,10 +144,10 @@ void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& k
   const auto& queued = std::get<sched::Queued>(decision);
   if (!was_waiting) {
     auto waiter = scheduler_.FindWaiter(client_id);
-    host_.store->Submit<void>(
+    host_.store->Detach<void>(
+        "upgrade: saving the place in line of client " + client_id,
         [client_id, scope = key.kind, first = waiter ? waiter->first_request_ms : 0](
-            db::Database& db) { return store::SaveWaiter(db, client_id, scope, first); },
-        nullptr);
+            db::Database& db) { return store::SaveWaiter(db, client_id, scope, first); });
   }
   if (queued.hold_ms > 0) {
     // Held: the client closes after hold_s; the server gives it a little longer.
@@ -159,13 +160,16 @@ void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& k
 }
 
 void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
+  // What the grant carries is copied now: `send` may run after a store round trip, and the
+  // package cache may change meanwhile.
   auto wanted = wanted_.find(lease.client_id);
-  const PackageRecord* package =
-      wanted == wanted_.end() ? nullptr : CachedPackage(wanted->second);
+  const PackageRecord* cached = wanted == wanted_.end() ? nullptr : CachedPackage(wanted->second);
+  std::optional<PackageRecord> package;
+  if (cached != nullptr) package = *cached;
   auto send = [this, lease_id = lease.id, client_id = lease.client_id, package] {
     const sched::Lease* live = scheduler_.FindLease(lease_id);
     ClientSession* session = host_.find_client(client_id);
-    if (live == nullptr || session == nullptr || package == nullptr) return;
+    if (live == nullptr || session == nullptr || !package) return;
     session->connection().SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
     session->Send(proto::UpgradeGrant{
         .lease_id = lease_id,
@@ -242,8 +246,14 @@ void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Downloa
       .finished =
           [this, lease_id](std::optional<Error> error) {
             if (error) Log("upgrade")->warn("download lease={} stopped: {}", lease_id, error->ToString());
-            host_.loop->Defer([this, lease_id, alive = std::weak_ptr<bool>(alive_)] {
-              if (!alive.expired()) downloads_.erase(lease_id);
+            const bool unreadable =
+                error && (error->code() == Errc::kNotFound || error->code() == Errc::kIo ||
+                          error->code() == Errc::kCorrupt);
+            host_.loop->Defer([this, lease_id, alive = std::weak_ptr<bool>(alive_), unreadable,
+                               error] {
+              if (alive.expired()) return;
+              downloads_.erase(lease_id);
+              if (unreadable) OnPackageUnreadable(lease_id, *error);
             });
           },
   };
@@ -272,14 +282,14 @@ void UpgradeCoordinator::OnProgress(uint64_t lease_id, uint64_t bytes_done) {
       {.event = "progress", .client_id = lease->client_id, .lease_id = lease_id,
        .version = lease->target_version, .detail = std::to_string(quarter * 25) + "%"},
       lease->scope);
-  host_.store->Submit<void>(
+  host_.store->Detach<void>(
+      "upgrade: recording the progress of lease " + std::to_string(lease_id),
       [id = lease_id, bytes_done, expires = lease->expires_ms, audit](db::Database& db) -> Status {
         if (auto saved = store::UpdateLeaseProgress(db, id, bytes_done, expires); !saved) {
           return saved;
         }
         return AppendAuditRow(db, audit);
-      },
-      nullptr);
+      });
 }
 
 void UpgradeCoordinator::OnDrain(ClientSession& session) {
@@ -304,7 +314,8 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
              std::string(proto::ToString(result.outcome)) + ": " + result.detail,
              [this, client_id, lease_id = lease.id] { AcknowledgeResult(client_id, lease_id); },
              PersistGate(lease.scope));
-    host_.store->Submit<void>(PersistEstimate(lease.scope), nullptr);
+    host_.store->Detach<void>("upgrade: saving the learned duration of " + lease.scope,
+                              PersistEstimate(lease.scope));
     PushGrants();
     return;
   }
@@ -350,11 +361,11 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
 void UpgradeCoordinator::RecordVersion(const std::string& client_id,
                                        const proto::UpgradeResult& result) {
   if (result.outcome != proto::UpgradeOutcome::kApplied) return;
-  host_.store->Submit<void>(
+  host_.store->Detach<void>(
+      "upgrade: recording version " + result.version + " of client " + client_id,
       [id = client_id, version = result.version](db::Database& db) {
         return db.Run("UPDATE clients SET version = ? WHERE id = ?", version, id);
-      },
-      nullptr);
+      });
 }
 
 // The ack goes out only once the outcome is durable: an acknowledged report is never lost.
@@ -424,12 +435,12 @@ void UpgradeCoordinator::ExpireDue() {
              "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s", nullptr,
              PersistGate(lease.scope));
     auto waiter = scheduler_.FindWaiter(lease.client_id);
-    host_.store->Submit<void>(
+    host_.store->Detach<void>(
+        "upgrade: putting client " + lease.client_id + " back in line",
         [client_id = lease.client_id, scope = lease.scope,
          first = waiter ? waiter->first_request_ms : lease.granted_ms](db::Database& db) {
           return store::SaveWaiter(db, client_id, scope, first);
-        },
-        nullptr);
+        });
     if (ClientSession* session = host_.find_client(lease.client_id); session && !session->active()) {
       session->Close();  // a passive client holding a dead lease comes back later
     }
@@ -468,9 +479,10 @@ void UpgradeCoordinator::PersistWithAudit(std::function<Status(db::Database&)> c
 }
 
 void UpgradeCoordinator::Audit(store::AuditRow row, const std::string& scope) {
-  host_.store->Submit<int64_t>(
-      [row = AuditRow(std::move(row), scope)](db::Database& db) { return store::AppendAudit(db, row); },
-      nullptr);
+  std::string context = "upgrade: appending a " + row.event + " audit row";
+  host_.store->Detach<int64_t>(
+      std::move(context),
+      [row = AuditRow(std::move(row), scope)](db::Database& db) { return store::AppendAudit(db, row); });
 }
 
 bool UpgradeCoordinator::AutoUpgrades(const std::string& kind) const {
@@ -503,12 +515,21 @@ sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& s
 }
 
 void UpgradeCoordinator::OnSiteVersionChanged() {
+  PrunePackages();
   StartRollouts();
   ReevaluateConnected();
 }
 
+void UpgradeCoordinator::PrunePackages() {
+  std::set<PackageKey> in_use;
+  for (const auto& [client_id, key] : wanted_) in_use.insert(key);
+  const std::string& site_version = host_.settings().site_version;
+  std::erase_if(packages_, [&](const auto& entry) {
+    return entry.first.version != site_version && !in_use.contains(entry.first);
+  });
+}
+
 void UpgradeCoordinator::ReevaluateConnected() {
-  packages_.clear();
   for (ClientSession* session : host_.sessions()) {
     // Connected clients: active ones, and passive ones held in the queue.
     auto waiter = scheduler_.FindWaiter(session->client_id());

@@ -128,6 +128,10 @@ class UpgradeCoordinator {
   sched::RolloutGate Gate(const std::string& kind) const;
   store::GateSettings GateSettingsOf(const std::string& kind) const;
 
+  // Why the current site version's package of `scope` cannot be served ("" when it can): its
+  // file went missing or unreadable (package_health.cpp).
+  std::string BrokenPackage(const std::string& scope) const;
+
   // Whether clients of `kind` upgrade automatically to the current site version.
   bool AutoUpgrades(const std::string& kind) const;
   // The forecast model's view of one scope (sched/forecast.h): limit, estimate, bandwidth
@@ -179,10 +183,21 @@ class UpgradeCoordinator {
   void PersistWithAudit(std::function<Status(db::Database&)> change, store::AuditRow audit,
                         std::function<void(Status)> done);
   void StopDownload(uint64_t lease_id);
+  // A download found its package file missing or unreadable: the package is marked broken
+  // (logged, audited once as package_missing), the lease ends as a fail that the rollout gate
+  // does not count (not the client's fault), and the client is refused with no_package instead
+  // of being granted the same unreadable file again.
+  void OnPackageUnreadable(uint64_t lease_id, const Error& error);
+  // Refuses `session` if its package is marked broken and its file is still unusable; a file
+  // that is back clears the mark. Returns true when refused.
+  bool RefuseBrokenPackage(ClientSession& session, const PackageKey& key);
   const PackageRecord* CachedPackage(const PackageKey& key) const;
   // Caches a package and, while its kind has no finished upgrade, sets the kind's estimate
   // from the package size and the bandwidth.
   void CachePackage(const PackageKey& key, PackageRecord package);
+  // Forgets cached packages of older site versions that no client still downloads (a running
+  // upgrade keeps its package until it ends).
+  void PrunePackages();
   // Starts the gates of the current site version where they are about an older one.
   void StartRollouts();
   // Connected clients (active, and passive ones held in line) are evaluated again (after a
@@ -225,6 +240,7 @@ class UpgradeCoordinator {
   uv::HandlePtr<uv::Timer> adapt_timer_;
   std::set<std::string> manual_allowed_;
   std::map<PackageKey, PackageRecord> packages_;
+  std::map<PackageKey, std::string> broken_packages_;  // key -> why its file cannot be served
   std::unordered_map<std::string, PackageKey> wanted_;  // client -> package it waits for
   std::set<uint64_t> persisted_leases_;
   std::map<std::string, int> audited_running_;  // per scope, as the audit rows tell it

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/base/file_util.h"
@@ -394,6 +396,74 @@ TEST_F(RolloutTest, AdaptiveLimitGrowsWithDemandWithinItsRangeAndSurvivesARestar
   after = server_->Admin("limits")["result"]["limits"]["jump-client"];
   EXPECT_TRUE(after["adaptive"].is_null()) << after.dump();
   EXPECT_EQ(after["max_concurrent"], 4);
+}
+
+// Policy changes re-evaluate every connected client while grants are still being persisted: a
+// grant must carry its own copy of the package facts (run under ASan in CI), and a download in
+// progress keeps its package.
+TEST_F(RolloutTest, PolicyChangesWhileGrantsArePersistedLoseNothing) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 3);
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0.2));
+  StartAgents(12, "jump-client", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 12; }, seconds(60))) << server_->log();
+  SetSiteVersion("2.0.0");
+  for (int i = 0; i < 40 && Rollout()["clients"]["up_to_date"] != 12; ++i) {
+    auto set = server_->Admin("policy-set", {{"kind", "jump-client"}, {"mode", "always"}});
+    ASSERT_TRUE(set["ok"].get<bool>()) << set.dump() << server_->log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Rollout()["clients"]["up_to_date"] == 12; }, seconds(180)))
+      << Rollout().dump(1) << AgentLogs();
+  auto replay = ReplayServerAudit(*server_);
+  EXPECT_EQ(replay.violations["jump-client"], 0);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+  EXPECT_EQ(server_->log().find("AddressSanitizer"), std::string::npos) << server_->log();
+}
+
+// A package file deleted from the server: reported once, slots freed, clients refused instead
+// of being granted the same unreadable file forever; a stray file in packages/ is swept at start.
+TEST_F(RolloutTest, AMissingPackageFileIsReportedOnceAndNeverLoops) {
+  server_ = std::make_unique<ServerProcess>();
+  ASSERT_TRUE(server_->Start());
+  SetLimit("jump-client", 2);
+  PublishPackage(*server_, "jump-client", "2.0.0", MakePayload(dir_.path(), "v2", 0, 0));
+  json packages = server_->Admin("packages")["result"]["packages"];
+  ASSERT_EQ(packages.size(), 1u);
+  EXPECT_EQ(packages[0]["file"], "ok");
+  const std::string file =
+      server_->data_dir() + "/packages/" + packages[0]["sha256"].get<std::string>();
+  ASSERT_EQ(::unlink(file.c_str()), 0);
+
+  StartAgents(4, "jump-client", "active");
+  ASSERT_TRUE(WaitUntil([&] { return ClientCount() == 4; }, seconds(60))) << server_->log();
+  SetSiteVersion("2.0.0");
+  ASSERT_TRUE(WaitUntil([&] { return CountEvents(ReadAudit(*server_), "package_missing") == 1; },
+                        seconds(60)))
+      << server_->log();
+  std::this_thread::sleep_for(seconds(3));
+  auto rows = ReadAudit(*server_);
+  const int grants = CountEvents(rows, "grant");
+  std::this_thread::sleep_for(seconds(3));
+  rows = ReadAudit(*server_);
+  EXPECT_EQ(CountEvents(rows, "grant"), grants) << "grants go on for a package that cannot be read";
+  EXPECT_EQ(CountEvents(rows, "package_missing"), 1);
+  EXPECT_EQ(Rollout()["scopes"]["jump-client"]["running"], 0);
+  EXPECT_NE(Rollout()["scopes"]["jump-client"]["blocked"].get<std::string>().find("add the package"),
+            std::string::npos)
+      << Rollout().dump();
+  EXPECT_EQ(server_->Admin("packages")["result"]["packages"][0]["file"], "missing");
+  auto replay = sched::ReplayAudit(rows);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+
+  // A stray file (a crash mid-import) is removed at the next start; the package's own file is not.
+  const std::string stray = server_->data_dir() + "/packages/.import-crashed";
+  { std::ofstream(stray) << "partial"; }
+  ASSERT_EQ(server_->Stop(), 0);
+  ASSERT_TRUE(server_->Start());
+  std::error_code ec;
+  EXPECT_FALSE(std::filesystem::exists(stray, ec));
 }
 
 TEST_F(RolloutTest, DisabledPolicyHoldsClientsBackUntilAManualUpgrade) {

@@ -123,7 +123,9 @@ TEST_F(PackageCommandsTest, AddThenListOverTheAdminSocket) {
 
   json listed = Call(client, "packages", json::object());
   ASSERT_EQ(listed.value("ok", false), true) << listed.dump();
-  EXPECT_EQ(listed["result"], json({{"packages", json::array({expected})}}));
+  json listed_expected = expected;
+  listed_expected["file"] = "ok";  // the list also says whether the file is there
+  EXPECT_EQ(listed["result"], json({{"packages", json::array({listed_expected})}}));
 
   // The content sits under its digest and the stored manifest verifies with the site key.
   EXPECT_EQ(ReadFile(dir_.packages_dir + "/" + sha).value_or(""), content);
@@ -156,7 +158,9 @@ TEST_F(PackageCommandsTest, ReAddIsIdempotentAndAnotherFileIsRefused) {
   EXPECT_EQ(again["result"], one["result"]);
   ExpectError(other, "already_exists", "jump-client linux-x86_64 2.0.0");
   ASSERT_EQ(listed["result"]["packages"].size(), 1u) << listed.dump();
-  EXPECT_EQ(listed["result"]["packages"][0], one["result"]["package"]);
+  json first_listed = one["result"]["package"];
+  first_listed["file"] = "ok";
+  EXPECT_EQ(listed["result"]["packages"][0], first_listed);
 }
 
 TEST_F(PackageCommandsTest, BadRequestsAreRefusedWithClearErrors) {
