@@ -228,6 +228,12 @@ void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Downloa
     return;
   }
   StopDownload(request.lease_id);
+  if (request.offset == package->size) {
+    // The client has every byte already: say so (an empty chunk at the end) and renew the lease.
+    OnProgress(request.lease_id, package->size);
+    session.Send(proto::Chunk{.lease_id = request.lease_id, .offset = package->size, .data = {}});
+    return;
+  }
   const uint64_t lease_id = request.lease_id;
   const std::string client_id = session.client_id();
   DownloadStream::Sink sink{

@@ -11,6 +11,7 @@
 #include "common/crypto/random.h"
 #include "tests/support/agent_runner.h"
 #include "tests/support/raw_tls_client.h"
+#include "tests/support/rollout_support.h"
 #include "tests/support/server_process.h"
 #include "tests/support/text_util.h"
 
@@ -277,6 +278,28 @@ TEST_F(BadInputTest, ConnectionsWithoutTheSluiceAlpnAreRefused) {
     ExpectServerUnharmed(client->local_port(), clients++);
   }
   EXPECT_EQ(RawTlsClient::Connect(server_.port(), true, "h2"), nullptr);
+}
+
+// A download asked for at exactly the package size gets one empty chunk at that offset, not
+// silence (docs/protocol.md section 8).
+TEST_F(BadInputTest, ADownloadAtTheEndGetsAnEmptyChunk) {
+  TempDir payload_dir;
+  PublishPackage(server_, "jump-client", "2.0.0", MakePayload(payload_dir.path(), "v2", 0, 0));
+  const uint64_t size = server_.Admin("packages")["result"]["packages"][0]["size"];
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  EnrollAndCheckIn(*client);
+  auto ok = client->ReadMessage();
+  ASSERT_TRUE(ok && std::holds_alternative<proto::CheckinOk>(*ok)) << server_.log();
+  ASSERT_TRUE(server_.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  auto grant = client->ReadMessage();  // pushed: the client is connected and active
+  ASSERT_TRUE(grant && std::holds_alternative<proto::UpgradeGrant>(*grant)) << server_.log();
+  const uint64_t lease = std::get<proto::UpgradeGrant>(*grant).lease_id;
+  ASSERT_TRUE(client->WriteMessage(proto::Download{.lease_id = lease, .offset = size}));
+  auto chunk = client->ReadMessage();
+  ASSERT_TRUE(chunk && std::holds_alternative<proto::Chunk>(*chunk)) << server_.log();
+  EXPECT_EQ(std::get<proto::Chunk>(*chunk).offset, size);
+  EXPECT_TRUE(std::get<proto::Chunk>(*chunk).data.empty());
 }
 
 }  // namespace
