@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libmsi-dev libglib2.0-dev wixl msitools osslsigncode
   nginx-light procps iproute2 python3
+  clang-14 libfuzzer-14-dev
 )
 
 missing=()

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus (corpus/<target>/) from hand-made valid inputs. Run from anywhere;
+the seeds are committed, so this only documents where they came from and regenerates them."""
+import base64, json, os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def pack(v):
+    if v is None: return b"\xc0"
+    if v is True: return b"\xc3"
+    if v is False: return b"\xc2"
+    if isinstance(v, int):
+        if 0 <= v < 128: return bytes([v])
+        return b"\xcf" + struct.pack(">Q", v)
+    if isinstance(v, float): return b"\xcb" + struct.pack(">d", v)
+    if isinstance(v, bytes): return b"\xc4" + bytes([len(v)]) + v
+    if isinstance(v, str):
+        b = v.encode()
+        return (bytes([0xa0 | len(b)]) if len(b) < 32 else b"\xd9" + bytes([len(b)])) + b
+    if isinstance(v, dict):
+        out = bytes([0x80 | len(v)])
+        for k, x in v.items(): out += pack(k) + pack(x)
+        return out
+    raise TypeError(v)
+
+def frame(m):
+    p = pack(m)
+    return struct.pack(">I", len(p)) + p
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f: f.write(data)
+
+UUID = "0b5a8e9c-3f41-4d2a-9c7e-1f2e3d4c5b6a"
+messages = {
+    "enroll": {"v": 1, "t": "enroll", "enrollment_key": "ab" * 32, "client_id": UUID,
+               "kind": "jump-client", "mode": "active", "platform": "linux-x86_64", "version": "1.0.0"},
+    "checkin": {"v": 1, "t": "checkin", "client_id": UUID, "client_secret": "cd" * 32,
+                "kind": "jumpoint", "mode": "passive", "version": "2.0.1", "platform": "windows-x86_64",
+                "stats": {"cpu_load": 0.5, "disk_used_pct": 40.0, "uptime_s": 1000, "console_user": "ann"}},
+    "heartbeat": {"v": 1, "t": "heartbeat", "seq": 7},
+    "download": {"v": 1, "t": "download", "lease_id": 3, "offset": 65536},
+    "result": {"v": 1, "t": "upgrade_result", "lease_id": 3, "version": "2.0.0",
+               "outcome": "rolled_back", "detail": "health check exit 3"},
+    "error": {"v": 1, "t": "error", "code": "timeout", "message": "idle"},
+    "wait": {"v": 1, "t": "upgrade_wait", "position": 4, "retry_after_s": 60, "hold_s": 30},
+    "chunk": {"v": 1, "t": "chunk", "lease_id": 3, "offset": 0, "data": b"\x00\x01\x02"},
+}
+for name, m in messages.items():
+    write("fuzz_frames", name, b"\x07" + frame(m))
+write("fuzz_frames", "two", b"\x00" + frame(messages["heartbeat"]) + frame(messages["download"]))
+
+manifest = json.dumps({"allow_downgrade": False, "created_ms": 1764057600000, "kind": "jump-client",
+                       "platform": "linux-x86_64", "sha256": "a" * 64, "size": 1048576,
+                       "version": "2.0.0"}, sort_keys=True, separators=(",", ":")).encode()
+write("fuzz_manifest", "manifest", manifest)
+
+header = json.dumps({"format": 1, "kind": "site", "version": "2.0.0", "depends_on": ["base-1.0.0"],
+                     "created_ms": 1764057600000,
+                     "packages": [{"kind": "jump-client", "platform": "windows-x86_64",
+                                   "version": "2.0.0", "offset": 0, "size": 10, "sha256": "b" * 64}]}).encode()
+write("fuzz_bundle_header", "header", header)
+
+payload = json.dumps({"id": "inst-1a2b3c", "kind": "jump-client", "mode": "active",
+                      "jump_group": "ops", "tag": "", "expires_ms": 1900000000000,
+                      "site_version": "2.0.0", "overrides": ["mode"]}).encode()
+write("fuzz_installer_key", "signed", b"\x01" + payload)
+write("fuzz_installer_key", "text", b"\x00SLK1." + base64.urlsafe_b64encode(payload).rstrip(b"=") + b"." + b"A" * 86)
+
+dl = json.dumps({"site_id": "0" * 32, "public_key": base64.b64encode(b"\x01" * 32).decode(),
+                 "base_version": "1.0.0", "site_version": "2.0.0", "installed": ["base-1.0.0"],
+                 "issued_ms": 1764057600000, "expires_ms": 1900000000000}).encode()
+write("fuzz_download_key", "key", b"SLUICE-DLKEY-1." + base64.urlsafe_b64encode(dl).rstrip(b"=") + b"." + b"A" * 86)
+
+write("fuzz_admin_request", "request", b'{"cmd":"limits-set","args":{"kind":"jump-client","max_concurrent":"auto","min":2,"max":9}}')
+write("fuzz_admin_request", "response", b'{"ok":false,"error":{"code":"invalid_argument","message":"x"}}')
+
+# A sealed blob's shape: magic, scrypt parameters, salt, nonce, ciphertext and tag.
+write("fuzz_password_box", "blob", b"SLPB" + bytes([1]) + bytes([14, 8, 1]) + b"\x00" * 32 + b"\x00" * 12 + b"\x00" * 16 + b"secret")
