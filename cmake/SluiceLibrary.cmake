@@ -9,8 +9,13 @@ function(sluice_library name dir)
   target_link_libraries(${name} PUBLIC ${ARGN})
 endfunction()
 
-# sluice_tests(NAME DIR LIBS...): one GoogleTest binary from every *_test.cpp under DIR.
+# sluice_tests(NAME DIR LIBS...): one GoogleTest binary from every *_test.cpp under DIR. Its tests
+# carry the ctest label SLUICE_TEST_LABEL (unit unless the caller sets integration or load), so a
+# group runs alone: ctest -L unit.
 function(sluice_tests name dir)
+  if(NOT SLUICE_TEST_LABEL)
+    set(SLUICE_TEST_LABEL unit)
+  endif()
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*_test.cpp)
   if(NOT sources)
     return()
@@ -20,5 +25,6 @@ function(sluice_tests name dir)
   target_compile_definitions(${name} PRIVATE
     SLUICE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
     SLUICE_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT 300 LABELS ${SLUICE_TEST_LABEL})
 endfunction()
