@@ -168,6 +168,14 @@ std::string EnumChoices() {
   return out;
 }
 
+// Every wire string of E, in table order (for command-line choices).
+template <typename E>
+std::vector<std::string> EnumNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : EnumTraits<E>::kNames) names.emplace_back(entry.second);
+  return names;
+}
+
 // The kinds the throttle upgrades (every kind but integration clients, which reinstall), in
 // table order: the limit scopes.
 inline std::vector<std::string_view> UpgradableKinds() {

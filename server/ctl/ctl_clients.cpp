@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/base/file_util.h"
+#include "common/proto/enums.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
 
@@ -11,8 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKinds = {"jump-client", "jumpoint", "access-console",
-                                         "connection-agent", "integration-client"};
+const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
 
 Status PrintClients(const json& result, std::ostream& out) {
   PrintFields(out, ClientCountFields(Field(result, "counts")));

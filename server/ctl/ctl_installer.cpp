@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "msi/installer_builder.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
 #include "server/installer/installer_params.h"
@@ -105,7 +106,8 @@ void AddCreate(Ctl& ctl, CLI::App* installer) {
       installer->add_subcommand("create", "Build an installer (MSI) for new clients");
   create->add_option("--kind", options->kind, "Client kind the installer makes")
       ->required()
-      ->check(CLI::IsMember({"jump-client", "access-console"}));
+      ->check(CLI::IsMember({std::string(msi::kJumpClientKind),
+                              std::string(msi::kAccessConsoleKind)}));
   create->add_option("--mode", options->mode, "Check-in mode of the clients")
       ->check(CLI::IsMember({"active", "passive"}))
       ->capture_default_str();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/proto/enums.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
 
@@ -12,8 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKinds = {"jump-client", "jumpoint", "access-console",
-                                         "connection-agent", "integration-client"};
+const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
 
 Status PrintPackages(const json& result, std::ostream& out) {
   const json& packages = Field(result, "packages");

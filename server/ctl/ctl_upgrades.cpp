@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/proto/enums.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
 
@@ -19,9 +20,13 @@ namespace {
 
 using nlohmann::json;
 
-// The client kinds (as in ctl_clients.cpp); each is also a limit scope.
-const std::vector<std::string> kKinds = {"jump-client", "jumpoint", "access-console",
-                                         "connection-agent", "integration-client"};
+const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
+// The limit scopes: every kind but integration clients.
+const std::vector<std::string> kScopes = [] {
+  std::vector<std::string> scopes;
+  for (std::string_view kind : proto::UpgradableKinds()) scopes.emplace_back(kind);
+  return scopes;
+}();
 const std::vector<std::string> kPolicies = {"disabled", "this-version-only", "always"};
 
 std::string Lower(std::string_view text) {
@@ -436,8 +441,7 @@ void AddRolloutGate(Ctl& ctl, CLI::App* rollout) {
   auto options = std::make_shared<Options>();
   CLI::App* canary = rollout->add_subcommand(
       "canary", "Set a kind's canary wave (from the next site version) and failure threshold");
-  canary->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(
-      std::vector<std::string>(kKinds.begin(), kKinds.end() - 1)));
+  canary->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(kScopes));
   auto* wave = canary->add_option("--wave", options->wave,
                                   "First N clients, or P% of the kind's outdated clients (0: none)");
   auto* halt = canary->add_option("--halt-after", options->halt_after,
