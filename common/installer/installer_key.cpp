@@ -69,7 +69,7 @@ Result<InstallerKey> ParsePayload(std::string_view text) {
     key.overrides.push_back(name.get<std::string>());
   }
   if (!ValidateOverrides(key.overrides)) return Corrupt("overrides");
-  if (key.kind != "jump-client" && key.kind != "access-console") return Corrupt("kind");
+  if (!IsInstallerKind(key.kind)) return Corrupt("kind");
   if (key.mode != "active" && key.mode != "passive") return Corrupt("mode");
   if (!Version::Parse(key.site_version)) return Corrupt("site_version");
   return key;

@@ -20,10 +20,17 @@
 #include "common/base/bytes.h"
 #include "common/base/error.h"
 #include "common/crypto/ed25519.h"
+#include "common/proto/enums.h"
 
 namespace sluice::installer {
 
 inline constexpr std::string_view kKeyPrefix = "SLK1.";
+
+// The kinds installers are made for (MSIs exist for these): jump clients and access consoles.
+constexpr bool IsInstallerKind(std::string_view kind) {
+  const auto parsed = proto::ParseEnum<proto::ClientKind>(kind);
+  return parsed == proto::ClientKind::kJumpClient || parsed == proto::ClientKind::kAccessConsole;
+}
 
 // Installer parameters a client may override at install time, when its installer allows it.
 inline constexpr std::string_view kOverrideMode = "mode";

@@ -90,7 +90,7 @@ Status ValidateValidity(int64_t valid_for_ms, int64_t min_validity_ms) {
 }
 
 Status ValidateInstallerParams(InstallerParams& params, int64_t min_validity_ms) {
-  if (params.kind != "jump-client" && params.kind != "access-console") {
+  if (!installer::IsInstallerKind(params.kind)) {
     return Fail(Errc::kInvalidArgument,
                 "installer kind '" + params.kind + "' must be jump-client or access-console");
   }
