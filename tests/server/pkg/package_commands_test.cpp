@@ -189,7 +189,7 @@ TEST_F(PackageCommandsTest, BadRequestsAreRefusedWithClearErrors) {
 // Shutting the admin server down while a package is being copied cancels the import (it stops
 // within one chunk), drops its reply and leaves no temp file behind.
 TEST_F(PackageCommandsTest, ShutdownDuringAnImportLeavesNoTempFile) {
-  const std::string big = WriteTestFile(root_ + "/big.bin", PackageBytes(32 << 20, 5));
+  const std::string big = WriteTestFile(root_ + "/big.bin", PackageBytes(64 << 20, 5));
   RawClient client(dir_.admin_socket_path);
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.Send(json{{"cmd", "package-add"}, {"args", AddArgs(big)}}.dump() + "\n"));
@@ -199,12 +199,13 @@ TEST_F(PackageCommandsTest, ShutdownDuringAnImportLeavesNoTempFile) {
     }
     return false;
   };
-  // Wait (bounded) for the copy to start; if it already finished, the checks below still hold.
+  // Wait (bounded) for the copy to be seen in progress: without that, the test would prove
+  // nothing about cancelling, so it fails rather than carry on.
   const auto deadline = std::chrono::steady_clock::now() + admin::testing::kWait;
-  while (!has_temp() && ListTree(dir_.packages_dir).empty() &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (!has_temp() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  ASSERT_TRUE(has_temp()) << "the import was never seen copying; nothing to cancel";
   ASSERT_TRUE(loop_.Sync([this] { admin_.reset(); }));
   // Anything the worker posted before it was joined has run (and been dropped) by now.
   ASSERT_TRUE(loop_.Sync([] {}));
