@@ -45,7 +45,7 @@ std::string StripPerSecond(std::string text) {
 // "0"/"unlimited", plain bytes, or a number (fractions allowed) with a binary suffix K/M/G,
 // Ki/Mi/Gi or KiB/MiB/GiB, optionally followed by "/s". Returns bytes per second (0 =
 // unlimited) or a message for the user.
-std::expected<int64_t, std::string> ParseRate(std::string_view input) {
+Result<int64_t> ParseRate(std::string_view input) {
   const std::string text = StripPerSecond(Lower(input));
   if (text == "unlimited") return 0;
   size_t number_end = 0;
@@ -56,8 +56,9 @@ std::expected<int64_t, std::string> ParseRate(std::string_view input) {
   double number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + number_end, number);
   if (number_end == 0 || ec != std::errc() || end != text.data() + number_end) {
-    return std::unexpected("'" + std::string(input) + "' is not a rate (e.g. 0, unlimited, " +
-                           "1048576, 512K, 10MiB/s, 1G)");
+    return Fail(Errc::kInvalidArgument, "'" + std::string(input) +
+                                            "' is not a rate (e.g. 0, unlimited, " +
+                                            "1048576, 512K, 10MiB/s, 1G)");
   }
   const std::string unit = text.substr(number_end);
   double scale = 0;
@@ -67,33 +68,37 @@ std::expected<int64_t, std::string> ParseRate(std::string_view input) {
     if (unit == l || unit == l + "i" || unit == l + "ib") scale = factor;
     if (unit == l + "b") {
       const char upper = static_cast<char>(std::toupper(letter));
-      return std::unexpected("'" + std::string(input) + "': " + upper + "B is ambiguous; use " +
-                             upper + "iB (binary, 1024-based)");
+      return Fail(Errc::kInvalidArgument, "'" + std::string(input) + "': " + upper +
+                                              "B is ambiguous; use " + upper +
+                                              "iB (binary, 1024-based)");
     }
   }
   if (scale == 0) {
-    return std::unexpected("'" + std::string(input) + "': unknown unit '" + unit +
-                           "' (use K, M, G, KiB, MiB or GiB)");
+    return Fail(Errc::kInvalidArgument, "'" + std::string(input) + "': unknown unit '" + unit +
+                                            "' (use K, M, G, KiB, MiB or GiB)");
   }
   const double bytes = std::floor(number * scale);
-  if (bytes >= 9e18) return std::unexpected("'" + std::string(input) + "' is too large");
+  if (bytes >= 9e18)
+    return Fail(Errc::kInvalidArgument, "'" + std::string(input) + "' is too large");
   if (bytes < 1 && number != 0) {
-    return std::unexpected("'" + std::string(input) + "' is under one byte per second (0 means " +
-                           "unlimited)");
+    return Fail(
+        Errc::kInvalidArgument,
+        "'" + std::string(input) + "' is under one byte per second (0 means " + "unlimited)");
   }
   return static_cast<int64_t>(bytes);
 }
 
 // A connection rate: a whole number of new connections per second (at least 1), optionally
 // followed by "/s".
-std::expected<int64_t, std::string> ParseConnectionRate(std::string_view input) {
+Result<int64_t> ParseConnectionRate(std::string_view input) {
   const std::string text = StripPerSecond(Lower(input));
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1) {
-    return std::unexpected("'" + std::string(input) +
-                           "' is not a connection rate (new connections per second, at least 1, "
-                           "e.g. 50)");
+    return Fail(Errc::kInvalidArgument,
+                "'" + std::string(input) +
+                    "' is not a connection rate (new connections per second, at least 1, "
+                    "e.g. 50)");
   }
   return value;
 }
@@ -106,24 +111,24 @@ int64_t NowMs() {
 
 // --since: an RFC 3339 UTC time ("2026-11-25T08:00:00Z"), a UTC date ("2026-11-25"), or a
 // duration before `now_ms` made of <number><s|m|h|d> parts ("10m", "2h", "1d", "1h30m").
-std::expected<int64_t, std::string> ParseSince(std::string_view text, int64_t now_ms) {
+Result<int64_t> ParseSince(std::string_view text, int64_t now_ms) {
   const std::string bad = "'" + std::string(text) +
                           "' is not a time (2026-11-25T08:00:00Z, 2026-11-25) or a duration "
                           "(30s, 10m, 2h, 1d)";
   if (text.size() == 10 && text[4] == '-') {
     auto day = ParseUtc(std::string(text) + "T00:00:00Z");
-    if (!day) return std::unexpected(bad);
+    if (!day) return Fail(Errc::kInvalidArgument, bad);
     return *day * 1000;
   }
   if (auto utc = ParseUtc(text)) return *utc * 1000;
   int64_t total_ms = 0;
   std::string_view rest = text;
-  if (rest.empty()) return std::unexpected(bad);
+  if (rest.empty()) return Fail(Errc::kInvalidArgument, bad);
   while (!rest.empty()) {
     int64_t count = 0;
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), count);
     if (ec != std::errc() || end == rest.data() + rest.size() || count < 0) {
-      return std::unexpected(bad);
+      return Fail(Errc::kInvalidArgument, bad);
     }
     int64_t unit_ms = 0;
     switch (*end) {
@@ -140,9 +145,9 @@ std::expected<int64_t, std::string> ParseSince(std::string_view text, int64_t no
         unit_ms = 86'400'000;
         break;
       default:
-        return std::unexpected(bad);
+        return Fail(Errc::kInvalidArgument, bad);
     }
-    if (count > 100LL * 365 * 86'400'000 / unit_ms) return std::unexpected(bad);
+    if (count > 100LL * 365 * 86'400'000 / unit_ms) return Fail(Errc::kInvalidArgument, bad);
     total_ms += count * unit_ms;
     rest.remove_prefix(static_cast<size_t>(end - rest.data()) + 1);
   }
@@ -155,7 +160,7 @@ CLI::Validator Checked(Parse parse, std::string name) {
   return CLI::Validator(
       [parse](std::string& value) -> std::string {
         auto parsed = parse(value);
-        return parsed ? std::string() : parsed.error();
+        return parsed ? std::string() : parsed.error().message();
       },
       "", std::move(name));
 }
@@ -264,13 +269,14 @@ void AddLimits(Ctl& ctl) {
                   ->check(CLI::PositiveNumber | CLI::IsMember({"auto"}));
   max->needs(kind);
   kind->needs(max);
-  auto* low = set->add_option("--min", options->min, "Lowest adaptive limit")
-                  ->check(CLI::PositiveNumber);
-  auto* high = set->add_option("--max", options->max, "Highest adaptive limit")
-                   ->check(CLI::PositiveNumber);
-  auto* target = set->add_option("--checkin-p99-target-ms", options->checkin_target_ms,
-                                 "Adaptive: keep the server's check-in p99 under this (default 500)")
-                     ->check(CLI::PositiveNumber);
+  auto* low =
+      set->add_option("--min", options->min, "Lowest adaptive limit")->check(CLI::PositiveNumber);
+  auto* high =
+      set->add_option("--max", options->max, "Highest adaptive limit")->check(CLI::PositiveNumber);
+  auto* target =
+      set->add_option("--checkin-p99-target-ms", options->checkin_target_ms,
+                      "Adaptive: keep the server's check-in p99 under this (default 500)")
+          ->check(CLI::PositiveNumber);
   low->needs(max);
   high->needs(max);
   target->needs(max);
@@ -369,8 +375,8 @@ Status PrintRollout(const json& result, std::ostream& out) {
   if (Text(clients, "outdated") == "0") {
     line += "; rollout complete";
   } else {
-    line += "; 90 % " + when(Field(forecast, "to_90_s")) + ", all " +
-            when(Field(forecast, "to_100_s"));
+    line +=
+        "; 90 % " + when(Field(forecast, "to_90_s")) + ", all " + when(Field(forecast, "to_100_s"));
   }
   out << line << '\n';
   for (const json& reason : Field(forecast, "unknown")) {
@@ -441,9 +447,11 @@ void AddRolloutGate(Ctl& ctl, CLI::App* rollout) {
   auto options = std::make_shared<Options>();
   CLI::App* canary = rollout->add_subcommand(
       "canary", "Set a kind's canary wave (from the next site version) and failure threshold");
-  canary->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(kScopes));
-  auto* wave = canary->add_option("--wave", options->wave,
-                                  "First N clients, or P% of the kind's outdated clients (0: none)");
+  canary->add_option("--kind", options->kind, "Client kind")
+      ->required()
+      ->check(CLI::IsMember(kScopes));
+  auto* wave = canary->add_option(
+      "--wave", options->wave, "First N clients, or P% of the kind's outdated clients (0: none)");
   auto* halt = canary->add_option("--halt-after", options->halt_after,
                                   "Halt at N failures, or at P% of ended upgrades (0: never)");
   canary->callback([&ctl, options, wave, halt] {
@@ -452,9 +460,11 @@ void AddRolloutGate(Ctl& ctl, CLI::App* rollout) {
     if (halt->count() > 0) args["halt_after"] = options->halt_after;
     ctl.Run("rollout-canary", args, false, PrintGate);
   });
-  for (auto [name, help] : {std::pair{"resume", "Continue a halted rollout (failure counts start over)"},
-                            {"abort", "Stop a kind's rollout: its auto-upgrade policy becomes "
-                                      "disabled; running upgrades finish"}}) {
+  for (auto [name, help] :
+       {std::pair{"resume", "Continue a halted rollout (failure counts start over)"},
+        {"abort",
+         "Stop a kind's rollout: its auto-upgrade policy becomes "
+         "disabled; running upgrades finish"}}) {
     CLI::App* command = rollout->add_subcommand(name, help);
     command->add_option("--kind", options->kind, "Client kind")->required();
     command->callback([&ctl, options, cmd = std::string("rollout-") + name] {

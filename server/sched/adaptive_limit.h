@@ -34,8 +34,8 @@ struct LoadWindow {
   // p99 of the server's share of a check-in (frame read to checkin_ok written); 0 with none.
   double checkin_p99_ms = 0;
   size_t checkins = 0;
-  double loop_lag_ms = 0;   // worst event-loop lag seen in the window
-  double loop_cpu = 0;      // the loop thread's CPU time / wall time
+  double loop_lag_ms = 0;  // worst event-loop lag seen in the window
+  double loop_cpu = 0;     // the loop thread's CPU time / wall time
   // Upgrade bytes sent / what the bandwidth cap allowed in the window; absent without a cap.
   std::optional<double> bandwidth_use;
 };

@@ -35,9 +35,10 @@ void UpgradeCoordinator::ChangeLimit(const std::string& scope, int limit, std::s
           PushGrants();  // a raise (or a failed lowering) admits waiting clients at once
         }
         if (!saved) {
-          Log("upgrade")->error("limit change not saved, not in effect scope={} max_concurrent={} "
-                                "error=\"{}\"",
-                                scope, limit, saved.error().ToString());
+          Log("upgrade")->error(
+              "limit change not saved, not in effect scope={} max_concurrent={} "
+              "error=\"{}\"",
+              scope, limit, saved.error().ToString());
         }
         if (done) done(saved);
       });
@@ -69,8 +70,7 @@ std::optional<store::AdaptiveSetting> UpgradeCoordinator::AdaptiveSettingOf(
 }
 
 void UpgradeCoordinator::AdaptLimits() {
-  const sched::LoadWindow window =
-      load_monitor_.TakeWindow(pacer_.granted_bytes(), pacer_.rate());
+  const sched::LoadWindow window = load_monitor_.TakeWindow(pacer_.granted_bytes(), pacer_.rate());
   for (auto& [scope, adaptive] : adaptive_) {
     if (pending_limits_.contains(scope)) continue;  // judged again once the last change is in
     auto next = adaptive.controller.Next({.limit = scheduler_.Limit(scope),
@@ -81,8 +81,8 @@ void UpgradeCoordinator::AdaptLimits() {
     Log("upgrade")->info("adaptive limit scope={} max_concurrent={} -> {} reason=\"{}\"", scope,
                          scheduler_.Limit(scope), next->limit, next->reason);
     ChangeLimit(scope, next->limit,
-                "max_concurrent=" + std::to_string(next->limit) + " auto: " + next->reason,
-                nullptr, nullptr);
+                "max_concurrent=" + std::to_string(next->limit) + " auto: " + next->reason, nullptr,
+                nullptr);
   }
 }
 

@@ -15,8 +15,9 @@ namespace {
 
 // Whether the file can be served: present, readable, and exactly the recorded size.
 bool FileUsable(const PackageRecord& package) {
-  struct stat st{};
-  return ::stat(package.path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == package.size &&
+  struct stat st {};
+  return ::stat(package.path.c_str(), &st) == 0 &&
+         static_cast<uint64_t>(st.st_size) == package.size &&
          ::access(package.path.c_str(), R_OK) == 0;
 }
 
@@ -34,8 +35,8 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
   if (wanted == wanted_.end()) return;
   const PackageKey key = wanted->second;
   const std::string what = Describe(key.kind, key.platform, key.version);
-  const std::string reason = "the package file of " + what + " cannot be read (" +
-                             error.message() + "); add the package again";
+  const std::string reason = "the package file of " + what + " cannot be read (" + error.message() +
+                             "); add the package again";
   if (broken_packages_.emplace(key, reason).second) {
     Log("upgrade")->error("package unusable package=\"{}\" error=\"{}\"", what, error.ToString());
     Audit({.event = store::audit_event::kPackageMissing, .version = key.version, .detail = reason},
@@ -57,8 +58,8 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
       scheduler_.Cancel(client_id);
     }
     if (ClientSession* session = host_.find_client(client_id)) {
-      session->Send(proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage,
-                                          .message = reason});
+      session->Send(
+          proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage, .message = reason});
     }
   }
   PushGrants();
@@ -74,8 +75,8 @@ bool UpgradeCoordinator::RefuseBrokenPackage(ClientSession& session, const Packa
     broken_packages_.erase(broken);
     return false;
   }
-  session.Send(proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage,
-                                     .message = broken->second});
+  session.Send(
+      proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage, .message = broken->second});
   return true;
 }
 

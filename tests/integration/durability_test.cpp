@@ -114,8 +114,9 @@ TEST_F(DurabilityTest, AMissingOrEmptyDatabaseIsRefusedUnlessANewOneIsAskedFor) 
   const std::string pin_file = server_.data_dir() + "/tls/cert.pem";
   const std::string cert_before = FileText(pin_file);
   ::unlink((server_.data_dir() + "/run/endpoint").c_str());
-  std::vector<std::string> argv = {BinaryPath("sluiced"), "--data-dir", server_.data_dir(),
-                                   "--listen", "127.0.0.1:0", "--new-database"};
+  std::vector<std::string> argv = {BinaryPath("sluiced"), "--data-dir",
+                                   server_.data_dir(),    "--listen",
+                                   "127.0.0.1:0",         "--new-database"};
   Process started(argv, server_.data_dir() + "/../new.log");
   ASSERT_TRUE(WaitUntil([&] { return !FileText(server_.data_dir() + "/run/endpoint").empty(); },
                         std::chrono::seconds(30)))
@@ -139,7 +140,7 @@ TEST(DataDirPermissions, LooseModesAreTightenedAtStart) {
   ASSERT_EQ(::chmod((root + "/db/sluice.db").c_str(), 0644), 0);
   ASSERT_TRUE(server.Start());
   auto mode = [](const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
     return st.st_mode & 0777;
   };

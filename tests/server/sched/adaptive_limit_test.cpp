@@ -8,7 +8,8 @@ namespace {
 constexpr AdaptiveRange kRange{.min = 4, .max = 100, .checkin_p99_target_ms = 500};
 
 LoadWindow Calm() {
-  return {.checkin_p99_ms = 20, .checkins = 50, .loop_lag_ms = 5, .loop_cpu = 0.3, .bandwidth_use = {}};
+  return {
+      .checkin_p99_ms = 20, .checkins = 50, .loop_lag_ms = 5, .loop_cpu = 0.3, .bandwidth_use = {}};
 }
 
 ScopeLoad Full(int limit, size_t waiting = 500) {
@@ -60,7 +61,8 @@ TEST(AdaptiveLimit, EveryPressureSignalLowersAndNamesItself) {
   no_checkins.checkin_p99_ms = 10'000;
   {
     AdaptiveLimit adaptive(kRange);
-    EXPECT_EQ(adaptive.Next(Full(20), lag)->reason, "event-loop lag 800 ms > 500 ms check-in target");
+    EXPECT_EQ(adaptive.Next(Full(20), lag)->reason,
+              "event-loop lag 800 ms > 500 ms check-in target");
   }
   {
     AdaptiveLimit adaptive(kRange);
@@ -104,7 +106,7 @@ TEST(AdaptiveLimit, HoldsWhenTheBandwidthCapIsUsedOrNothingWaits) {
   auto up = adaptive.Next(Full(30), headroom);
   ASSERT_TRUE(up);
   EXPECT_NE(up->reason.find("bandwidth 96 % used"), std::string::npos) << up->reason;
-  EXPECT_FALSE(adaptive.Next(Full(45, 0), Calm()));                                  // no demand
+  EXPECT_FALSE(adaptive.Next(Full(45, 0), Calm()));                                   // no demand
   EXPECT_FALSE(adaptive.Next({.limit = 45, .running = 30, .waiting = 200}, Calm()));  // slots free
 }
 
