@@ -7,12 +7,12 @@
 
 #include "common/base/file_util.h"
 #include "common/base/log.h"
-#include "server/pkg/package_repo.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
 #include "server/admin/update_commands.h"
 #include "server/admin/upgrade_commands.h"
+#include "server/pkg/package_repo.h"
 #include "server/store/client_repo.h"
 #include "server/store/settings_repo.h"
 
