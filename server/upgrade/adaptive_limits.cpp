@@ -29,9 +29,15 @@ void UpgradeCoordinator::ChangeLimit(const std::string& scope, int limit, std::s
       },
       [this, alive, scope, limit, before, change, done = std::move(done)](Status saved) {
         if (alive.expired()) return;
+        if (saved) saved_limits_[scope] = limit;  // completions arrive in submission order
         if (limit_changes_[scope] == change) {  // no later change in flight: this one decides
           pending_limits_.erase(scope);
-          scheduler_.SetLimit(scope, saved ? limit : before);
+          // A failed change falls back to the last one saved (an earlier change may have been
+          // saved while this one was pending), or to what was in effect before.
+          auto last = saved_limits_.find(scope);
+          scheduler_.SetLimit(scope, saved                        ? limit
+                                     : last != saved_limits_.end() ? last->second
+                                                                   : before);
           PushGrants();  // a raise (or a failed lowering) admits waiting clients at once
         }
         if (!saved) {

@@ -236,6 +236,7 @@ class UpgradeCoordinator {
   std::map<std::string, Adaptive> adaptive_;       // per adaptive scope
   std::map<std::string, int> pending_limits_;      // per scope: a change saved but not committed
   std::map<std::string, uint64_t> limit_changes_;  // per scope: changes started (latest wins)
+  std::map<std::string, int> saved_limits_;        // per scope: the last change saved this run
   LoadMonitor load_monitor_;
   uv::HandlePtr<uv::Timer> adapt_timer_;
   std::set<std::string> manual_allowed_;
