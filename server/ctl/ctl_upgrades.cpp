@@ -266,7 +266,17 @@ void AddLimits(Ctl& ctl) {
                               "Upgrades of --kind allowed at once, or 'auto' (with --min and "
                               "--max): the server adapts it to its load")
                   ->type_name("N|auto")
-                  ->check(CLI::PositiveNumber | CLI::IsMember({"auto"}));
+                  ->check(CLI::Validator(
+                      [](std::string& value) -> std::string {
+                        int n = 0;
+                        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+                        if (value == "auto" ||
+                            (ec == std::errc() && end == value.data() + value.size() && n >= 1)) {
+                          return {};
+                        }
+                        return "'" + value + "' is neither a whole number of at least 1 nor 'auto'";
+                      },
+                      "N|auto"));
   max->needs(kind);
   kind->needs(max);
   auto* low =
