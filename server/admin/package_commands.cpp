@@ -1,8 +1,5 @@
 #include "server/admin/package_commands.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 #include <utility>
@@ -106,17 +103,6 @@ void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
         }
         RecordPackage(store, std::move(*imported), std::move(reply));
       });
-}
-
-// "ok", or what is wrong with the package's file on this server.
-std::string PackageFileState(const PackageRecord& record) {
-  struct stat st{};
-  if (::stat(record.path.c_str(), &st) != 0) return "missing";
-  if (static_cast<uint64_t>(st.st_size) != record.size) {
-    return "wrong size (" + std::to_string(st.st_size) + " bytes)";
-  }
-  if (::access(record.path.c_str(), R_OK) != 0) return "unreadable";
-  return "ok";
 }
 
 void ListAll(store::Store& store, admin::Reply reply) {

@@ -1,5 +1,8 @@
 #include "server/pkg/package_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/base/version.h"
 #include "common/proto/enums.h"
 
@@ -28,6 +31,16 @@ std::string PackageFilePath(std::string_view packages_dir, std::string_view sha2
   if (!path.empty() && path.back() != '/') path += '/';
   path += sha256;
   return path;
+}
+
+std::string PackageFileState(const PackageRecord& record) {
+  struct stat st{};
+  if (::stat(record.path.c_str(), &st) != 0) return "missing";
+  if (static_cast<uint64_t>(st.st_size) != record.size) {
+    return "wrong size (" + std::to_string(st.st_size) + " bytes)";
+  }
+  if (::access(record.path.c_str(), R_OK) != 0) return "unreadable";
+  return "ok";
 }
 
 }  // namespace sluice::server

@@ -47,4 +47,8 @@ Status ValidatePackageSpec(const PackageSpec& spec);
 // "<packages_dir>/<sha256>": where content with that digest lives. Pure.
 std::string PackageFilePath(std::string_view packages_dir, std::string_view sha256);
 
+// "ok" when the package's file can be served (present, readable, the recorded size), else what
+// is wrong: "missing", "unreadable" or "wrong size (N bytes)". Blocks on stat(2).
+std::string PackageFileState(const PackageRecord& record);
+
 }  // namespace sluice::server

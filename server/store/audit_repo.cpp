@@ -52,6 +52,12 @@ Result<int64_t> AppendAudit(db::Database& db, const AuditRow& r) {
   return db.LastInsertRowId();
 }
 
+Status AppendAuditRow(db::Database& db, const AuditRow& row) {
+  auto appended = AppendAudit(db, row);
+  if (!appended) return Fail(appended.error());
+  return {};
+}
+
 Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms, int64_t limit) {
   std::vector<AuditRow> rows;
   // The newest `limit` rows (LIMIT -1 is no limit), turned back into seq order.

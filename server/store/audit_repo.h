@@ -58,6 +58,8 @@ struct AuditRow {
 // ever assigned, even to rows since deleted. Errors: kInvalidArgument for an unknown event;
 // kDatabase.
 Result<int64_t> AppendAudit(db::Database& db, const AuditRow& row);
+// AppendAudit for a store job that only needs to know it worked.
+Status AppendAuditRow(db::Database& db, const AuditRow& row);
 
 // The rows with wall_ms >= since_wall_ms, ordered by seq. With limit > 0 only the newest
 // `limit` of them (still in seq order), like `tail`; limit <= 0 returns them all.

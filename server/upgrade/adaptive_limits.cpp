@@ -23,9 +23,7 @@ void UpgradeCoordinator::ChangeLimit(const std::string& scope, int limit, std::s
         if (also) {
           if (auto saved = also(db); !saved) return saved;
         }
-        auto appended = store::AppendAudit(db, row);
-        if (!appended) return Fail(appended.error());
-        return {};
+        return store::AppendAuditRow(db, row);
       },
       [this, alive, scope, limit, before, change, done = std::move(done)](Status saved) {
         if (alive.expired()) return;

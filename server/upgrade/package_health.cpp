@@ -2,9 +2,6 @@
 // packages/<sha256> made leases expire and be granted again forever). The package is reported
 // once, its slots are freed, and its clients are refused instead of looping.
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <vector>
 
 #include "common/base/log.h"
@@ -12,14 +9,6 @@
 
 namespace sluice::server {
 namespace {
-
-// Whether the file can be served: present, readable, and exactly the recorded size.
-bool FileUsable(const PackageRecord& package) {
-  struct stat st {};
-  return ::stat(package.path.c_str(), &st) == 0 &&
-         static_cast<uint64_t>(st.st_size) == package.size &&
-         ::access(package.path.c_str(), R_OK) == 0;
-}
 
 std::string Describe(const std::string& kind, const std::string& platform,
                      const std::string& version) {
@@ -69,7 +58,7 @@ bool UpgradeCoordinator::RefuseBrokenPackage(ClientSession& session, const Packa
   auto broken = broken_packages_.find(key);
   if (broken == broken_packages_.end()) return false;
   const PackageRecord* cached = CachedPackage(key);
-  if (cached != nullptr && FileUsable(*cached)) {
+  if (cached != nullptr && PackageFileState(*cached) == "ok") {
     Log("upgrade")->info("package usable again package=\"{}\"",
                          Describe(key.kind, key.platform, key.version));
     broken_packages_.erase(broken);
