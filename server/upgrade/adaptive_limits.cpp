@@ -61,6 +61,7 @@ void UpgradeCoordinator::SetAdaptiveLimit(const std::string& scope, store::Adapt
         if (saved) {
           adaptive_.insert_or_assign(scope,
                                      Adaptive{setting, sched::AdaptiveLimit(RangeOf(setting))});
+          UpdateAdaptiveTimer();
         }
         if (done) done(saved);
       });
@@ -71,6 +72,17 @@ std::optional<store::AdaptiveSetting> UpgradeCoordinator::AdaptiveSettingOf(
   auto it = adaptive_.find(scope);
   if (it == adaptive_.end()) return std::nullopt;
   return it->second.setting;
+}
+
+void UpgradeCoordinator::UpdateAdaptiveTimer() {
+  if (adaptive_.empty()) {
+    adapt_timer_->Stop();
+    load_monitor_.Stop();
+  } else if (!load_monitor_.running()) {
+    load_monitor_.Start();
+    adapt_timer_->Start(options_.adapt_interval_ms, options_.adapt_interval_ms,
+                        [this] { AdaptLimits(); });
+  }
 }
 
 void UpgradeCoordinator::AdaptLimits() {

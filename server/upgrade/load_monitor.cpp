@@ -20,10 +20,23 @@ double ThreadCpuSeconds() {
 }  // namespace
 
 LoadMonitor::LoadMonitor(uv::Loop& loop) : probe_(uv::Timer::Create(loop)) {
+  probe_->SetKeepsLoopAlive(false);
+}
+
+void LoadMonitor::Start() {
+  if (running_) return;
+  running_ = true;
   last_probe_ns_ = window_start_ns_ = uv_hrtime();
   window_start_cpu_s_ = ThreadCpuSeconds();
-  probe_->SetKeepsLoopAlive(false);
+  worst_lag_ms_ = 0;
+  checkin_ms_.clear();
   probe_->Start(kProbeMs, kProbeMs, [this] { Probe(); });
+}
+
+void LoadMonitor::Stop() {
+  running_ = false;
+  probe_->Stop();
+  checkin_ms_.clear();
 }
 
 void LoadMonitor::Probe() {
@@ -33,7 +46,9 @@ void LoadMonitor::Probe() {
   last_probe_ns_ = now;
 }
 
-void LoadMonitor::RecordCheckin(double ms) { checkin_ms_.push_back(ms); }
+void LoadMonitor::RecordCheckin(double ms) {
+  if (running_) checkin_ms_.push_back(ms);
+}
 
 sched::LoadWindow LoadMonitor::TakeWindow(uint64_t bytes_granted, uint64_t bandwidth_cap) {
   const uint64_t now = uv_hrtime();

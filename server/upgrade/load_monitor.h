@@ -17,7 +17,13 @@ class LoadMonitor {
  public:
   explicit LoadMonitor(uv::Loop& loop);
 
-  // One check-in answered `ms` after its frame was read.
+  // Measures only between Start() and Stop(): with no adaptive limit the loop pays nothing.
+  // Start() begins a fresh window.
+  void Start();
+  void Stop();
+  bool running() const { return running_; }
+
+  // One check-in answered `ms` after its frame was read (ignored while stopped).
   void RecordCheckin(double ms);
   // The window since the previous call (or construction). `bytes_granted` is the pacer's running
   // total; `bandwidth_cap` 0 means no cap (bandwidth_use stays empty).
@@ -27,6 +33,7 @@ class LoadMonitor {
   void Probe();
 
   uv::HandlePtr<uv::Timer> probe_;
+  bool running_ = false;
   uint64_t last_probe_ns_ = 0;
   double worst_lag_ms_ = 0;
   std::vector<double> checkin_ms_;

@@ -218,6 +218,8 @@ class UpgradeCoordinator {
                    std::function<Status(db::Database&)> also, std::function<void(Status)> done);
   // Every adaptive scope's controller looks at the last window; changes go through ChangeLimit.
   void AdaptLimits();
+  // The load monitor and the once-a-second look run only while some scope is adaptive.
+  void UpdateAdaptiveTimer();
   // The learned duration of `scope` is persisted with the lease end that taught it.
   std::function<Status(db::Database&)> PersistEstimate(const std::string& scope) const;
 

@@ -87,7 +87,7 @@ Status UpgradeCoordinator::Restore() {
   for (const auto& [scope, setting] : loaded->adaptive) {
     adaptive_.emplace(scope, Adaptive{setting, sched::AdaptiveLimit(RangeOf(setting))});
   }
-  adapt_timer_->Start(options_.adapt_interval_ms, options_.adapt_interval_ms, [this] { AdaptLimits(); });
+  UpdateAdaptiveTimer();
   StartRollouts();  // gates still about an older version (e.g. a crash right after a change)
   Audit({.event = "server_start", .detail = std::to_string(loaded->leases.size()) + " leases restored"},
         "");
@@ -104,7 +104,10 @@ void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
       scope, max_concurrent, "max_concurrent=" + std::to_string(max_concurrent),
       [scope](db::Database& db) { return store::SaveAdaptive(db, scope, std::nullopt); },
       [this, scope, was_adaptive, done = std::move(done)](Status saved) {
-        if (saved && was_adaptive) adaptive_.erase(scope);
+        if (saved && was_adaptive) {
+          adaptive_.erase(scope);
+          UpdateAdaptiveTimer();
+        }
         if (done) done(saved);
       });
 }
