@@ -11,6 +11,7 @@
 #include <set>
 #include <system_error>
 
+#include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/crypto/random.h"
 #include "msi/msi_database.h"
@@ -187,16 +188,6 @@ Result<BuiltInstaller> PatchCopy(const std::string& path, const InstallerSpec& s
   return built;
 }
 
-Status SyncPath(const std::string& path, int flags) {
-  int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Fail(Errc::kIo, "open " + path + ": " + std::strerror(errno));
-  int rc = fsync(fd);
-  int err = errno;
-  close(fd);
-  if (rc != 0) return Fail(Errc::kIo, "fsync " + path + ": " + std::strerror(err));
-  return {};
-}
-
 std::string TempPathFor(const std::string& out_path) {
   static std::atomic<unsigned> counter{0};
   return out_path + "." + std::to_string(getpid()) + "." + std::to_string(counter++) + ".tmp";
@@ -204,16 +195,11 @@ std::string TempPathFor(const std::string& out_path) {
 
 }  // namespace
 
-std::string TemplatePath(const std::string& template_dir, std::string_view kind) {
-  return (fs::path(template_dir) / ("sluice-" + std::string(kind) + "-template.msi")).string();
-}
-
-Result<BuiltInstaller> BuildInstaller(const std::string& template_dir, const InstallerSpec& spec,
+Result<BuiltInstaller> BuildInstaller(const std::string& template_path, const InstallerSpec& spec,
                                       const std::string& out_path) {
   if (auto ok = ValidateSpec(spec); !ok) return Fail(ok.error());
   auto product_version = MsiProductVersion(spec.site_version);
   if (!product_version) return Fail(product_version.error());
-  const std::string template_path = TemplatePath(template_dir, spec.kind);
   std::error_code ec;
   if (!fs::is_regular_file(template_path, ec)) {
     return Fail(Errc::kNotFound, "installer template " + template_path + " does not exist");
@@ -230,21 +216,11 @@ Result<BuiltInstaller> BuildInstaller(const std::string& template_dir, const Ins
     return Fail(Errc::kIo, "copying " + template_path + " to " + temp_path + ": " + ec.message());
   }
   auto built = PatchCopy(temp_path, spec, *product_version);
-  Status synced = built ? SyncPath(temp_path, O_RDONLY) : Status{};
-  if (!built || !synced) {
-    cleanup();
-    Error error = built ? synced.error() : built.error();
-    return Context(error, "building " + spec.kind + " installer " + out_path);
-  }
-  fs::rename(temp_path, out_path, ec);
-  if (ec) {
-    cleanup();
-    return Fail(Errc::kIo, "renaming " + temp_path + " to " + out_path + ": " + ec.message());
-  }
+  Status published = built ? PublishFile(temp_path, out_path) : Status{};
   cleanup();  // libmsi may leave an empty staging file after commit
-  std::string dir = fs::path(out_path).parent_path().string();
-  if (auto ok = SyncPath(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY); !ok) {
-    return Fail(ok.error());
+  if (!built || !published) {
+    Error error = built ? published.error() : built.error();
+    return Context(error, "building " + spec.kind + " installer " + out_path);
   }
   Log("msi")->info("built installer kind={} version={} product_code={} package_code={} path={}",
                    spec.kind, built->product_version, built->product_code, built->package_code,

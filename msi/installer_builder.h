@@ -1,7 +1,8 @@
 #pragma once
-// Generates per-site installer packages from the WiX-built templates (msi/template/*.wxs).
+// Generates per-site installer packages from a kind's template (msi/installer_template.h, the
+// template built around the site's Windows client).
 //
-// Each generated MSI is a patched copy of its kind's template: installer properties (e.g.
+// Each generated MSI is a patched copy of the template: installer properties (e.g.
 // KEY_INFO), a fresh ProductCode, the ProductVersion derived from the site version, Upgrade
 // rows that follow that version (so a newer package replaces an older one without an
 // uninstall), and a fresh PackageCode. The UpgradeCode stays the template's, per kind.
@@ -36,16 +37,13 @@ struct BuiltInstaller {
   std::string upgrade_code;     // the kind's fixed UpgradeCode
 };
 
-// Path of the template for `kind` inside `template_dir` ("sluice-<kind>-template.msi").
-std::string TemplatePath(const std::string& template_dir, std::string_view kind);
-
-// Writes a patched copy of the kind's template to `out_path`, replacing any file there
+// Writes a patched copy of the kind's template at `template_path` to `out_path`, replacing any file there
 // atomically (temp file in the same directory, fsync, rename); on failure nothing is left
 // behind and an existing `out_path` is untouched. The template is never modified.
 // Errors: kInvalidArgument (unknown kind, bad property name or value, version not
 // representable), kNotFound (template missing), kCorrupt (template lacks ProductVersion,
 // UpgradeCode or its Upgrade rows), kIo / kDatabase when copying, patching or renaming fails.
-Result<BuiltInstaller> BuildInstaller(const std::string& template_dir, const InstallerSpec& spec,
+Result<BuiltInstaller> BuildInstaller(const std::string& template_path, const InstallerSpec& spec,
                                       const std::string& out_path);
 
 // Every row of the Property table of `msi_path`, by name. kIo when the file is not an MSI.

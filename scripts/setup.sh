@@ -7,7 +7,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config git ca-certificates
   libuv1-dev libssl-dev openssl libmsgpack-cxx-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-  libmsi-dev libglib2.0-dev wixl msitools osslsigncode
+  libmsi-dev libglib2.0-dev wixl msitools osslsigncode wine wine64
   nginx-light procps iproute2 python3
   clang-14 libfuzzer-14-dev
 )

@@ -142,7 +142,7 @@ Status Server::Open() {
       .clock = options_.clock,
       .signing_key = dir_.signing_key ? &*dir_.signing_key : nullptr,
       .installers_dir = (std::filesystem::absolute(dir_.root) / "installers").string(),
-      .template_dir = options_.msi_template_dir,
+      .templates_dir = (std::filesystem::absolute(dir_.root) / "cache" / "templates").string(),
       .endpoint = advertise_,
       .certificate_pin = dir_.certificate_pin,
       .site_version = [this] { return settings_.site_version; },
@@ -156,7 +156,7 @@ Status Server::Open() {
       .min_validity_ms = options_.min_installer_validity_s * 1000,
   });
   // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
-  installers_->OnSiteVersionChanged(settings_.site_version);
+  installers_->RegenerateOutdated(settings_.site_version);
 
   auto updates = UpdateManager::Create(
       UpdateManager::Host{
@@ -181,7 +181,14 @@ Status Server::Open() {
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
   RegisterAdminCommands(*admin_, *this);
-  RegisterPackageCommands(*admin_, loop_, *store_, dir_, *options_.clock);
+  // A client for installers at the site's version: installers still waiting for it catch up.
+  RegisterPackageCommands(*admin_, loop_, *store_, dir_, *options_.clock,
+                          [this](const PackageRecord& added) {
+                            if (added.platform == kInstallerPlatform &&
+                                added.version == settings_.site_version) {
+                              installers_->RegenerateOutdated(settings_.site_version);
+                            }
+                          });
   RegisterUpgradeCommands(*admin_, *this);
   RegisterUpdateCommands(*admin_, *updates_);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
@@ -352,7 +359,7 @@ void Server::UpdateSetting(std::string key, std::string value, std::function<voi
           // The site moved: connected outdated clients start upgrading now.
           if (key == "site_version") upgrades_->OnSiteVersionChanged();
           // Installers made for older versions are rebuilt for the new one.
-          if (key == "site_version") installers_->OnSiteVersionChanged(settings_.site_version);
+          if (key == "site_version") installers_->RegenerateOutdated(settings_.site_version);
         }
         done(saved);
       });

@@ -34,10 +34,9 @@ struct ServerOptions {
   Clock* clock = &SystemClock::Instance();
   // Site updates (docs/admin.md, "Site updates"): the update source and the trust key.
   SiteUpdateOptions updates;
-  // Installers (docs/admin.md, "Installers"): where the wixl-built template MSIs are, the
-  // optional Authenticode certificate and key (PEM; or a PKCS#12 file as cert with no key), and
-  // the shortest validity accepted (a test hook: 600 s in production).
-  std::string msi_template_dir = SLUICE_MSI_TEMPLATE_DIR;
+  // Installers (docs/admin.md, "Installers"): the optional Authenticode certificate and key
+  // (PEM; or a PKCS#12 file as cert with no key), and the shortest validity accepted (a test
+  // hook: 600 s in production).
   std::string code_signing_cert;
   std::string code_signing_key;
   int64_t min_installer_validity_s = 600;

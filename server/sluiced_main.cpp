@@ -55,9 +55,6 @@ int main(int argc, char** argv) {
                  "shortest wait a queued passive client is told before it returns")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{24 * 3600 * 1000}));
-  app.add_option("--msi-template-dir", options.msi_template_dir,
-                 "folder of the wixl-built installer templates")
-      ->capture_default_str();
   app.add_option("--code-signing-cert", options.code_signing_cert,
                  "Authenticode certificate (PEM, or PKCS#12 without --code-signing-key) to sign "
                  "generated installers with");

@@ -13,23 +13,6 @@
 namespace sluice {
 namespace {
 
-// Owns a file descriptor; closes it on destruction unless Close() already did.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes now and returns close(2)'s result, so write-back errors reported there are not lost.
-  int Close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
@@ -118,6 +101,22 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
   }
   // The new content is in place; only its durability across power loss is still pending.
   if (int err = SyncDir(dir); err != 0) return io_error("syncing directory of", err);
+  return {};
+}
+
+Status PublishFile(const std::string& temp, const std::string& path) {
+  auto fail = [&](std::string_view action, int err) {
+    ::unlink(temp.c_str());
+    return Fail(Errc::kIo, std::string(action) + " " + path + ": " + ErrnoText(err));
+  };
+  UniqueFd fd(::open(temp.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return fail("opening the new content of", errno);
+  if (::fsync(fd.get()) != 0) return fail("syncing the new content of", errno);
+  fd.Close();
+  if (::rename(temp.c_str(), path.c_str()) != 0) return fail("renaming the new content over", errno);
+  if (int err = SyncDir(ParentDir(path)); err != 0) {
+    return Fail(Errc::kIo, "syncing directory of " + path + ": " + ErrnoText(err));
+  }
   return {};
 }
 

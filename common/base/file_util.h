@@ -4,13 +4,33 @@
 // message names the path and the system's reason.
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/base/error.h"
 
 namespace sluice {
+
+// Owns a file descriptor; closes it on destruction unless Close() already did.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Closes now and returns close(2)'s result, so write-back errors reported there are not lost.
+  int Close() { return ::close(std::exchange(fd_, -1)); }
+
+ private:
+  int fd_;
+};
 
 // Builds the Error for a failed system call on `path`: "<action> <path>: <strerror(err)>".
 // ENOENT becomes Errc::kNotFound, everything else Errc::kIo.
@@ -26,6 +46,11 @@ Result<std::string> ReadFile(const std::string& path);
 // directory. On failure the old file is untouched, the temp file is removed and the error
 // (Errc::kIo, including a missing directory or a full disk) names the path.
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+
+// Makes the finished file `temp` durable and moves it to `path` atomically: fsyncs `temp`,
+// renames it over `path` and fsyncs the directory. Both must be in the same directory (or file
+// system). On failure `temp` is removed, `path` is untouched and the error (Errc::kIo) names it.
+Status PublishFile(const std::string& temp, const std::string& path);
 
 // Creates `path` and any missing parents (like mkdir -p). Directories this call creates get
 // exactly `mode`; existing directories are left as they are. Errc::kIo if a component exists and

@@ -9,6 +9,7 @@
 #include "common/base/time_format.h"
 #include "common/pkg/manifest.h"
 #include "common/uv/worker_thread.h"
+#include "server/admin/admin_args.h"
 #include "server/pkg/package_import.h"
 #include "server/pkg/package_repo.h"
 
@@ -16,23 +17,6 @@ namespace sluice::server {
 namespace {
 
 using nlohmann::json;
-
-Result<std::string> StringArg(const json& args, const char* name) {
-  auto it = args.find(name);
-  if (it == args.end() || !it->is_string()) {
-    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a string");
-  }
-  return it->get<std::string>();
-}
-
-Result<bool> OptionalBoolArg(const json& args, const char* name) {
-  auto it = args.find(name);
-  if (it == args.end() || it->is_null()) return false;
-  if (!it->is_boolean()) {
-    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a boolean");
-  }
-  return it->get<bool>();
-}
 
 // The source file and what to store it as, from package-add's args.
 Result<std::pair<std::string, PackageSpec>> ParseAddArgs(const json& args) {
@@ -59,7 +43,8 @@ Result<std::pair<std::string, PackageSpec>> ParseAddArgs(const json& args) {
 
 // Records an imported package and answers with the stored row (the first one, when the same
 // package was added before). Loop thread.
-void RecordPackage(store::Store& store, PackageRecord record, admin::Reply reply) {
+void RecordPackage(store::Store& store, PackageRecord record, const PackageAdded& added,
+                   admin::Reply reply) {
   store.Submit<PackageRecord>(
       [record = std::move(record)](db::Database& db) -> Result<PackageRecord> {
         if (auto inserted = InsertPackage(db, record); !inserted) return Fail(inserted.error());
@@ -68,7 +53,7 @@ void RecordPackage(store::Store& store, PackageRecord record, admin::Reply reply
         if (!*stored) return Fail(Errc::kInternal, "package vanished after insert");
         return std::move(**stored);
       },
-      [reply = std::move(reply)](Result<PackageRecord> stored) {
+      [added, reply = std::move(reply)](Result<PackageRecord> stored) {
         if (!stored) {
           reply(Fail(stored.error()));
           return;
@@ -77,14 +62,15 @@ void RecordPackage(store::Store& store, PackageRecord record, admin::Reply reply
                          stored->kind, stored->platform, stored->version, stored->sha256,
                          stored->size);
         reply(json{{"package", PackageJson(*stored)}});
+        if (added) added(*stored);
       });
 }
 
 // Imports off the loop thread, then records. An import in progress when `worker` is destroyed
 // stops within one chunk and leaves no temp file; its reply is dropped. Loop thread.
 void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
-                const crypto::SigningKey& key, store::Store& store, Clock& clock, const json& args,
-                admin::Reply reply) {
+                const crypto::SigningKey& key, store::Store& store, Clock& clock,
+                const PackageAdded& added, const json& args, admin::Reply reply) {
   auto parsed = ParseAddArgs(args);
   if (!parsed) {
     reply(Fail(parsed.error()));
@@ -96,12 +82,12 @@ void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
        &cancel = worker.cancelled()] {
         return ImportPackage(packages_dir, path, spec, key, now, &cancel);
       },
-      [&store, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
+      [&store, added, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
         if (!imported) {
           reply(Fail(imported.error()));
           return;
         }
-        RecordPackage(store, std::move(*imported), std::move(reply));
+        RecordPackage(store, std::move(*imported), added, std::move(reply));
       });
 }
 
@@ -137,7 +123,7 @@ json PackageJson(const PackageRecord& record) {
 }
 
 void RegisterPackageCommands(admin::AdminServer& admin, uv::Loop& loop, store::Store& store,
-                             const DataDir& dir, Clock& clock) {
+                             const DataDir& dir, Clock& clock, PackageAdded added) {
   admin.Register("packages",
                  [&store](const json&, admin::Reply reply) { ListAll(store, std::move(reply)); });
   if (!dir.signing_key) {
@@ -149,8 +135,9 @@ void RegisterPackageCommands(admin::AdminServer& admin, uv::Loop& loop, store::S
   // Owned by the handler: destroyed (cancelling and joining its thread) with the AdminServer.
   auto worker = std::make_shared<uv::WorkerThread>(loop);
   admin.Register("package-add", [worker, packages_dir = dir.packages_dir, &key = *dir.signing_key,
-                                 &store, &clock](const json& args, admin::Reply reply) {
-    AddPackage(*worker, packages_dir, key, store, clock, args, std::move(reply));
+                                 &store, &clock, added = std::move(added)](const json& args,
+                                                                          admin::Reply reply) {
+    AddPackage(*worker, packages_dir, key, store, clock, added, args, std::move(reply));
   });
 }
 

@@ -2,18 +2,70 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <utility>
+#include <vector>
 #include <system_error>
 
+#include "common/base/file_util.h"
+#include "common/base/log.h"
 #include "common/crypto/random.h"
 #include "msi/installer_builder.h"
+#include "msi/installer_template.h"
 
 namespace sluice::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Keeps the kCachedTemplates most recently used templates (by modification time, which a use
+// refreshes) and removes the rest. Best effort: a template removed here is rebuilt when needed.
+void PruneTemplates(const std::string& templates_dir) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> templates;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(templates_dir, ec)) {
+    if (entry.path().extension() != ".msi") continue;
+    templates.emplace_back(entry.last_write_time(ec), entry.path());
+  }
+  if (templates.size() <= kCachedTemplates) return;
+  std::sort(templates.begin(), templates.end(), std::greater<>());
+  for (size_t i = kCachedTemplates; i < templates.size(); ++i) {
+    fs::remove(templates[i].second, ec);
+  }
+}
+
+// The template for the request's kind around its client: the cached one, or one built now.
+Result<std::string> TemplateFor(const BuildRequest& request) {
+  const PackageRecord& client = request.client;
+  if (auto made = EnsureDir(request.templates_dir, 0700); !made) return Fail(made.error());
+  const std::string path =
+      (fs::path(request.templates_dir) / msi::TemplateFileName(request.key.kind, client.sha256))
+          .string();
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
+    return path;
+  }
+  if (auto built = msi::BuildTemplate(request.key.kind, client.path, client.sha256, path);
+      !built) {
+    return Context(built.error(), "embedding " + client.kind + " " + client.platform + " " +
+                                      client.version + " (sha256 " + client.sha256 + ")");
+  }
+  PruneTemplates(request.templates_dir);
+  return path;
+}
+
+}  // namespace
 
 Result<BuildOutcome> BuildInstallerFile(const BuildRequest& request) {
-  namespace fs = std::filesystem;
   if (request.signing_key == nullptr) {
     return Fail(Errc::kInternal, "the site signing key is not loaded");
+  }
+  auto template_path = TemplateFor(request);
+  if (!template_path) {
+    return Context(template_path.error(), "building the " + request.key.kind + " installer");
   }
   const fs::path folder = fs::path(request.installers_dir) / request.key.id;
   std::error_code ec;
@@ -32,13 +84,14 @@ Result<BuildOutcome> BuildInstallerFile(const BuildRequest& request) {
     fs::remove(folder, ec);  // only removes an empty directory
   };
   const std::string key_info = installer::SignInstallerKey(request.key, *request.signing_key);
-  auto built = msi::BuildInstaller(request.template_dir,
+  auto built = msi::BuildInstaller(*template_path,
                                    {.kind = request.key.kind,
                                     .site_version = request.key.site_version,
                                     .properties = {{"KEY_INFO", key_info}}},
                                    file);
   if (!built) {
     discard();
+    if (built.error().code() == Errc::kCorrupt) fs::remove(*template_path, ec);  // rebuilt next
     return Context(built.error(), "building the " + request.key.kind + " installer");
   }
   if (request.code_signing) {

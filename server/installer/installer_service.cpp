@@ -8,7 +8,7 @@
 #include "common/base/version.h"
 #include "common/crypto/random.h"
 #include "common/installer/installer_key.h"
-#include "server/installer/installer_build.h"
+#include "server/pkg/package_repo.h"
 
 namespace sluice::server {
 namespace {
@@ -36,7 +36,8 @@ installer::InstallerKey KeyFor(const InstallerRecord& record, const InstallerSer
 BuildRequest RequestFor(const InstallerRecord& record, const InstallerServiceOptions& o,
                         const std::string& site_version, int64_t expires_ms, int64_t now_ms) {
   return BuildRequest{.installers_dir = o.installers_dir,
-                      .template_dir = o.template_dir,
+                      .templates_dir = o.templates_dir,
+                      .client = {},
                       .key = KeyFor(record, o, site_version, expires_ms),
                       .signing_key = o.signing_key,
                       .code_signing = o.code_signing,
@@ -124,8 +125,7 @@ void InstallerService::Create(InstallerParams params, RecordDone done) {
   BuildRequest request =
       RequestFor(record, options_, params.site_version, now + params.valid_for_ms, now);
   store::Store* store = options_.store;
-  worker_->Run<BuildOutcome>(
-      [request = std::move(request)] { return BuildInstallerFile(request); },
+  Build(std::move(request),
       [record = std::move(record), store,
        done = std::move(done)](Result<BuildOutcome> built) mutable {
         if (!built) {
@@ -164,8 +164,7 @@ void InstallerService::Rebuild(InstallerRecord record, std::string site_version,
   const int64_t now = options_.clock->WallMs();
   BuildRequest request = RequestFor(record, options_, site_version, expires_ms, now);
   store::Store* store = options_.store;
-  worker_->Run<BuildOutcome>(
-      [request = std::move(request)] { return BuildInstallerFile(request); },
+  Build(std::move(request),
       [record = std::move(record), store, now, reason = std::move(reason),
        done = std::move(done)](Result<BuildOutcome> built) mutable {
         if (!built) {
@@ -193,6 +192,37 @@ void InstallerService::Rebuild(InstallerRecord record, std::string site_version,
               }
               done(record);
             });
+      });
+}
+
+void InstallerService::Build(BuildRequest request,
+                             std::function<void(Result<BuildOutcome>)> done) {
+  std::string kind = request.key.kind;
+  std::string version = request.key.site_version;
+  options_.store->Submit<std::optional<PackageRecord>>(
+      [kind, version](db::Database& db) {
+        return FindPackage(db, kind, kInstallerPlatform, version);
+      },
+      [this, alive = std::weak_ptr<bool>(alive_), request = std::move(request), kind, version,
+       done = std::move(done)](Result<std::optional<PackageRecord>> found) mutable {
+        if (!alive.lock()) return;
+        if (!found) {
+          done(Context(found.error(), "finding the " + kind + " client to embed"));
+          return;
+        }
+        if (!*found) {
+          done(Fail(Errc::kNotFound,
+                    "no " + kind + " package for " + std::string(kInstallerPlatform) +
+                        " at version " + version + " to put in the installer: add one with " +
+                        "`sluicectl package add --kind " + kind + " --platform " +
+                        std::string(kInstallerPlatform) + " --version " + version +
+                        " FILE`, or install a site update that has it"));
+          return;
+        }
+        request.client = std::move(**found);
+        worker_->Run<BuildOutcome>(
+            [request = std::move(request)] { return BuildInstallerFile(request); },
+            std::move(done));
       });
 }
 
@@ -268,7 +298,7 @@ void InstallerService::List(
       std::move(done));
 }
 
-void InstallerService::OnSiteVersionChanged(const std::string& version) {
+void InstallerService::RegenerateOutdated(const std::string& version) {
   options_.store->Submit<std::vector<InstallerRecord>>(
       [](db::Database& db) { return ListInstallers(db); },
       [this, alive = std::weak_ptr<bool>(alive_),

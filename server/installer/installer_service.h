@@ -19,6 +19,7 @@
 #include "common/uv/loop.h"
 #include "common/uv/worker_thread.h"
 #include "msi/installer_signer.h"
+#include "server/installer/installer_build.h"
 #include "server/installer/installer_params.h"
 #include "server/installer/installer_repo.h"
 #include "server/store/store.h"
@@ -31,7 +32,7 @@ struct InstallerServiceOptions {
   Clock* clock = nullptr;
   const crypto::SigningKey* signing_key = nullptr;   // the site's; outlives the service
   std::string installers_dir{};                      // DATA_DIR/installers
-  std::string template_dir{};                        // wixl-built templates
+  std::string templates_dir{};                       // cache of built templates
   std::string endpoint{};                            // HOST:PORT written into keys
   std::string certificate_pin{};                     // "sha256/..." of the site certificate
   std::function<std::string()> site_version{};       // the site's current version
@@ -55,8 +56,10 @@ class InstallerService {
   explicit InstallerService(InstallerServiceOptions options);
   ~InstallerService();
 
-  // Validates, builds and records a new installer. Errors: kInvalidArgument (params; a
-  // --site-version older than the site's), the build's errors, kDatabase.
+  // Validates, builds and records a new installer. It carries the kind's windows-x86_64 package
+  // at its site version. Errors: kInvalidArgument (params; a --site-version older than the
+  // site's), kNotFound (no such package; the message names the command that adds one), the
+  // build's errors, kDatabase.
   void Create(InstallerParams params, RecordDone done);
   // Sets the installer's expiry to now + valid_for_ms and rebuilds its MSI with a key that says
   // so (the previous MSI is archived, reason "extended"). kNotFound for an unknown id.
@@ -68,10 +71,13 @@ class InstallerService {
   void List(std::function<
             void(Result<std::pair<std::vector<InstallerRecord>, std::vector<ArchivedInstaller>>>)>
                 done);
-  // The site moved to `version`: every live installer made for an older version is rebuilt
-  // for it (same UpgradeCode, new ProductCode, higher ProductVersion, new key); the old MSI is
-  // archived. Failures are logged; the installer keeps its old MSI.
-  void OnSiteVersionChanged(const std::string& version);
+  // Every live installer made for a version older than `version` (the site's) is rebuilt for
+  // it (same UpgradeCode, new ProductCode, higher ProductVersion, new key, the new version's
+  // client); the old MSI is archived. Called when the site version changes, at start (to finish
+  // an interrupted regeneration) and when a windows-x86_64 package for `version` is added.
+  // Failures (e.g. no package for `version` yet) are logged; the installer keeps its old MSI,
+  // whose key the site refuses as installer_outdated.
+  void RegenerateOutdated(const std::string& version);
   // Checks an `enroll` carrying an installer key against the key's signature, its allowed
   // overrides and the installer's record (deleted, expired, site version).
   void AuthorizeEnroll(const proto::Enroll& enroll, std::function<void(EnrollDecision)> done);
@@ -82,6 +88,8 @@ class InstallerService {
  private:
   void Rebuild(InstallerRecord record, std::string site_version, int64_t expires_ms,
                std::string reason, RecordDone done);
+  // Finds the kind's client package for the request's site version, then builds on the worker.
+  void Build(BuildRequest request, std::function<void(Result<BuildOutcome>)> done);
 
   InstallerServiceOptions options_;
   std::unique_ptr<uv::WorkerThread> worker_;

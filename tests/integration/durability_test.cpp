@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.h"
@@ -45,6 +46,13 @@ class DurabilityTest : public ::testing::Test {
 
 TEST_F(DurabilityTest, ChangesTheDatabaseRefusesNeverTakeEffect) {
   ASSERT_TRUE(server_.Admin("limits-set", {{"kind", "jump-client"}, {"max_concurrent", 5}})["ok"]);
+  // The installer below is refused for the full disk, not for a missing Windows client.
+  const std::string client = server_.data_dir() + "/../windows-client.exe";
+  std::ofstream(client) << "MZ stand-in for the Windows jump client";
+  ASSERT_TRUE(server_.Admin("package-add", {{"kind", "jump-client"},
+                                            {"platform", "windows-x86_64"},
+                                            {"version", "1.0.0"},
+                                            {"path", std::filesystem::absolute(client).string()}})["ok"]);
   const json before = Limits();
   const size_t audit_before = ReadAudit(server_).size();
 

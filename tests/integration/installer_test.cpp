@@ -77,6 +77,28 @@ class InstallerTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunCommand(argv, std::chrono::seconds(30));
   }
+  // Adds a stand-in Windows client of `kind` at `version` (what an installer of that version
+  // carries) and returns its bytes.
+  std::string AddWindowsClient(const std::string& kind, const std::string& version) {
+    const std::string bytes = msit::FakeClient(200 * 1024, ++windows_clients_);
+    const std::string path = dir_ / ("windows-" + kind + "-" + version + ".exe");
+    msit::WriteFile(path, bytes);
+    auto added = server_->Admin("package-add", {{"kind", kind},
+                                                {"platform", "windows-x86_64"},
+                                                {"version", version},
+                                                {"path", path}});
+    EXPECT_TRUE(added["ok"].get<bool>()) << added.dump();
+    return bytes;
+  }
+  // The client inside `msi`, as msiextract gets it out.
+  std::string EmbeddedClient(const std::string& msi, const std::string& kind) {
+    const std::filesystem::path out = dir_ / ("extract-" + std::to_string(++extracts_));
+    std::filesystem::create_directories(out);
+    auto extracted = msit::Tool({"msiextract", "-C", out, msi});
+    EXPECT_EQ(extracted.exit_code, 0) << extracted.err;
+    // msiextract puts ProgramFiles64Folder at the top of its output directory.
+    return msit::ReadFile(out / "Sluice" / kind / ("sluice-" + kind + ".exe"));
+  }
   void SetSiteVersion(const std::string& version) {
     auto set = server_->Admin("site-set-version", {{"version", version}});
     ASSERT_TRUE(set["ok"].get<bool>()) << set.dump();
@@ -87,6 +109,8 @@ class InstallerTest : public ::testing::Test {
   std::string last_config_;
   std::string last_state_;
   int clients_ = 0;
+  unsigned windows_clients_ = 0;
+  int extracts_ = 0;
 };
 
 bool Contains(const std::string& text, const std::string& needle) {
@@ -95,6 +119,17 @@ bool Contains(const std::string& text, const std::string& needle) {
 
 TEST_F(InstallerTest, CreateBuildsARealMsiWhoseKeyEnrollsAClient) {
   StartServer();
+  // Without the site's Windows client there is nothing to install: refused, with the fix.
+  RunResult no_client =
+      Ctl({"installer", "create", "--kind", "jump-client", "--out", dir_ / "none.msi"});
+  EXPECT_NE(no_client.exit_code, 0);
+  EXPECT_TRUE(Contains(no_client.output,
+                       "sluicectl package add --kind jump-client --platform windows-x86_64 "
+                       "--version 1.0.0 FILE"))
+      << no_client.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.msi"));
+  const std::string client = AddWindowsClient("jump-client", "1.0.0");
+
   json made = Create(
       "jc", {"--kind", "jump-client", "--jump-group", "Servers", "--tag", "rack-4", "--valid-for",
              "2h", "--allow-override", "jump-group,tag", "--comments", "lab machines"});
@@ -112,7 +147,9 @@ TEST_F(InstallerTest, CreateBuildsARealMsiWhoseKeyEnrollsAClient) {
   EXPECT_EQ(properties["ProductCode"], made["product_code"].get<std::string>());
   EXPECT_TRUE(msit::IsUpperGuid(properties["ProductCode"])) << properties["ProductCode"];
   EXPECT_EQ(properties["UpgradeCode"], made["upgrade_code"].get<std::string>());
-  const std::string template_msi = msi::TemplatePath(SLUICE_MSI_TEMPLATE_DIR, "jump-client");
+  const std::string template_msi =
+      server_->data_dir() + "/cache/templates/" +
+      msi::TemplateFileName("jump-client", msit::Sha256Hex(client));
   auto template_properties = msit::ExportProperties(template_msi);
   EXPECT_NE(properties["ProductCode"], template_properties["ProductCode"]);
   EXPECT_EQ(template_properties["KEY_INFO"], "unset");  // the template is untouched
@@ -123,10 +160,8 @@ TEST_F(InstallerTest, CreateBuildsARealMsiWhoseKeyEnrollsAClient) {
   auto read = msi::ReadProperties(msi);
   ASSERT_TRUE(read.has_value()) << read.error().ToString();
   EXPECT_EQ((*read)["KEY_INFO"], properties["KEY_INFO"]);
-  const std::string extract_dir = dir_ / "extract";
-  std::filesystem::create_directories(extract_dir);
-  auto extracted = msit::Tool({"msiextract", "-C", extract_dir, msi});
-  EXPECT_EQ(extracted.exit_code, 0) << extracted.err;
+  // The site's Windows client is inside, byte for byte.
+  EXPECT_EQ(msit::Sha256Hex(EmbeddedClient(msi, "jump-client")), msit::Sha256Hex(client));
 
   // The key enrolls a client, with an allowed override.
   RunResult enrolled = Enroll(properties["KEY_INFO"], {"--tag", "rack-5"});
@@ -174,6 +209,7 @@ TEST_F(InstallerTest, CreateBuildsARealMsiWhoseKeyEnrollsAClient) {
 
 TEST_F(InstallerTest, ForgedKeysAndKindChangesAreRefusedOnTheWire) {
   StartServer();
+  AddWindowsClient("jump-client", "1.0.0");
   json made = Create("jc", {"--kind", "jump-client", "--allow-override", "mode"});
   ASSERT_TRUE(made.contains("key_info"));
   auto enroll = [&](const std::string& key, proto::ClientKind kind) {
@@ -225,6 +261,8 @@ TEST_F(InstallerTest, ForgedKeysAndKindChangesAreRefusedOnTheWire) {
 
 TEST_F(InstallerTest, DeletedAndOutdatedKeysAreRefusedAndSiteUpdatesRegenerate) {
   StartServer();
+  AddWindowsClient("jump-client", "1.0.0");
+  AddWindowsClient("access-console", "2.0.0");
   json jump = Create("jc", {"--kind", "jump-client", "--mode", "passive"});
   json staged = Create("console-2", {"--kind", "access-console", "--site-version", "2.0.0"});
   json revoked = Create("revoked", {"--kind", "jump-client"});
@@ -246,11 +284,26 @@ TEST_F(InstallerTest, DeletedAndOutdatedKeysAreRefusedAndSiteUpdatesRegenerate) 
   EXPECT_NE(early.exit_code, 0);
   EXPECT_TRUE(Contains(early.output, "installer_outdated")) << early.output;
 
+  // The site moves to 2.0.0 before its Windows jump client is there: the installer cannot be
+  // regenerated yet, says why in the log, and keeps its 1.0.0 MSI.
   SetSiteVersion("2.0.0");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Contains(server_->log(), "installer regeneration failed id=" +
+                                            jump["id"].get<std::string>() + " version=2.0.0");
+      },
+      std::chrono::seconds(60)))
+      << server_->log();
+  EXPECT_TRUE(Contains(server_->log(), "--platform windows-x86_64 --version 2.0.0"));
+  EXPECT_EQ(Find(jump["id"])["product_code"], jump["product_code"]);
+  // Adding that client regenerates it, around the new client.
+  const std::string client_2 = AddWindowsClient("jump-client", "2.0.0");
   ASSERT_TRUE(WaitUntil([&] { return Find(jump["id"])["site_version"] == "2.0.0"; },
                         std::chrono::seconds(60)))
       << server_->log();
   json rebuilt = Find(jump["id"]);
+  EXPECT_EQ(msit::Sha256Hex(EmbeddedClient(rebuilt["file"], "jump-client")),
+            msit::Sha256Hex(client_2));
   EXPECT_EQ(rebuilt["upgrade_code"], jump["upgrade_code"]);
   EXPECT_NE(rebuilt["product_code"], jump["product_code"]);
   EXPECT_NE(rebuilt["key_info"], jump["key_info"]);
@@ -293,6 +346,7 @@ TEST_F(InstallerTest, DeletedAndOutdatedKeysAreRefusedAndSiteUpdatesRegenerate) 
 TEST_F(InstallerTest, ExpiredInstallersMakeClientsGiveUpUntilExtended) {
   // Test hook (docs/admin.md): installers valid for seconds, so expiry is reached in a test.
   StartServer({"--min-installer-validity-s", "1"});
+  AddWindowsClient("jump-client", "1.0.0");
   json made = Create("short", {"--kind", "jump-client", "--valid-for", "1s"});
   ASSERT_TRUE(made.contains("key_info"));
   const int64_t expires_ms = made["expires_ms"];
@@ -353,6 +407,7 @@ TEST_F(InstallerTest, SignedInstallersVerifyAndSurviveARestart) {
                   "extendedKeyUsage=codeSigning", "-addext", "keyUsage=digitalSignature"});
   ASSERT_EQ(made_cert.exit_code, 0) << made_cert.err;
   StartServer({"--code-signing-cert", cert, "--code-signing-key", key});
+  AddWindowsClient("access-console", "1.0.0");
   json made = Create("signed", {"--kind", "access-console", "--mode", "passive"});
   ASSERT_TRUE(made.contains("key_info"));
   const std::string msi = made["out"];
@@ -379,6 +434,8 @@ TEST_F(InstallerTest, SignedInstallersVerifyAndSurviveARestart) {
 
 TEST_F(InstallerTest, AnInterruptedRegenerationCatchesUpAtTheNextStart) {
   StartServer();
+  AddWindowsClient("jump-client", "1.0.0");
+  AddWindowsClient("jump-client", "3.1.0");
   json made = Create("jc", {"--kind", "jump-client"});
   ASSERT_TRUE(made.contains("key_info"));
   // As if the server died between recording a new site version and rebuilding installers:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "tests/msi/msi_test_util.h"
 
@@ -24,7 +25,23 @@ using testing::TempDir;
 using testing::Tool;
 using testing::VersionParts;
 
-constexpr const char* kTemplateDir = SLUICE_MSI_TEMPLATE_DIR;
+// The client every template here is built around.
+const std::string& Client() {
+  static const std::string client = testing::FakeClient(128 * 1024);
+  return client;
+}
+
+// The kind's template, built once for the whole test program.
+const std::string& Template(std::string_view kind) {
+  static TempDir dir;  // removed at exit
+  static std::map<std::string, std::string, std::less<>> built;
+  auto it = built.find(kind);
+  if (it == built.end()) {
+    it = built.emplace(std::string(kind), testing::BuildTestTemplate(dir, kind, Client())).first;
+  }
+  return it->second;
+}
+
 constexpr const char* kKeyInfo = "ak1.c2x1aWNlLWtleQ==+/site=box.example:443";
 
 InstallerSpec JumpClientSpec(const std::string& site_version = "24.3.1") {
@@ -33,13 +50,13 @@ InstallerSpec JumpClientSpec(const std::string& site_version = "24.3.1") {
 
 class InstallerBuilderTest : public ::testing::Test {
  protected:
-  std::string template_path_ = TemplatePath(kTemplateDir, kJumpClientKind);
+  std::string template_path_ = Template(kJumpClientKind);
   TempDir dir_;
 };
 
 TEST_F(InstallerBuilderTest, PatchedPropertiesReadBackThroughLibmsi) {
   std::string out = dir_.File("jump.msi");
-  auto built = BuildInstaller(kTemplateDir, JumpClientSpec(), out);
+  auto built = BuildInstaller(template_path_, JumpClientSpec(), out);
   ASSERT_TRUE(built.has_value()) << built.error().ToString();
   EXPECT_TRUE(IsUpperGuid(built->product_code)) << built->product_code;
   EXPECT_TRUE(IsUpperGuid(built->package_code)) << built->package_code;
@@ -59,8 +76,8 @@ TEST_F(InstallerBuilderTest, PatchedPropertiesReadBackThroughLibmsi) {
 TEST_F(InstallerBuilderTest, MsiinfoSeesNewCodesThatDifferFromTemplateAndOtherBuilds) {
   std::string first = dir_.File("first.msi");
   std::string second = dir_.File("second.msi");
-  auto a = BuildInstaller(kTemplateDir, JumpClientSpec(), first);
-  auto b = BuildInstaller(kTemplateDir, JumpClientSpec(), second);
+  auto a = BuildInstaller(template_path_, JumpClientSpec(), first);
+  auto b = BuildInstaller(template_path_, JumpClientSpec(), second);
   ASSERT_TRUE(a.has_value() && b.has_value());
 
   auto exported = ExportProperties(first);
@@ -86,8 +103,8 @@ TEST_F(InstallerBuilderTest, MsiinfoSeesNewCodesThatDifferFromTemplateAndOtherBu
 TEST_F(InstallerBuilderTest, NewerSiteVersionUpgradesOlderPackage) {
   std::string older = dir_.File("older.msi");
   std::string newer = dir_.File("newer.msi");
-  auto a = BuildInstaller(kTemplateDir, JumpClientSpec("24.3.1"), older);
-  auto b = BuildInstaller(kTemplateDir, JumpClientSpec("24.10.0"), newer);
+  auto a = BuildInstaller(template_path_, JumpClientSpec("24.3.1"), older);
+  auto b = BuildInstaller(template_path_, JumpClientSpec("24.10.0"), newer);
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_GT(VersionParts(ExportProperties(newer)["ProductVersion"]),
             VersionParts(ExportProperties(older)["ProductVersion"]));
@@ -124,30 +141,30 @@ TEST_F(InstallerBuilderTest, NewerSiteVersionUpgradesOlderPackage) {
 TEST_F(InstallerBuilderTest, TemplateFileIsNeverModified) {
   std::string before = Sha256Hex(ReadFile(template_path_));
   ASSERT_FALSE(ReadFile(template_path_).empty());
-  ASSERT_TRUE(BuildInstaller(kTemplateDir, JumpClientSpec(), dir_.File("a.msi")).has_value());
-  ASSERT_TRUE(BuildInstaller(kTemplateDir, JumpClientSpec("25.1.0"), dir_.File("b.msi")));
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), dir_.File("a.msi")).has_value());
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec("25.1.0"), dir_.File("b.msi")));
   EXPECT_EQ(Sha256Hex(ReadFile(template_path_)), before);
   EXPECT_EQ(ExportProperties(template_path_)["KEY_INFO"], "unset");
 }
 
 TEST_F(InstallerBuilderTest, MsiextractYieldsThePayload) {
   std::string out = dir_.File("jump.msi");
-  ASSERT_TRUE(BuildInstaller(kTemplateDir, JumpClientSpec(), out).has_value());
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), out).has_value());
   fs::path extract = dir_.path() / "extract";
   fs::create_directories(extract);
   auto result = Tool({"msiextract", "-C", extract.string(), out});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  fs::path payload = extract / "Program Files" / "Sluice" / "jump-client" / "sluice-client.txt";
+  // msiextract puts ProgramFiles64Folder at the top of its output directory.
+  fs::path payload = extract / "Sluice" / "jump-client" / "sluice-jump-client.exe";
   ASSERT_TRUE(fs::exists(payload)) << result.out;
-  EXPECT_EQ(ReadFile(payload.string()),
-            ReadFile(std::string(SLUICE_SOURCE_DIR) + "/msi/template/sluice-client.txt"));
+  EXPECT_EQ(Sha256Hex(ReadFile(payload.string())), Sha256Hex(Client()));
 }
 
 TEST_F(InstallerBuilderTest, AccessConsoleHasItsOwnUpgradeCodeAndRegistryKey) {
   std::string out = dir_.File("console.msi");
   InstallerSpec spec{std::string(kAccessConsoleKind), "24.3.1", {{"KEY_INFO", "console-key"}}};
-  auto console = BuildInstaller(kTemplateDir, spec, out);
-  auto jump = BuildInstaller(kTemplateDir, JumpClientSpec(), dir_.File("jump.msi"));
+  auto console = BuildInstaller(Template(kAccessConsoleKind), spec, out);
+  auto jump = BuildInstaller(template_path_, JumpClientSpec(), dir_.File("jump.msi"));
   ASSERT_TRUE(console.has_value() && jump.has_value()) << console.error().ToString();
   EXPECT_NE(console->upgrade_code, jump->upgrade_code);
   bool key_info_value = false;
@@ -165,7 +182,7 @@ TEST_F(InstallerBuilderTest, AddsPropertiesTheTemplateLacks) {
   std::string out = dir_.File("jump.msi");
   InstallerSpec spec = JumpClientSpec();
   spec.properties["SLUICE_SITE"] = "box.example:443";
-  ASSERT_TRUE(BuildInstaller(kTemplateDir, spec, out).has_value());
+  ASSERT_TRUE(BuildInstaller(template_path_, spec, out).has_value());
   EXPECT_EQ(ExportProperties(out)["SLUICE_SITE"], "box.example:443");
   EXPECT_EQ(ReadProperties(out)->at("SLUICE_SITE"), "box.example:443");
 }
@@ -173,7 +190,7 @@ TEST_F(InstallerBuilderTest, AddsPropertiesTheTemplateLacks) {
 TEST_F(InstallerBuilderTest, ReplacesAnExistingFileAndLeavesNoTemporaries) {
   std::string out = dir_.File("jump.msi");
   testing::WriteFile(out, "an old installer");
-  ASSERT_TRUE(BuildInstaller(kTemplateDir, JumpClientSpec(), out).has_value());
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), out).has_value());
   EXPECT_EQ(ReadProperties(out)->at("KEY_INFO"), kKeyInfo);
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir_.path())) {
@@ -200,11 +217,11 @@ TEST_F(InstallerBuilderTest, RefusedSpecsLeaveNothingBehind) {
       {{"jumpoint", "24.3.1", {{"KEY_INFO", "x"}}}, Errc::kInvalidArgument},
   };
   for (const Case& c : cases) {
-    auto built = BuildInstaller(kTemplateDir, c.spec, out);
+    auto built = BuildInstaller(template_path_, c.spec, out);
     ASSERT_FALSE(built.has_value()) << c.spec.kind << " " << c.spec.site_version;
     EXPECT_EQ(built.error().code(), c.code) << built.error().ToString();
   }
-  auto missing = BuildInstaller(dir_.File("no-templates"), JumpClientSpec(), out);
+  auto missing = BuildInstaller(dir_.File("no-template.msi"), JumpClientSpec(), out);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), Errc::kNotFound);
   EXPECT_EQ(ReadFile(out), "previous");
@@ -214,14 +231,15 @@ TEST_F(InstallerBuilderTest, RefusedSpecsLeaveNothingBehind) {
 TEST_F(InstallerBuilderTest, CorruptTemplateFailsCleanly) {
   fs::path bad_dir = dir_.path() / "templates";
   fs::create_directories(bad_dir);
-  testing::WriteFile(TemplatePath(bad_dir.string(), kJumpClientKind), "not an msi");
+  const std::string bad = (bad_dir / "sluice-jump-client-bad.msi").string();
+  testing::WriteFile(bad, "not an msi");
   std::string out = dir_.File("jump.msi");
-  auto built = BuildInstaller(bad_dir.string(), JumpClientSpec(), out);
+  auto built = BuildInstaller(bad, JumpClientSpec(), out);
   ASSERT_FALSE(built.has_value());
   EXPECT_FALSE(fs::exists(out));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_.path()), fs::directory_iterator()), 1);
 
-  auto properties = ReadProperties(TemplatePath(bad_dir.string(), kJumpClientKind));
+  auto properties = ReadProperties(bad);
   ASSERT_FALSE(properties.has_value());
   EXPECT_EQ(properties.error().code(), Errc::kIo);
 }

@@ -31,7 +31,8 @@ class InstallerSignerTest : public ::testing::Test {
                       "extendedKeyUsage=codeSigning", "-addext", "keyUsage=digitalSignature"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     InstallerSpec spec{"jump-client", "24.3.1", {{"KEY_INFO", "signed-key"}}};
-    auto built = BuildInstaller(SLUICE_MSI_TEMPLATE_DIR, spec, msi_);
+    auto built = BuildInstaller(
+        testing::BuildTestTemplate(template_dir_, kJumpClientKind, testing::FakeClient()), spec, msi_);
     ASSERT_TRUE(built.has_value()) << built.error().ToString();
   }
 
@@ -40,6 +41,7 @@ class InstallerSignerTest : public ::testing::Test {
     return result.exit_code;
   }
 
+  TempDir template_dir_;
   TempDir dir_;
   std::string key_ = dir_.File("key.pem");
   std::string cert_ = dir_.File("cert.pem");

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "msi/installer_template.h"
 #include "msi/subprocess.h"
 
 namespace sluice::msi::testing {
@@ -124,6 +125,32 @@ inline bool IsUpperGuid(std::string_view text) {
     if (kShape[i] == 'X' ? !hex : text[i] != kShape[i]) return false;
   }
   return true;
+}
+
+// A stand-in for the site's Windows client: `size` bytes that start like a PE file and differ
+// by `seed`, so two versions of the client are two different files.
+inline std::string FakeClient(size_t size = 64 * 1024, unsigned seed = 1) {
+  std::string bytes = "MZ";
+  uint32_t x = seed * 2654435761u + 1;
+  while (bytes.size() < size) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    bytes.push_back(static_cast<char>(x & 0xFF));
+  }
+  return bytes;
+}
+
+// Writes `client` into `dir`, builds `kind`'s template around it there and returns the
+// template's path (empty, with a test failure, if the build failed).
+inline std::string BuildTestTemplate(const TempDir& dir, std::string_view kind,
+                                     const std::string& client) {
+  const std::string client_path = dir.File("client-" + Sha256Hex(client) + ".exe");
+  WriteFile(client_path, client);
+  const std::string out = dir.File(TemplateFileName(kind, Sha256Hex(client)));
+  auto built = BuildTemplate(kind, client_path, Sha256Hex(client), out);
+  EXPECT_TRUE(built.has_value()) << built.error().ToString();
+  return built ? out : std::string();
 }
 
 // "A.B.C" -> {A, B, C} for ordering checks.
