@@ -14,11 +14,10 @@
 #include "common/uv/stream.h"
 #include "common/uv/timer.h"
 #include "load/figures.h"
+#include "load/now.h"
 
 namespace sluice::load {
 namespace {
-
-double NowS() { return static_cast<double>(uv_hrtime()) / 1e9; }
 
 struct Shared {
   uv::Loop* loop = nullptr;

@@ -9,8 +9,6 @@
 
 namespace sluice::load {
 
-double NowS() { return static_cast<double>(uv_hrtime()) / 1e9; }
-
 void Progress(const ScenarioOptions& options, const std::string& line) {
   if (options.progress) std::fprintf(stderr, "%s\n", line.c_str());
 }

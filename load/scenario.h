@@ -12,6 +12,7 @@
 #include "common/base/error.h"
 #include "common/uv/loop.h"
 #include "load/fleet.h"
+#include "load/now.h"
 #include "load/server_harness.h"
 
 namespace sluice::load {
@@ -48,9 +49,6 @@ Result<ScenarioSetup> Prepare(const ScenarioOptions& options, int fds, int64_t c
 // Creates the fleet and enrolls every client (bounded by the options' timeout).
 Result<std::unique_ptr<Fleet>> EnrollFleet(uv::Loop& loop, const ScenarioSetup& setup,
                                            const ScenarioOptions& options, FleetOptions fleet);
-
-// Seconds on a monotonic clock.
-double NowS();
 
 // Prints one progress line to stderr if enabled.
 void Progress(const ScenarioOptions& options, const std::string& line);

@@ -9,8 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kLengthBytes = 4;
-
 }  // namespace
 
 Status WriteOfflineFile(const std::string& out, const std::string& site_id, int64_t created_ms,
@@ -22,7 +20,7 @@ Status WriteOfflineFile(const std::string& out, const std::string& site_id, int6
   auto writer = AtomicFileWriter::Create(out, 0644);
   if (!writer) return Fail(writer.error());
   const auto n = static_cast<uint32_t>(index.size());
-  const uint8_t length[kLengthBytes] = {static_cast<uint8_t>(n >> 24),
+  const uint8_t length[kHeaderLengthBytes] = {static_cast<uint8_t>(n >> 24),
                                         static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
                                         static_cast<uint8_t>(n)};
   for (ByteView part : {AsBytes(kOfflineMagic), ByteView(length), AsBytes(index)}) {
@@ -41,7 +39,7 @@ Status WriteOfflineFile(const std::string& out, const std::string& site_id, int6
 Result<OfflineFile> ReadOfflineFile(const std::string& path) {
   auto file = ReadOnlyFile::Open(path);
   if (!file) return Fail(file.error());
-  const size_t prefix = kOfflineMagic.size() + kLengthBytes;
+  const size_t prefix = kOfflineMagic.size() + kHeaderLengthBytes;
   auto start = file->Read(0, prefix);
   if (!start || AsChars(ByteView(*start).first(kOfflineMagic.size())) != kOfflineMagic) {
     return Fail(Errc::kCorrupt, path +

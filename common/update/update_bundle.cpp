@@ -14,7 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kLengthBytes = 4;
 constexpr size_t kMaxPlatform = 64;
 
 std::unexpected<Error> Invalid(std::string message) {
@@ -176,7 +175,7 @@ Result<OpenedBundle> ReadBundle(const BundleLocation& where, ByteView trusted_ke
     return Fail(Errc::kCorrupt, name + " is truncated: " + std::to_string(file->size()) +
                                     " bytes, " + std::to_string(end) + " expected");
   }
-  const size_t prefix = kBundleMagic.size() + kLengthBytes;
+  const size_t prefix = kBundleMagic.size() + kHeaderLengthBytes;
   if (where.length < prefix) return Fail(Errc::kCorrupt, name + " is not an update bundle");
   auto start = file->Read(where.offset, prefix);
   if (!start) return Fail(start.error());
@@ -279,7 +278,7 @@ Result<BundleHeader> WriteBundle(const std::string& out, BundleHeader header,
   auto writer = AtomicFileWriter::Create(out, 0644);
   if (!writer) return Fail(writer.error());
   const auto n = static_cast<uint32_t>(header_bytes.size());
-  const uint8_t length[kLengthBytes] = {static_cast<uint8_t>(n >> 24),
+  const uint8_t length[kHeaderLengthBytes] = {static_cast<uint8_t>(n >> 24),
                                         static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
                                         static_cast<uint8_t>(n)};
   for (ByteView part :

@@ -25,6 +25,8 @@
 namespace sluice::update {
 
 inline constexpr std::string_view kBundleMagic = "SLUICE-UPDATE-1\n";
+// Bundles and offline files give their JSON header's length in this many bytes, big-endian.
+inline constexpr size_t kHeaderLengthBytes = 4;
 inline constexpr size_t kMaxHeaderBytes = 1 << 20;
 
 // One client package inside a site update.

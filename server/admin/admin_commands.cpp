@@ -3,6 +3,7 @@
 #include "common/base/time_format.h"
 #include "common/crypto/encoding.h"
 #include "common/proto/enums.h"
+#include "server/admin/admin_args.h"
 #include "server/server.h"
 #include "server/store/client_repo.h"
 
@@ -65,15 +66,7 @@ void WithClients(Server& server, admin::Reply reply,
       });
 }
 
-Result<std::string> StringArg(const json& args, const char* name) {
-  auto it = args.find(name);
-  if (it == args.end() || !it->is_string()) {
-    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a string");
-  }
-  return it->get<std::string>();
-}
-
-void Status(Server& server, const json&, admin::Reply reply) {
+void StatusCommand(Server& server, const json&, admin::Reply reply) {
   WithClients(server, std::move(reply), [&server](const std::vector<store::ClientRow>& rows) {
     return json{
         {"version", "0.1.0"},
@@ -149,7 +142,7 @@ void SettingsSet(Server& server, const json& args, admin::Reply reply) {
 
 void RegisterAdminCommands(admin::AdminServer& admin, Server& server) {
   using Handler = void (*)(Server&, const json&, admin::Reply);
-  for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &Status},
+  for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &StatusCommand},
                                {"clients", &Clients},
                                {"client-config", &ClientConfig},
                                {"settings", &Settings},

@@ -1,46 +1,16 @@
 #include "server/admin/installer_commands.h"
 
 #include "common/base/time_format.h"
+#include "server/admin/admin_args.h"
 
 namespace sluice::server {
 namespace {
 
 using nlohmann::json;
 
-// Optional string argument into `out`; kInvalidArgument when present but not a string.
-Status OptionalString(const json& args, const char* name, std::string* out) {
-  auto it = args.find(name);
-  if (it == args.end() || it->is_null()) return {};
-  if (!it->is_string()) {
-    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' must be a string");
-  }
-  *out = it->get<std::string>();
-  return {};
-}
-
-Result<std::string> RequiredString(const json& args, const char* name) {
-  std::string value;
-  if (auto ok = OptionalString(args, name, &value); !ok) return Fail(ok.error());
-  if (value.empty()) {
-    return Fail(Errc::kInvalidArgument, std::string("argument '") + name + "' is required");
-  }
-  return value;
-}
-
-Status OptionalMs(const json& args, const char* name, int64_t* out) {
-  auto it = args.find(name);
-  if (it == args.end() || it->is_null()) return {};
-  if (!it->is_number_integer()) {
-    return Fail(Errc::kInvalidArgument,
-                std::string("argument '") + name + "' must be a whole number of milliseconds");
-  }
-  *out = it->get<int64_t>();
-  return {};
-}
-
 Result<InstallerParams> ParseCreateArgs(const json& args) {
   InstallerParams params;
-  auto kind = RequiredString(args, "kind");
+  auto kind = NonEmptyStringArg(args, "kind");
   if (!kind) return Fail(kind.error());
   params.kind = *kind;
   for (auto [name, out] : {std::pair{"mode", &params.mode},
@@ -49,10 +19,10 @@ Result<InstallerParams> ParseCreateArgs(const json& args) {
                            {"comments", &params.comments},
                            {"site_version", &params.site_version},
                            {"creator", &params.creator}}) {
-    if (auto ok = OptionalString(args, name, out); !ok) return Fail(ok.error());
+    if (auto ok = OptionalStringArg(args, name, out); !ok) return Fail(ok.error());
   }
   if (params.mode.empty()) params.mode = "active";
-  if (auto ok = OptionalMs(args, "valid_for_ms", &params.valid_for_ms); !ok)
+  if (auto ok = OptionalMsArg(args, "valid_for_ms", &params.valid_for_ms); !ok)
     return Fail(ok.error());
   if (auto it = args.find("overrides"); it != args.end() && !it->is_null()) {
     bool valid = it->is_array();
@@ -138,20 +108,20 @@ void RegisterInstallerCommands(admin::AdminServer& admin, InstallerService& serv
         });
   });
   admin.Register("installer-extend", [&service, &clock](const json& args, admin::Reply reply) {
-    auto id = RequiredString(args, "id");
+    auto id = NonEmptyStringArg(args, "id");
     int64_t valid_for_ms = 0;
     if (!id) {
       reply(Fail(id.error()));
       return;
     }
-    if (auto ok = OptionalMs(args, "valid_for_ms", &valid_for_ms); !ok || valid_for_ms == 0) {
+    if (auto ok = OptionalMsArg(args, "valid_for_ms", &valid_for_ms); !ok || valid_for_ms == 0) {
       reply(Fail(Errc::kInvalidArgument, "argument 'valid_for_ms' is required"));
       return;
     }
     service.Extend(*id, valid_for_ms, ReplyRecord(std::move(reply), clock));
   });
   admin.Register("installer-delete", [&service, &clock](const json& args, admin::Reply reply) {
-    auto id = RequiredString(args, "id");
+    auto id = NonEmptyStringArg(args, "id");
     if (!id) {
       reply(Fail(id.error()));
       return;

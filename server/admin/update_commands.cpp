@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "server/admin/admin_args.h"
+
 namespace sluice::server {
 namespace {
 
@@ -9,15 +11,6 @@ using nlohmann::json;
 
 constexpr int64_t kDefaultKeyMinutes = 2400;
 constexpr int64_t kMaxKeyMinutes = 366 * 24 * 60;
-
-Result<std::string> StringArg(const json& args, const char* name) {
-  auto it = args.find(name);
-  if (it == args.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return Fail(Errc::kInvalidArgument,
-                std::string("argument '") + name + "' must be a non-empty string");
-  }
-  return it->get<std::string>();
-}
 
 }  // namespace
 
@@ -28,12 +21,12 @@ void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates) {
     updates.Installed(std::move(reply));
   });
   admin.Register("update-install", [&updates](const json& args, admin::Reply reply) {
-    auto id = StringArg(args, "id");
+    auto id = NonEmptyStringArg(args, "id");
     if (!id) return reply(Fail(id.error()));
     updates.Install(std::move(*id), std::move(reply));
   });
   admin.Register("update-install-file", [&updates](const json& args, admin::Reply reply) {
-    auto path = StringArg(args, "path");
+    auto path = NonEmptyStringArg(args, "path");
     if (!path) return reply(Fail(path.error()));
     // sluiced reads the file itself: a relative path would resolve against its own directory.
     if (!std::filesystem::path(*path).is_absolute()) {

@@ -6,13 +6,12 @@
 #include "common/proto/enums.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
+#include "server/ctl/ctl_values.h"
 
 namespace sluice::ctl {
 namespace {
 
 using nlohmann::json;
-
-const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
 
 Status PrintClients(const json& result, std::ostream& out) {
   PrintFields(out, ClientCountFields(Field(result, "counts")));
@@ -55,7 +54,7 @@ void AddClientConfig(Ctl& ctl) {
       "client-config", "Write the configuration file a new client enrolls with");
   command->add_option("--kind", options->kind, "Client kind")
       ->required()
-      ->check(CLI::IsMember(kKinds));
+      ->check(CLI::IsMember(ClientKindNames()));
   command->add_option("--mode", options->mode, "Check-in mode")
       ->required()
       ->check(CLI::IsMember({"active", "passive"}));

@@ -7,13 +7,12 @@
 #include "common/proto/enums.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
+#include "server/ctl/ctl_values.h"
 
 namespace sluice::ctl {
 namespace {
 
 using nlohmann::json;
-
-const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
 
 Status PrintPackages(const json& result, std::ostream& out) {
   const json& packages = Field(result, "packages");
@@ -44,7 +43,7 @@ void AddPackageAdd(Ctl& ctl, CLI::App* package) {
       "add", "Copy a package file into the store and sign its manifest with the site key");
   add->add_option("--kind", options->kind, "Client kind the package updates")
       ->required()
-      ->check(CLI::IsMember(kKinds));
+      ->check(CLI::IsMember(ClientKindNames()));
   add->add_option("--platform", options->platform, "Platform the package runs on")
       ->capture_default_str();
   add->add_option("--version", options->version, "Version the package installs")->required();

@@ -18,7 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKinds = proto::EnumNames<proto::ClientKind>();
 // The limit scopes: every kind but integration clients.
 const std::vector<std::string> kScopes = [] {
   std::vector<std::string> scopes;
@@ -105,7 +104,7 @@ void AddLimits(Ctl& ctl) {
   auto options = std::make_shared<Options>();
   CLI::App* set = limits->add_subcommand("set", "Change limits (running upgrades are never cut)");
   auto* kind = set->add_option("--kind", options->kind, "Limit scope (client kind)")
-                   ->check(CLI::IsMember(kKinds));
+                   ->check(CLI::IsMember(ClientKindNames()));
   auto* max = set->add_option("--max-concurrent", options->max_concurrent,
                               "Upgrades of --kind allowed at once, or 'auto' (with --min and "
                               "--max): the server adapts it to its load")
@@ -190,7 +189,7 @@ void AddPolicy(Ctl& ctl) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* set = policy->add_subcommand("set", "Set the auto-upgrade policy of a kind");
-  set->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(kKinds));
+  set->add_option("--kind", options->kind, "Client kind")->required()->check(CLI::IsMember(ClientKindNames()));
   set->add_option("--mode", options->mode,
                   "disabled, this-version-only (the current site version) or always")
       ->required()

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/proto/enums.h"
 #include "server/ctl/ctl_output.h"
 
 namespace sluice::ctl {
@@ -156,6 +157,11 @@ std::string FormatRate(const json& value) {
 std::string FormatConnectionRate(const json& value) {
   if (!value.is_number_integer()) return value.is_null() ? "-" : value.dump();
   return std::to_string(value.get<int64_t>()) + "/s";
+}
+
+const std::vector<std::string>& ClientKindNames() {
+  static const std::vector<std::string> names = proto::EnumNames<proto::ClientKind>();
+  return names;
 }
 
 }  // namespace sluice::ctl

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/base/error.h"
 
@@ -21,6 +22,9 @@ Result<int64_t> ParseConnectionRate(std::string_view input);
 // An RFC 3339 UTC time, a UTC date, or a duration before `now_ms` ("10m", "1h30m"): Unix ms.
 Result<int64_t> ParseSince(std::string_view text, int64_t now_ms);
 int64_t NowMs();
+
+// Every client kind's wire name, for --kind validators.
+const std::vector<std::string>& ClientKindNames();
 
 // "unlimited", "10 MiB/s", "1536 B/s"; "-" for null.
 std::string FormatRate(const nlohmann::json& value);

@@ -1,32 +1,18 @@
 // Runs the built sluicectl's throttle commands (limits, policy, upgrade, rollout, audit) against
 // an AdminServer in this process serving canned results.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "common/base/file_util.h"
-#include "server/admin/admin_server.h"
-#include "tests/server/admin/admin_test_util.h"
+#include "tests/server/ctl/fake_admin_test.h"
 
 namespace sluice::ctl {
 namespace {
 
-using admin::AdminServer;
-using admin::Reply;
-using admin::testing::LoopThread;
 using nlohmann::json;
-
-const char* const kCtl = SLUICE_BIN_DIR "/sluicectl";
+using testing::Outcome;
 
 const json kLimits = {{"limits",
                        {{"jump-client", {{"max_concurrent", 20}, {"running", 3}, {"waiting", 17}}},
@@ -74,30 +60,18 @@ const json kAudit = {{"events",
                         {"running", 0},
                         {"limit", 0}}}}};
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-class CtlUpgradesTest : public ::testing::Test {
+class CtlUpgradesTest : public testing::FakeAdminTest {
  protected:
   void SetUp() override {
-    struct stat st {};
-    ASSERT_EQ(::stat(kCtl, &st), 0) << kCtl << " is missing: build the sluicectl target first";
-    auto dir = MakeTempDir("sluice-ctl-up-");
-    ASSERT_TRUE(dir) << dir.error().ToString();
-    dir_ = *dir;
+    FakeAdminTest::SetUp();
+    if (HasFatalFailure()) return;
     loop_.Sync([this] {
-      auto server = AdminServer::Start(loop_.loop(), dir_ + "/run/admin.sock");
-      ASSERT_TRUE(server) << server.error().ToString();
-      server_ = std::move(*server);
       Serve("limits", kLimits);
       Serve("limits-set", kLimits);
       server_->Register("policy-set", [this](const json& args, Reply reply) {
@@ -117,71 +91,6 @@ class CtlUpgradesTest : public ::testing::Test {
         reply(json{{"state", "queued"}, {"position", 3}});
       });
     });
-    ASSERT_TRUE(server_);
-  }
-  void TearDown() override {
-    loop_.Sync([this] { server_.reset(); });
-    if (!dir_.empty()) {
-      EXPECT_TRUE(RemoveAll(dir_));
-    }
-  }
-
-  // Answers `cmd` with `result`, remembering the args it was sent. Loop thread.
-  void Serve(const std::string& cmd, json result) {
-    server_->Register(cmd, [this, cmd, result](const json& args, Reply reply) {
-      received_[cmd] = args;
-      reply(result);
-    });
-  }
-  // The args of the last `cmd` received, and forgets them.
-  std::optional<json> Received(const std::string& cmd) {
-    std::optional<json> args;
-    loop_.Sync([&] {
-      if (auto it = received_.find(cmd); it != received_.end()) {
-        args = it->second;
-        received_.erase(it);
-      }
-    });
-    return args;
-  }
-
-  // Runs sluicectl --data-dir <dir_> `args`.
-  Outcome Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {kCtl, "--data-dir", dir_});
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string out_path = dir_ + "/stdout";
-    const std::string err_path = dir_ + "/stderr";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
-      ::execv(kCtl, argv.data());
-      ::_exit(127);
-    }
-    Outcome outcome;
-    if (pid < 0) {
-      ADD_FAILURE() << "fork failed";
-      return outcome;
-    }
-    int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        ADD_FAILURE() << "sluicectl did not exit";
-        return outcome;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    outcome.out = ReadFile(out_path).value_or("");
-    outcome.err = ReadFile(err_path).value_or("");
-    return outcome;
   }
 
   // Runs `limits set` with `args` and returns what reached the server (nullopt: nothing did).
@@ -189,17 +98,8 @@ class CtlUpgradesTest : public ::testing::Test {
     args.insert(args.begin(), {"limits", "set"});
     Outcome run = Run(args);
     EXPECT_EQ(run.exit_code, expected_exit) << run.err;
-    return Received("limits-set");
+    return TakeReceived("limits-set");
   }
-
-  static bool Has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-  }
-
-  LoopThread loop_;
-  std::string dir_;
-  std::unique_ptr<AdminServer> server_;
-  std::map<std::string, json> received_;  // loop thread only
 };
 
 TEST_F(CtlUpgradesTest, LimitsForHumans) {
@@ -212,7 +112,7 @@ TEST_F(CtlUpgradesTest, LimitsForHumans) {
   EXPECT_TRUE(Has(run.out, "jump-client  20   3        17       always\n")) << run.out;
   EXPECT_TRUE(Has(run.out, "jumpoint     5    0        0        this-version-only (2.0.0)\n"))
       << run.out;
-  EXPECT_EQ(Received("limits"), json::object());
+  EXPECT_EQ(TakeReceived("limits"), json::object());
 }
 
 TEST_F(CtlUpgradesTest, LimitsAsJson) {
@@ -267,7 +167,7 @@ TEST_F(CtlUpgradesTest, LimitsSetRefusesBadRatesLocally) {
   for (const char* text : {"abc", "-5", "0", "unlimited", "1.5", "50/m"}) {
     EXPECT_EQ(LimitsSet({"--connection-rate", text}, 64), std::nullopt) << text;
   }
-  EXPECT_EQ(Received("limits-set"), std::nullopt) << "nothing reached the server";
+  EXPECT_EQ(TakeReceived("limits-set"), std::nullopt) << "nothing reached the server";
 }
 
 TEST_F(CtlUpgradesTest, LimitsSetSendsOnlyTheGivenOptions) {
@@ -319,12 +219,12 @@ TEST_F(CtlUpgradesTest, LimitsSetArgumentErrorsExit64) {
 TEST_F(CtlUpgradesTest, PolicySet) {
   Outcome run = Run({"policy", "set", "--kind", "jumpoint", "--mode", "this-version-only"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(Received("policy-set"), json({{"kind", "jumpoint"}, {"mode", "this-version-only"}}));
+  EXPECT_EQ(TakeReceived("policy-set"), json({{"kind", "jumpoint"}, {"mode", "this-version-only"}}));
   EXPECT_EQ(run.out, "jumpoint: this-version-only (2.0.0)\n");
   Outcome always = Run({"policy", "set", "--kind", "jump-client", "--mode", "always"});
   ASSERT_EQ(always.exit_code, 0) << always.err;
   EXPECT_EQ(always.out, "jump-client: always\n");
-  EXPECT_EQ(Received("policy-set"), json({{"kind", "jump-client"}, {"mode", "always"}}));
+  EXPECT_EQ(TakeReceived("policy-set"), json({{"kind", "jump-client"}, {"mode", "always"}}));
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"policy", "set", "--kind", "jumpoint", "--mode", "sometimes"},
            {"policy", "set", "--mode", "always"},
@@ -332,14 +232,14 @@ TEST_F(CtlUpgradesTest, PolicySet) {
            {"policy"}}) {
     EXPECT_EQ(Run(args).exit_code, 64) << args.size();
   }
-  EXPECT_EQ(Received("policy-set"), std::nullopt);
+  EXPECT_EQ(TakeReceived("policy-set"), std::nullopt);
 }
 
 TEST_F(CtlUpgradesTest, UpgradePrintsTheState) {
   Outcome run = Run({"upgrade", "c-0042"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "queued\n");
-  EXPECT_EQ(Received("upgrade"), json({{"client_id", "c-0042"}}));
+  EXPECT_EQ(TakeReceived("upgrade"), json({{"client_id", "c-0042"}}));
   Outcome unknown = Run({"upgrade", "nobody"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err, "sluicectl: not_found: no client 'nobody'\n");
@@ -357,7 +257,7 @@ TEST_F(CtlUpgradesTest, RolloutForHumans) {
   EXPECT_TRUE(Has(run.out, "jump-client  4        4      6        wave 3/5  1.0.0=10, 2.0.0=30\n"))
       << run.out;
   EXPECT_TRUE(Has(run.out, "failures: expired=2, failed=0, rolled_back=1\n")) << run.out;
-  EXPECT_EQ(Received("rollout"), json::object());
+  EXPECT_EQ(TakeReceived("rollout"), json::object());
 }
 
 TEST_F(CtlUpgradesTest, RolloutAsJsonAndWhenComplete) {
@@ -398,11 +298,11 @@ TEST_F(CtlUpgradesTest, RolloutGateCommandsSendTheirArguments) {
                      "--halt-after", "2"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
   EXPECT_EQ(set.out, "jump-client: open (canary wave 5%, halt after 2)\n");
-  EXPECT_EQ(Received("rollout-canary"),
+  EXPECT_EQ(TakeReceived("rollout-canary"),
             json({{"kind", "jump-client"}, {"canary", "5%"}, {"halt_after", "2"}}));
   Outcome resume = Run({"rollout", "resume", "--kind", "jump-client"});
   ASSERT_EQ(resume.exit_code, 0) << resume.err;
-  EXPECT_EQ(Received("rollout-resume"), json({{"kind", "jump-client"}}));
+  EXPECT_EQ(TakeReceived("rollout-resume"), json({{"kind", "jump-client"}}));
   EXPECT_EQ(Run({"rollout", "canary", "--kind", "integration-client"}).exit_code, 64);
 }
 
@@ -425,7 +325,7 @@ TEST_F(CtlUpgradesTest, RolloutSaysWhatItCannotForecast) {
 TEST_F(CtlUpgradesTest, AuditForHumans) {
   Outcome run = Run({"audit"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(Received("audit"), json::object());
+  EXPECT_EQ(TakeReceived("audit"), json::object());
   EXPECT_TRUE(Has(run.out, "SEQ  TIME  ")) << run.out;
   EXPECT_TRUE(Has(run.out, "1    2026-11-25T08:00:00Z  grant             jump-client  c-0001  3"))
       << run.out;
@@ -446,9 +346,9 @@ TEST_F(CtlUpgradesTest, AuditSinceAbsoluteTimes) {
   const int64_t day_ms =
       duration_cast<milliseconds>(sys_days{year{2026} / November / 25}.time_since_epoch()).count();
   ASSERT_EQ(Run({"audit", "--since", "2026-11-25T08:00:00Z", "--limit", "5"}).exit_code, 0);
-  EXPECT_EQ(Received("audit"), json({{"since_ms", day_ms + 8 * 3'600'000}, {"limit", 5}}));
+  EXPECT_EQ(TakeReceived("audit"), json({{"since_ms", day_ms + 8 * 3'600'000}, {"limit", 5}}));
   ASSERT_EQ(Run({"audit", "--since", "2026-11-25"}).exit_code, 0);
-  EXPECT_EQ(Received("audit"), json({{"since_ms", day_ms}}));
+  EXPECT_EQ(TakeReceived("audit"), json({{"since_ms", day_ms}}));
 }
 
 TEST_F(CtlUpgradesTest, AuditSinceRelativeDurations) {
@@ -461,7 +361,7 @@ TEST_F(CtlUpgradesTest, AuditSinceRelativeDurations) {
     const int64_t before = NowMs();
     ASSERT_EQ(Run({"audit", "--since", text}).exit_code, 0) << text;
     const int64_t after = NowMs();
-    auto args = Received("audit");
+    auto args = TakeReceived("audit");
     ASSERT_TRUE(args && args->contains("since_ms")) << text;
     const int64_t since = args->at("since_ms").get<int64_t>();
     EXPECT_GE(since, before - ago_ms) << text;
@@ -481,7 +381,7 @@ TEST_F(CtlUpgradesTest, AuditArgumentErrorsExit64) {
     Outcome run = Run(args);
     EXPECT_EQ(run.exit_code, 64) << args[2];
   }
-  EXPECT_EQ(Received("audit"), std::nullopt);
+  EXPECT_EQ(TakeReceived("audit"), std::nullopt);
 }
 
 TEST_F(CtlUpgradesTest, HelpListsTheThrottleCommands) {

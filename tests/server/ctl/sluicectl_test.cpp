@@ -1,31 +1,17 @@
 // Runs the built sluicectl binary against an AdminServer in this process serving canned results.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "common/base/file_util.h"
-#include "server/admin/admin_server.h"
-#include "tests/server/admin/admin_test_util.h"
+#include "tests/server/ctl/fake_admin_test.h"
 
 namespace sluice::ctl {
 namespace {
 
-using admin::AdminServer;
-using admin::Reply;
-using admin::testing::LoopThread;
 using nlohmann::json;
-
-const char* const kCtl = SLUICE_BIN_DIR "/sluicectl";
+using testing::Outcome;
 
 const json kCounts = {{"total", 5},
                       {"online", 3},
@@ -58,24 +44,12 @@ const json kClients = {{"counts", kCounts},
 const json kSettings = {{"settings", {{"lost_after_days", "30"}, {"delete_after_days", "0"}}}};
 const json kConfig = {{"server", "sluice.example:443"}, {"enrollment_key", "k-secret"}};
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class SluicectlTest : public ::testing::Test {
+class SluicectlTest : public testing::FakeAdminTest {
  protected:
   void SetUp() override {
-    struct stat st {};
-    ASSERT_EQ(::stat(kCtl, &st), 0) << kCtl << " is missing: build the sluicectl target first";
-    auto dir = MakeTempDir("sluice-ctl-");
-    ASSERT_TRUE(dir) << dir.error().ToString();
-    dir_ = *dir;
+    FakeAdminTest::SetUp();
+    if (HasFatalFailure()) return;
     loop_.Sync([this] {
-      auto server = AdminServer::Start(loop_.loop(), dir_ + "/run/admin.sock");
-      ASSERT_TRUE(server) << server.error().ToString();
-      server_ = std::move(*server);
       Serve("status", kStatus);
       Serve("clients", kClients);
       Serve("settings", kSettings);
@@ -90,82 +64,7 @@ class SluicectlTest : public ::testing::Test {
         reply(args);
       });
     });
-    ASSERT_TRUE(server_);
   }
-  void TearDown() override {
-    loop_.Sync([this] {
-      held_.clear();
-      server_.reset();
-    });
-    if (!dir_.empty()) {
-      EXPECT_TRUE(RemoveAll(dir_));
-    }
-  }
-
-  // Answers `cmd` with `result`, remembering the args it was sent. Loop thread.
-  void Serve(const std::string& cmd, json result) {
-    server_->Register(cmd, [this, cmd, result](const json& args, Reply reply) {
-      received_[cmd] = args;
-      reply(result);
-    });
-  }
-  std::optional<json> Received(const std::string& cmd) {
-    std::optional<json> args;
-    loop_.Sync([&] {
-      if (auto it = received_.find(cmd); it != received_.end()) args = it->second;
-    });
-    return args;
-  }
-
-  // Runs sluicectl with `args` (after "--data-dir <dir_>" unless `with_data_dir` is false).
-  Outcome Run(std::vector<std::string> args, bool with_data_dir = true) {
-    if (with_data_dir) args.insert(args.begin(), {"--data-dir", dir_});
-    args.insert(args.begin(), kCtl);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string out_path = dir_ + "/stdout";
-    const std::string err_path = dir_ + "/stderr";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
-      ::execv(kCtl, argv.data());
-      ::_exit(127);
-    }
-    Outcome outcome;
-    if (pid < 0) {
-      ADD_FAILURE() << "fork failed";
-      return outcome;
-    }
-    int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        ADD_FAILURE() << "sluicectl did not exit";
-        return outcome;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    outcome.out = ReadFile(out_path).value_or("");
-    outcome.err = ReadFile(err_path).value_or("");
-    return outcome;
-  }
-
-  static bool Has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-  }
-
-  LoopThread loop_;
-  std::string dir_;
-  std::unique_ptr<AdminServer> server_;
-  std::map<std::string, json> received_;  // loop thread only
-  std::vector<Reply> held_;               // loop thread only
 };
 
 TEST_F(SluicectlTest, StatusForHumans) {

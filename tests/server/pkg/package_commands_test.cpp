@@ -12,6 +12,7 @@
 #include "server/pkg/package_repo.h"
 #include "tests/server/admin/admin_test_util.h"
 #include "tests/server/pkg/pkg_test_util.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::server {
 namespace {
@@ -24,7 +25,7 @@ using testing::PackageBytes;
 using testing::RunCtl;
 using testing::WriteTestFile;
 
-constexpr int64_t kNow = 1'764'057'600'000;  // 2025-11-25T08:00:00Z
+using sluice::testing::kNow;
 
 class PackageCommandsTest : public ::testing::Test {
  protected:

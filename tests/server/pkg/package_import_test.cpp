@@ -15,6 +15,7 @@
 #include "common/pkg/manifest.h"
 #include "tests/common/db/temp_dir.h"
 #include "tests/server/pkg/pkg_test_util.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::server {
 namespace {
@@ -24,7 +25,7 @@ using testing::ListTree;
 using testing::PackageBytes;
 using testing::WriteTestFile;
 
-constexpr int64_t kNow = 1'764'057'600'000;  // 2025-11-25T08:00:00Z
+using sluice::testing::kNow;
 
 std::string Sha256Hex(const std::string& content) {
   return crypto::HexEncode(crypto::Sha256(AsBytes(content)));

@@ -8,6 +8,7 @@
 #include "server/store/schema.h"
 #include "tests/common/db/temp_dir.h"
 #include "tests/server/pkg/pkg_test_util.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::server {
 namespace {
@@ -16,7 +17,7 @@ using sluice::testing::TempDir;
 using testing::PackageBytes;
 using testing::WriteTestFile;
 
-constexpr int64_t kNow = 1'764'057'600'000;
+using sluice::testing::kNow;
 
 class PackageRepoTest : public ::testing::Test {
  protected:

@@ -5,13 +5,14 @@
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
 #include "tests/common/db/temp_dir.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::store {
 namespace {
 
 using sluice::testing::TempDir;
 
-constexpr int64_t kT0 = 1'700'000'000'000;
+using sluice::testing::kT0;
 
 class AuditRepo : public ::testing::Test {
  protected:

@@ -5,6 +5,7 @@
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
 #include "tests/common/db/temp_dir.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::store {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using sluice::testing::TempDir;
 
 constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
-constexpr int64_t kT0 = 1'700'000'000'000;
+using sluice::testing::kT0;
 
 ClientRow MakeClient(std::string id, int64_t last_seen_ms = kT0) {
   ClientRow row;

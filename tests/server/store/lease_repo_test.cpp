@@ -8,6 +8,7 @@
 #include "server/store/audit_repo.h"
 #include "server/store/schema.h"
 #include "tests/common/db/temp_dir.h"
+#include "tests/server/test_times.h"
 
 namespace sluice::store {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using sched::Lease;
 using sluice::testing::TempDir;
 
-constexpr int64_t kT0 = 1'700'000'000'000;
+using sluice::testing::kT0;
 
 Lease MakeLease(uint64_t id, std::string client, std::string scope = "jump-client") {
   return Lease{.id = id,
