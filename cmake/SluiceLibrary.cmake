@@ -1,10 +1,14 @@
 # sluice_library(NAME DIR LIBS...): one static library from every .cpp under DIR except the
-# binaries' entry points (*_main.cpp) and sluicectl's own folder (ctl/). Files are globbed so a
-# new source needs no CMake edit.
+# binaries' entry points (*_main.cpp), sluicectl's own folder (ctl/) and the sources listed in
+# SLUICE_LIBRARY_EXCLUDE (absolute paths; they belong to another library). Files are globbed
+# so a new source needs no CMake edit.
 function(sluice_library name dir)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*.cpp)
   list(FILTER sources EXCLUDE REGEX "_main\\.cpp$")
   list(FILTER sources EXCLUDE REGEX "/ctl/")
+  if(SLUICE_LIBRARY_EXCLUDE)
+    list(REMOVE_ITEM sources ${SLUICE_LIBRARY_EXCLUDE})
+  endif()
   add_library(${name} STATIC ${sources})
   target_link_libraries(${name} PUBLIC ${ARGN})
 endfunction()

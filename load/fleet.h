@@ -35,8 +35,9 @@ class Fleet {
  public:
   // `config` is the site's client configuration (endpoint, pin, enrollment and signing keys).
   // Errors: kInvalidArgument for a bad pin or option.
-  static Result<std::unique_ptr<Fleet>> Create(uv::Loop& loop, client::ClientConfig config,
-                                               const FleetOptions& options);
+  [[nodiscard]] static Result<std::unique_ptr<Fleet>> Create(uv::Loop& loop,
+                                                             client::ClientConfig config,
+                                                             const FleetOptions& options);
   // Closes every connection and waits (bounded) until no callback can reach a client.
   ~Fleet();
 

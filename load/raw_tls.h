@@ -27,6 +27,6 @@ struct RawTlsOptions {
 
 // Errors: kInvalidArgument for bad options; kTimeout if nothing completed at all (with the
 // last connection error).
-Result<nlohmann::json> RunRawTls(const RawTlsOptions& options);
+[[nodiscard]] Result<nlohmann::json> RunRawTls(const RawTlsOptions& options);
 
 }  // namespace sluice::load

@@ -39,24 +39,30 @@ struct ScenarioSetup {
 };
 
 // "jump-client=3,jumpoint=1" -> kinds and shares. Errors: kInvalidArgument naming the entry.
-Result<std::vector<KindShare>> ParseKinds(const std::string& text);
+[[nodiscard]] Result<std::vector<KindShare>> ParseKinds(const std::string& text);
 
 // Raises the open-file limit (the message says what to change if `fds` cannot be had), starts
 // or attaches the server and fetches the client configuration. `connection_rate` (> 0) is set
 // so that setup is not throttled.
-Result<ScenarioSetup> Prepare(const ScenarioOptions& options, int fds, int64_t connection_rate);
+[[nodiscard]] Result<ScenarioSetup> Prepare(const ScenarioOptions& options, int fds,
+                                            int64_t connection_rate);
 
 // Creates the fleet and enrolls every client (bounded by the options' timeout).
-Result<std::unique_ptr<Fleet>> EnrollFleet(uv::Loop& loop, const ScenarioSetup& setup,
-                                           const ScenarioOptions& options, FleetOptions fleet);
+[[nodiscard]] Result<std::unique_ptr<Fleet>> EnrollFleet(uv::Loop& loop, const ScenarioSetup& setup,
+                                                         const ScenarioOptions& options,
+                                                         FleetOptions fleet);
 
 // Prints one progress line to stderr if enabled.
 void Progress(const ScenarioOptions& options, const std::string& line);
 
 // The scenarios. Errors: bad options (kInvalidArgument), server start/admin failures.
-Result<nlohmann::json> RunRollout(const ScenarioOptions& options, const nlohmann::json& args);
-Result<nlohmann::json> RunStorm(const ScenarioOptions& options, const nlohmann::json& args);
-Result<nlohmann::json> RunIdle(const ScenarioOptions& options, const nlohmann::json& args);
-Result<nlohmann::json> RunCheckin(const ScenarioOptions& options, const nlohmann::json& args);
+[[nodiscard]] Result<nlohmann::json> RunRollout(const ScenarioOptions& options,
+                                                const nlohmann::json& args);
+[[nodiscard]] Result<nlohmann::json> RunStorm(const ScenarioOptions& options,
+                                              const nlohmann::json& args);
+[[nodiscard]] Result<nlohmann::json> RunIdle(const ScenarioOptions& options,
+                                             const nlohmann::json& args);
+[[nodiscard]] Result<nlohmann::json> RunCheckin(const ScenarioOptions& options,
+                                                const nlohmann::json& args);
 
 }  // namespace sluice::load

@@ -25,18 +25,19 @@ class ServerHarness {
  public:
   // Creates the temp dir, spawns sluiced and waits for DIR/run/endpoint.
   // Errors: kIo (temp dir, spawn), kTimeout (no endpoint in time; the log tail is included).
-  static Result<std::unique_ptr<ServerHarness>> Start(const ServerHarnessOptions& options);
+  [[nodiscard]] static Result<std::unique_ptr<ServerHarness>> Start(
+      const ServerHarnessOptions& options);
   // A running sluiced whose data dir is `data_dir` (read: run/endpoint; used: run/admin.sock).
   // Its CPU and RSS are not measured. Errors: kNotFound if the dir has no endpoint.
-  static Result<std::unique_ptr<ServerHarness>> Attach(const std::string& data_dir);
+  [[nodiscard]] static Result<std::unique_ptr<ServerHarness>> Attach(const std::string& data_dir);
   ~ServerHarness();  // Stop() if still running; removes the temp dir.
   ServerHarness(const ServerHarness&) = delete;
   ServerHarness& operator=(const ServerHarness&) = delete;
 
   // One admin request; returns "result" of an ok response.
   // Errors: kIo (socket), kInternal naming the refused command and the server's error.
-  Result<nlohmann::json> Admin(const std::string& cmd,
-                               const nlohmann::json& args = nlohmann::json::object());
+  [[nodiscard]] Result<nlohmann::json> Admin(const std::string& cmd,
+                                             const nlohmann::json& args = nlohmann::json::object());
   // CPU seconds (user + system) and peak RSS (VmHWM, MiB) of the child so far; 0 if unknown.
   double CpuSeconds() const;
   double PeakRssMib() const;
@@ -48,7 +49,7 @@ class ServerHarness {
   void Kill();
   // Stops the child (Kill() if `crash`, else Stop()) and starts it again on the same data dir
   // and port (a reconnect storm). Errors as Start; kInvalidArgument for an attached server.
-  Status Restart(bool crash = false);
+  [[nodiscard]] Status Restart(bool crash = false);
   bool owned() const { return !options_.server_bin.empty(); }
 
   int port() const { return port_; }
@@ -58,7 +59,7 @@ class ServerHarness {
 
  private:
   ServerHarness() = default;
-  Status Spawn(const std::string& listen);
+  [[nodiscard]] Status Spawn(const std::string& listen);
 
   ServerHarnessOptions options_;
   std::string dir_;

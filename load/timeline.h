@@ -25,7 +25,7 @@ class Timeline {
 
   // Writes the chart to `path`: time on x; in flight, queued and the limit on y (queue on its
   // own right-hand scale). Errors: kIo.
-  Status WriteSvg(const std::string& path, const std::string& title) const;
+  [[nodiscard]] Status WriteSvg(const std::string& path, const std::string& title) const;
 
  private:
   std::vector<Sample> samples_;

@@ -37,19 +37,21 @@ struct BuiltInstaller {
   std::string upgrade_code;     // the kind's fixed UpgradeCode
 };
 
-// Writes a patched copy of the kind's template at `template_path` to `out_path`, replacing any file there
-// atomically (temp file in the same directory, fsync, rename); on failure nothing is left
-// behind and an existing `out_path` is untouched. The template is never modified.
+// Writes a patched copy of the kind's template at `template_path` to `out_path`, replacing any
+// file there atomically (temp file in the same directory, fsync, rename); on failure nothing is
+// left behind and an existing `out_path` is untouched. The template is never modified.
 // Errors: kInvalidArgument (unknown kind, bad property name or value, version not
 // representable), kNotFound (template missing), kCorrupt (template lacks ProductVersion,
 // UpgradeCode or its Upgrade rows), kIo / kDatabase when copying, patching or renaming fails.
-Result<BuiltInstaller> BuildInstaller(const std::string& template_path, const InstallerSpec& spec,
-                                      const std::string& out_path);
+[[nodiscard]] Result<BuiltInstaller> BuildInstaller(const std::string& template_path,
+                                                    const InstallerSpec& spec,
+                                                    const std::string& out_path);
 
 // Every row of the Property table of `msi_path`, by name. kIo when the file is not an MSI.
-Result<std::map<std::string, std::string>> ReadProperties(const std::string& msi_path);
+[[nodiscard]] Result<std::map<std::string, std::string>> ReadProperties(
+    const std::string& msi_path);
 
 // The PackageCode (summary information revision number) of `msi_path`.
-Result<std::string> ReadPackageCode(const std::string& msi_path);
+[[nodiscard]] Result<std::string> ReadPackageCode(const std::string& msi_path);
 
 }  // namespace sluice::msi

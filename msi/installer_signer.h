@@ -25,6 +25,6 @@ struct SigningConfig {
 // untouched. Errors: kInvalidArgument for an empty cert path, kIo when the MSI or key material
 // is missing or osslsigncode cannot run, kCrypto with osslsigncode's stderr when signing
 // fails, kTimeout if osslsigncode hangs. Blocking; thread-safe for distinct files.
-Status SignInstaller(const std::string& msi_path, const SigningConfig& config);
+[[nodiscard]] Status SignInstaller(const std::string& msi_path, const SigningConfig& config);
 
 }  // namespace sluice::msi

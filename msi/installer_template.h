@@ -35,7 +35,7 @@ std::string TemplateFileName(std::string_view kind, std::string_view client_sha2
 // Errors: kInvalidArgument (unknown kind), kNotFound (client missing), kCorrupt (digest
 // mismatch: the package file changed since it was added), kIo (copying, wixl missing or
 // failing, renaming), kTimeout (wixl ran longer than ten minutes).
-Status BuildTemplate(std::string_view kind, const std::string& client_file,
-                     std::string_view client_sha256, const std::string& out_path);
+[[nodiscard]] Status BuildTemplate(std::string_view kind, const std::string& client_file,
+                                   std::string_view client_sha256, const std::string& out_path);
 
 }  // namespace sluice::msi

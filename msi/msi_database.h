@@ -32,33 +32,33 @@ class MsiDatabase {
   // Opens `path`. kTransact writes changes only on Commit(); libmsi stages them in
   // "<path>.tmp" and renames it over `path`. Errors: kIo when the file is missing or is not an
   // MSI database.
-  static Result<MsiDatabase> Open(const std::string& path, Mode mode);
+  [[nodiscard]] static Result<MsiDatabase> Open(const std::string& path, Mode mode);
 
   MsiDatabase(MsiDatabase&&) noexcept;
   MsiDatabase& operator=(MsiDatabase&&) noexcept;
   ~MsiDatabase();  // an uncommitted kTransact database discards its changes
 
   // Runs a SELECT and returns every row in order. Errors: kDatabase with libmsi's message.
-  Result<std::vector<MsiRow>> Select(const std::string& sql);
+  [[nodiscard]] Result<std::vector<MsiRow>> Select(const std::string& sql);
 
   // Runs INSERT / UPDATE / DELETE with `?` markers bound to `params` in order (a monostate
   // binds NULL). Beware: libmsi's DELETE removes only part of a multi-row match; delete rows
   // one at a time by their full primary key. Errors: kDatabase with libmsi's message.
-  Status Execute(const std::string& sql, const MsiRow& params = {});
+  [[nodiscard]] Status Execute(const std::string& sql, const MsiRow& params = {});
 
   // Summary information (PID_* properties); an absent string reads as "".
-  Result<std::string> GetSummaryString(LibmsiProperty property);
+  [[nodiscard]] Result<std::string> GetSummaryString(LibmsiProperty property);
   // Sets a summary string; written by Commit(). kDatabase on failure.
-  Status SetSummaryString(LibmsiProperty property, const std::string& value);
+  [[nodiscard]] Status SetSummaryString(LibmsiProperty property, const std::string& value);
 
   // Persists summary information and every change. kDatabase/kIo on failure.
-  Status Commit();
+  [[nodiscard]] Status Commit();
 
  private:
   struct Handles;
   explicit MsiDatabase(std::unique_ptr<Handles> handles);
 
-  Result<LibmsiSummaryInfo*> Summary(bool for_write);
+  [[nodiscard]] Result<LibmsiSummaryInfo*> Summary(bool for_write);
 
   std::unique_ptr<Handles> handles_;
 };

@@ -17,6 +17,6 @@ namespace sluice::msi {
 // kInvalidArgument, with the reason, when the text is malformed, A or B exceeds 255, C exceeds
 // 65535, or D is non-zero (Windows Installer would ignore it, so 24.3.1.5 would not upgrade
 // 24.3.1.4). Pure function; thread-safe.
-Result<std::string> MsiProductVersion(std::string_view site_version);
+[[nodiscard]] Result<std::string> MsiProductVersion(std::string_view site_version);
 
 }  // namespace sluice::msi

@@ -22,7 +22,7 @@ inline constexpr size_t kMaxCapture = 1 << 20;
 // error. Errors: kInvalidArgument for an empty argv, kIo if the program cannot be started,
 // kTimeout if it is still running after `timeout` (it is then killed and reaped).
 // Blocking; thread-safe (no shared state, every descriptor is close-on-exec).
-Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout);
+[[nodiscard]] Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                               std::chrono::milliseconds timeout);
 
 }  // namespace sluice::msi

@@ -7,6 +7,7 @@
 
 #include "common/base/file_util.h"
 #include "common/base/log.h"
+#include "common/crypto/encoding.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
@@ -99,19 +100,24 @@ Status Server::Open() {
         return store::AllSettings(db);
       });
   if (!stored) return Context(stored.error(), "loading settings");
-  auto settings = SiteSettings::FromMap(*stored);
-  if (!settings) return Fail(settings.error());
-  settings_ = std::move(*settings);
+  auto loaded = SiteSettings::FromMap(*stored);
+  if (!loaded) return Fail(loaded.error());
+  settings_ = std::make_unique<SettingsService>(SettingsServiceOptions{
+      .store = store_.get(), .clock = options_.clock, .initial = std::move(*loaded)});
 
   upgrades_ = std::make_unique<UpgradeCoordinator>(
       UpgradeCoordinator::Host{
           .store = store_.get(),
           .clock = options_.clock,
           .loop = &loop_,
-          .settings = [this]() -> const SiteSettings& { return settings_; },
+          .settings = [this]() -> const SiteSettings& { return settings(); },
           .find_client = [this](const std::string& id) { return FindClient(id); },
           .find_connection = [this](uint64_t id) { return FindSession(id); },
-          .sessions = [this] { return AuthenticatedSessions(); },
+          .sessions =
+              [this] {
+                auto sessions = AuthenticatedSessions();
+                return std::vector<UpgradeClient*>(sessions.begin(), sessions.end());
+              },
       },
       options_.upgrade);
   if (auto restored = upgrades_->Restore(); !restored) return Fail(restored.error());
@@ -145,18 +151,33 @@ Status Server::Open() {
       .templates_dir = (std::filesystem::absolute(dir_.root) / "cache" / "templates").string(),
       .endpoint = advertise_,
       .certificate_pin = dir_.certificate_pin,
-      .site_version = [this] { return settings_.site_version; },
+      .site_version = [this] { return settings().site_version; },
       .code_signing = options_.code_signing_cert.empty()
                           ? std::nullopt
-                          : std::optional<msi::SigningConfig>(msi::SigningConfig{
-                                .cert_pem = options_.code_signing_cert,
-                                .key_pem = options_.code_signing_key,
-                                .description = "Sluice client",
-                                .password = {}}),
+                          : std::optional<msi::SigningConfig>(
+                                msi::SigningConfig{.cert_pem = options_.code_signing_cert,
+                                                   .key_pem = options_.code_signing_key,
+                                                   .description = "Sluice client",
+                                                   .password = {}}),
       .min_validity_ms = options_.min_installer_validity_s * 1000,
   });
+  checkin_ = std::make_unique<CheckinService>(CheckinServiceOptions{
+      .store = store_.get(),
+      .clock = options_.clock,
+      .installers = installers_.get(),
+      .enrollment_key = dir_.enrollment_key,
+  });
+  settings_->OnChanged([this](const SettingChange& change) {
+    // Clients reconnect at once and check in against the new version.
+    if (change.reconnect_clients) ReconnectAllClients();
+    if (change.key != "site_version") return;
+    // The site moved: connected outdated clients start upgrading now, and installers made for
+    // older versions are rebuilt for the new one.
+    upgrades_->OnSiteVersionChanged();
+    installers_->RegenerateOutdated(settings().site_version);
+  });
   // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
-  installers_->RegenerateOutdated(settings_.site_version);
+  installers_->RegenerateOutdated(settings().site_version);
 
   auto updates = UpdateManager::Create(
       UpdateManager::Host{
@@ -164,13 +185,14 @@ Status Server::Open() {
           .store = store_.get(),
           .dir = &dir_,
           .clock = options_.clock,
-          .settings = [this]() -> const SiteSettings& { return settings_; },
+          .settings = [this]() -> const SiteSettings& { return settings(); },
           .commit =
               [this](std::string key, std::string value,
                      std::function<sluice::Status(db::Database&)> record,
                      std::function<void(sluice::Status)> done) {
-                UpdateSetting(std::move(key), std::move(value), std::move(done),
-                              std::move(record), /*reconnect_clients=*/true);
+                settings_->Update(
+                    {.key = std::move(key), .value = std::move(value), .reconnect_clients = true},
+                    std::move(done), std::move(record));
               },
       },
       options_.updates);
@@ -180,16 +202,25 @@ Status Server::Open() {
   auto admin = admin::AdminServer::Start(loop_, dir_.admin_socket_path);
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
-  RegisterAdminCommands(*admin_, *this);
+  RegisterAdminCommands(
+      *admin_,
+      SiteFacts{.listen = endpoint_,
+                .advertised = advertise_,
+                .certificate_pin = dir_.certificate_pin,
+                .enrollment_key = dir_.enrollment_key,
+                .signing_public_key =
+                    dir_.signing_key ? crypto::Base64Encode(dir_.signing_key->PublicKey()) : "",
+                .started_ms = started_ms_,
+                .connection_count = [this] { return sessions_.size(); }},
+      *settings_, *store_, *options_.clock);
   // A client for installers at the site's version: installers still waiting for it catch up.
-  RegisterPackageCommands(*admin_, loop_, *store_, dir_, *options_.clock,
-                          [this](const PackageRecord& added) {
-                            if (added.platform == kInstallerPlatform &&
-                                added.version == settings_.site_version) {
-                              installers_->RegenerateOutdated(settings_.site_version);
-                            }
-                          });
-  RegisterUpgradeCommands(*admin_, *this);
+  RegisterPackageCommands(
+      *admin_, loop_, *store_, dir_, *options_.clock, [this](const PackageRecord& added) {
+        if (added.platform == kInstallerPlatform && added.version == settings().site_version) {
+          installers_->RegenerateOutdated(settings().site_version);
+        }
+      });
+  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
   RegisterUpdateCommands(*admin_, *updates_);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
 
@@ -206,7 +237,7 @@ Status Server::Open() {
     ReportShedConnections();
   });
   Log("server")->info("listening on {} data_dir={} site_version={}", endpoint_, dir_.root,
-                      settings_.site_version);
+                      settings().site_version);
   return {};
 }
 
@@ -253,7 +284,7 @@ std::vector<ClientSession*> Server::AuthenticatedSessions() {
   for (const auto& [client_id, connection_id] : authenticated_) {
     ClientSession* session = FindSession(connection_id);
     // A closing connection (e.g. told to reconnect) gets nothing more, upgrades included.
-    if (session != nullptr && !session->connection().closing()) out.push_back(session);
+    if (session != nullptr && !session->closing()) out.push_back(session);
   }
   return out;
 }
@@ -311,8 +342,8 @@ void Server::RenewCertificate() {
 
 void Server::SweepStaleClients() {
   store_->Submit<store::SweepResult>(
-      [now = options_.clock->WallMs(), lost = settings_.lost_after_days,
-       deleted = settings_.delete_after_days](db::Database& db) {
+      [now = options_.clock->WallMs(), lost = settings().lost_after_days,
+       deleted = settings().delete_after_days](db::Database& db) {
         return store::SweepStaleClients(db, now, lost, deleted);
       },
       [](Result<store::SweepResult> swept) {
@@ -325,52 +356,11 @@ void Server::SweepStaleClients() {
       });
 }
 
-void Server::UpdateSetting(std::string key, std::string value, std::function<void(Status)> done,
-                           std::function<Status(db::Database&)> also_record,
-                           bool reconnect_clients) {
-  SiteSettings updated = settings_;
-  if (auto applied = updated.Set(key, value); !applied) {
-    done(applied);
-    return;
-  }
-  // When the site version last changed: the rollout forecast tells clients seen since then
-  // from those that have not checked in yet.
-  const bool version_moves = key == "site_version" && value != settings_.site_version;
-  store_->Submit<void>(
-      [key, value, also_record = std::move(also_record), version_moves,
-       now = options_.clock->WallMs()](db::Database& db) -> Status {
-        if (also_record) {
-          if (auto recorded = also_record(db); !recorded) return recorded;
-        }
-        if (version_moves) {
-          if (auto set = store::SetSetting(db, store::kSiteVersionSinceKey, std::to_string(now)); !set) {
-            return set;
-          }
-        }
-        return store::SetSetting(db, key, value);
-      },
-      [this, updated = std::move(updated), key, value, done = std::move(done),
-       reconnect_clients](Status saved) {
-        if (saved) {
-          settings_ = updated;
-          Log("server")->info("setting changed key={} value={}", key, value);
-          // Clients reconnect at once and check in against the new version.
-          if (reconnect_clients) ReconnectAllClients();
-          // The site moved: connected outdated clients start upgrading now.
-          if (key == "site_version") upgrades_->OnSiteVersionChanged();
-          // Installers made for older versions are rebuilt for the new one.
-          if (key == "site_version") installers_->RegenerateOutdated(settings_.site_version);
-        }
-        done(saved);
-      });
-}
-
 void Server::ReconnectAllClients() {
   const auto sessions = AuthenticatedSessions();
   Log("server")->info("telling connected clients to reconnect count={}", sessions.size());
   for (ClientSession* session : sessions) {
-    session->connection().SendErrorAndClose(proto::ErrorCode::kReconnect,
-                                            "the site was updated; reconnect now");
+    session->SendErrorAndClose(proto::ErrorCode::kReconnect, "the site was updated; reconnect now");
   }
 }
 
@@ -392,7 +382,7 @@ void Server::Shutdown() {
 }
 
 void Server::PostGuarded(std::function<void()> task) {
-  loop_.Post([alive = std::weak_ptr<bool>(alive_), task = std::move(task)] {
+  loop_.Post([alive = lifetime_.Token(), task = std::move(task)] {
     if (!alive.lock()) return;
     // Last line of defence: a bug in one completion must not take the site down.
     try {

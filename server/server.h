@@ -10,13 +10,16 @@
 #include "common/base/token_bucket.h"
 #include "common/proto/frame_codec.h"
 #include "common/tls/tls_context.h"
+#include "common/uv/lifetime.h"
 #include "common/uv/listener.h"
 #include "common/uv/timer.h"
 #include "server/admin/admin_server.h"
+#include "server/checkin/checkin_service.h"
 #include "server/installer/installer_service.h"
 #include "server/net/client_session.h"
 #include "server/net/session_host.h"
 #include "server/site/data_dir.h"
+#include "server/site/settings_service.h"
 #include "server/update/update_manager.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
@@ -51,7 +54,7 @@ class Server final : public SessionHost {
   // Prepares the data dir (first start creates certificate, keys and database), binds the
   // listener and the admin socket, writes DIR/run/endpoint. Call on the loop thread before
   // Loop::Run. Errors name what failed (a port that cannot be bound names the address).
-  static Result<std::unique_ptr<Server>> Start(uv::Loop& loop, ServerOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Server>> Start(uv::Loop& loop, ServerOptions options);
   ~Server() override;
 
   // Stops accepting, closes every connection, commits outstanding writes and stops the loop.
@@ -64,23 +67,18 @@ class Server final : public SessionHost {
   const DataDir& data_dir() const { return dir_; }
   size_t connection_count() const { return sessions_.size(); }
   int64_t started_ms() const { return started_ms_; }
-  // Validates, persists and applies one setting; `done` gets the outcome on the loop thread.
-  // A new site_version makes connected outdated clients start upgrading at once.
-  // Installing an update (server/update) passes `also_record`, run in the same store job as the
-  // setting's write (both land or neither), and `reconnect_clients`: once committed, every
-  // connected client is told to reconnect (error `reconnect`) before the new value applies.
-  void UpdateSetting(std::string key, std::string value, std::function<void(Status)> done,
-                     std::function<Status(db::Database&)> also_record = nullptr,
-                     bool reconnect_clients = false);
+
+  store::Store& store() { return *store_; }
+  const std::string& enrollment_key() const { return dir_.enrollment_key; }
+  InstallerService& installers() { return *installers_; }
 
   // SessionHost
-  store::Store& store() override { return *store_; }
-  const SiteSettings& settings() const override { return settings_; }
-  const std::string& enrollment_key() const override { return dir_.enrollment_key; }
+  const SiteSettings& settings() const override { return settings_->settings(); }
+  SettingsService& settings_service() { return *settings_; }
   Clock& clock() override { return *options_.clock; }
+  CheckinService& checkin() override { return *checkin_; }
   ClientSession* FindSession(uint64_t connection_id) override;
   UpgradeCoordinator& upgrades() override { return *upgrades_; }
-  InstallerService& installers() override { return *installers_; }
   void OnAuthenticated(ClientSession& session) override;
   ClientSession* FindClient(const std::string& client_id) override;
   std::vector<ClientSession*> AuthenticatedSessions();
@@ -89,12 +87,12 @@ class Server final : public SessionHost {
 
  private:
   Server(uv::Loop& loop, ServerOptions options, DataDir dir);
-  Status Open();
+  [[nodiscard]] Status Open();
   // Refuses an existing site whose database is missing or empty (ServerOptions::new_database).
-  Status CheckDatabasePresent() const;
+  [[nodiscard]] Status CheckDatabasePresent() const;
   // A crash mid-import or a refused re-add leaves files in packages/ that no package names:
   // removed at start (each logged).
-  Status SweepOrphanedPackages();
+  [[nodiscard]] Status SweepOrphanedPackages();
   void OnAccept(uv::HandlePtr<uv::Stream> stream);
   // Reconnect storms: admits at most connection_rate connections per second (token bucket) and
   // closes the rest at once, before any TLS work; the clients back off with jitter and retry.
@@ -121,7 +119,7 @@ class Server final : public SessionHost {
   uv::Loop& loop_;
   ServerOptions options_;
   DataDir dir_;
-  SiteSettings settings_;
+  std::unique_ptr<SettingsService> settings_;
   std::unique_ptr<store::Store> store_;
   std::shared_ptr<tls::TlsContext> tls_;
   uv::HandlePtr<uv::Listener> listener_;
@@ -138,13 +136,14 @@ class Server final : public SessionHost {
   std::unique_ptr<UpgradeCoordinator> upgrades_;
   std::unique_ptr<UpdateManager> updates_;
   std::unique_ptr<InstallerService> installers_;
+  std::unique_ptr<CheckinService> checkin_;
   std::unique_ptr<TokenBucket> accept_bucket_;
   uint64_t shed_since_report_ = 0;
   std::string endpoint_;
   std::string advertise_;
   int64_t started_ms_ = 0;
   bool shut_down_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 
 }  // namespace sluice::server

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--update-trust-key", options.updates.trust_key_path,
                  "the vendor's update-signing public key (base64 file; default "
                  "DATA_DIR/keys/update-trust.pub if present)");
+  app.add_option("--test-pause-install", options.updates.pause_install_at,
+                 "test hook: stop an update install at after_backup or after_import")
+      ->check(CLI::IsMember({"after_backup", "after_import"}))
+      ->group("");  // hidden from --help: tests only
   app.add_flag("--new-database", options.new_database,
                "start a new, empty database in a data dir whose database is missing or empty "
                "(keys and certificate are kept; every client must enroll again)");

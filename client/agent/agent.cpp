@@ -94,7 +94,7 @@ void Agent::ScheduleContact(uint64_t delay_ms) {
 void Agent::Connect() {
   if (stopped_ || connection_ != nullptr) return;
   attempt_open_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   net::DialTcp(loop_, options_.config.host, options_.config.port, std::nullopt,
                [this, alive](Result<uv::HandlePtr<uv::Stream>> stream) {
                  if (alive.expired()) return;
@@ -334,10 +334,7 @@ void Agent::AttemptFinished(Status result) {
   }
   if (!last_result_ && !connection_) {
     // Dial or TLS setup failed: retry with backoff (passive clients too).
-    const int exponent = std::min(consecutive_failures_ - 1, 16);
-    const uint64_t backoff =
-        std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
-    ScheduleContact(jitter_.SpreadMs(backoff, 0.2));
+    ScheduleContact(ReconnectDelayMs());
   }
 }
 
@@ -375,13 +372,14 @@ void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
     ScheduleContact(jitter_.SpreadMs(100, 1.0));
     return;
   }
-  if (active() || !last_result_) {
-    const int exponent = std::min(std::max(consecutive_failures_ - 1, 0), 16);
-    const uint64_t backoff =
-        std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
-    ScheduleContact(jitter_.SpreadMs(backoff, 0.2));
-  }
+  if (active() || !last_result_) ScheduleContact(ReconnectDelayMs());
 }
 
+uint64_t Agent::ReconnectDelayMs() {
+  const int exponent = std::clamp(consecutive_failures_ - 1, 0, 16);
+  const uint64_t backoff =
+      std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
+  return jitter_.SpreadMs(backoff, 0.2);
+}
 
 }  // namespace sluice::client

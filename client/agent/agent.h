@@ -17,6 +17,7 @@
 #include "common/base/jitter.h"
 #include "common/net/tls_connection.h"
 #include "common/tls/tls_context.h"
+#include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 #include "common/uv/timer.h"
 
@@ -37,7 +38,7 @@ struct AgentOptions {
 class Agent final : public net::ConnectionHandler {
  public:
   // Loads the state dir and builds the pinned TLS context. Errors name the bad input.
-  static Result<std::unique_ptr<Agent>> Create(uv::Loop& loop, AgentOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Agent>> Create(uv::Loop& loop, AgentOptions options);
   ~Agent() override;
 
   void Start();
@@ -78,6 +79,9 @@ class Agent final : public net::ConnectionHandler {
   // Passive and once-mode clients hang up when the contact has nothing left to do.
   void EndContact();
   void ScheduleContact(uint64_t delay_ms);
+  // The one reconnect backoff: reconnect_min_ms doubled per consecutive failure, at most
+  // reconnect_max_ms, spread by ±20 % so a fleet does not come back in step.
+  uint64_t ReconnectDelayMs();
 
   uv::Loop& loop_;
   AgentOptions options_;
@@ -103,7 +107,7 @@ class Agent final : public net::ConnectionHandler {
   bool reconnect_now_ = false;  // the server sent `reconnect`: dial again at once when closed
   bool stopped_ = false;
   sluice::Jitter jitter_;  // spreads reconnects and passive check-ins
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 
 }  // namespace sluice::client

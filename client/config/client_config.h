@@ -40,8 +40,8 @@ struct ClientConfig {
   std::vector<std::string> health_check;
 
   // Errors: kNotFound / kIo for the file, kInvalidArgument naming the bad field.
-  static Result<ClientConfig> Load(const std::string& path);
-  static Result<ClientConfig> Parse(std::string_view json_text);
+  [[nodiscard]] static Result<ClientConfig> Load(const std::string& path);
+  [[nodiscard]] static Result<ClientConfig> Parse(std::string_view json_text);
 };
 
 }  // namespace sluice::client

@@ -27,8 +27,9 @@ struct InstallerConfig {
 // "installer key expired at <time>" when `now_ms` is past its expiry; the key's own errors.
 // Overrides the installer does not allow are still written: the site refuses them
 // (installer_override_refused), which is the authoritative answer. Pure.
-Result<InstallerConfig> ConfigFromInstallerKey(const std::string& key_text,
-                                               const InstallOverrides& overrides, int64_t now_ms);
+[[nodiscard]] Result<InstallerConfig> ConfigFromInstallerKey(const std::string& key_text,
+                                                             const InstallOverrides& overrides,
+                                                             int64_t now_ms);
 
 // Removes the config file and the state dir: a client whose installer expired before it could
 // enroll gives up and removes itself. The state dir is removed only if it is empty or holds an

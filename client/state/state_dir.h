@@ -21,13 +21,13 @@ struct Identity {
 class StateDir {
  public:
   // Creates the directory (0700) if missing.
-  static Result<StateDir> Open(const std::string& path);
+  [[nodiscard]] static Result<StateDir> Open(const std::string& path);
 
   const std::string& path() const { return path_; }
   // nullopt before the first enrollment; kCorrupt if the file is unreadable as an identity.
-  Result<std::optional<Identity>> LoadIdentity() const;
+  [[nodiscard]] Result<std::optional<Identity>> LoadIdentity() const;
   // Written atomically with mode 0600.
-  Status SaveIdentity(const Identity& identity) const;
+  [[nodiscard]] Status SaveIdentity(const Identity& identity) const;
   // Moves identity.json aside (identity.json.old) so the next contact enrolls again.
   void ForgetIdentity() const;
 
@@ -35,7 +35,7 @@ class StateDir {
   // exists; else the state dir's legacy `version` record if any; else `installed`.
   std::string CurrentVersion(const std::string& installed) const;
 
-  Status WritePid() const;
+  [[nodiscard]] Status WritePid() const;
   void RemovePid() const;
   // The pid of a live agent using this state dir, if any.
   std::optional<int> RunningAgentPid() const;

@@ -24,6 +24,6 @@ struct HealthCheckOptions {
 // Success iff the child exited with status 0. Errors: kInvalidArgument for an empty argv,
 // kIo if it could not be started, kTimeout if it was killed after the timeout, kInternal for a
 // non-zero exit or a death by signal; messages quote the start of the child's output.
-Status RunHealthCheck(const HealthCheckOptions& options);
+[[nodiscard]] Status RunHealthCheck(const HealthCheckOptions& options);
 
 }  // namespace sluice::client

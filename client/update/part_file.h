@@ -13,7 +13,7 @@ namespace sluice::client {
 class PartFile {
  public:
   // Opens `path` for appending, creating it (mode 0600) if missing. Errc::kIo on failure.
-  static Result<PartFile> Open(const std::string& path);
+  [[nodiscard]] static Result<PartFile> Open(const std::string& path);
 
   PartFile(PartFile&& other) noexcept;
   PartFile& operator=(PartFile&& other) noexcept;
@@ -27,9 +27,9 @@ class PartFile {
 
   // Writes `data` at the end. Errc::kIo on failure; the size then counts only what is known
   // to be written.
-  Status Append(ByteView data);
+  [[nodiscard]] Status Append(ByteView data);
   // Flushes the written bytes to disk (fdatasync). Errc::kIo on failure.
-  Status Sync();
+  [[nodiscard]] Status Sync();
 
  private:
   PartFile(std::string path, int fd, uint64_t size)

@@ -37,20 +37,20 @@ class Stager {
   // If `part_path` is already gone but the payload is in place, succeeds without change (a
   // repeated step after a crash). Errc::kNotFound if neither exists, kInvalidArgument for a bad
   // version name, kIo otherwise.
-  Status Stage(const std::string& part_path, const std::string& version) const;
+  [[nodiscard]] Status Stage(const std::string& part_path, const std::string& version) const;
 
   // Points `current` at versions/<version> by renaming a fresh temp symlink over it: readers see
   // either the old or the new target. Errc::kNotFound if the version folder is missing.
-  Status Switch(const std::string& version) const;
+  [[nodiscard]] Status Switch(const std::string& version) const;
 
   // Removes the `current` link (success if it is not there).
-  Status RemoveCurrent() const;
+  [[nodiscard]] Status RemoveCurrent() const;
 
   // Removes versions/<version> and everything in it (success if it is not there).
-  Status RemoveVersion(const std::string& version) const;
+  [[nodiscard]] Status RemoveVersion(const std::string& version) const;
 
   // Removes every folder under versions/ except those named in `keep`.
-  Status PruneExcept(const std::vector<std::string>& keep) const;
+  [[nodiscard]] Status PruneExcept(const std::vector<std::string>& keep) const;
 
  private:
   std::string state_dir_;

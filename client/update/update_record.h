@@ -35,13 +35,13 @@ struct UpdateRecord {
 std::string EncodeUpdateRecord(const UpdateRecord& record);
 // Errc::kCorrupt naming the first bad field: not JSON, unknown state, a field of the wrong type,
 // or a record that cannot be acted upon (e.g. a non-idle state without a valid version).
-Result<UpdateRecord> DecodeUpdateRecord(std::string_view text);
+[[nodiscard]] Result<UpdateRecord> DecodeUpdateRecord(std::string_view text);
 
 // The record in `path`; an idle record if the file does not exist. A file that cannot be read or
 // decoded is moved aside to "<path>.corrupt" (kept for diagnosis), logged once, and treated as
 // idle. Never fails.
 UpdateRecord LoadUpdateRecord(const std::string& path);
 // Replaces `path` atomically (old or new content survives any crash). Errc::kIo on failure.
-Status SaveUpdateRecord(const std::string& path, const UpdateRecord& record);
+[[nodiscard]] Status SaveUpdateRecord(const std::string& path, const UpdateRecord& record);
 
 }  // namespace sluice::client

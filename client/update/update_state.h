@@ -51,7 +51,7 @@ std::optional<UpdateState> ParseUpdateState(std::string_view text);
 
 // The state `event` leads to from `state`. Errc::kInternal naming both if the table has no such
 // transition (a programming error or a call in the wrong state).
-Result<UpdateState> Transition(UpdateState state, UpdateEvent event);
+[[nodiscard]] Result<UpdateState> Transition(UpdateState state, UpdateEvent event);
 
 // done, failed and rolled_back: the update is over and its report waits for delivery.
 bool IsFinished(UpdateState state);

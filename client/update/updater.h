@@ -58,7 +58,7 @@ class Updater {
   // update.json.corrupt and treated as idle). Does not resume anything: call Recover().
   // Errc::kInvalidArgument for a key that is not 32 bytes, an empty health check or a bad
   // payload name; kIo if the state dir cannot be created.
-  static Result<std::unique_ptr<Updater>> Open(UpdaterOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Updater>> Open(UpdaterOptions options);
   ~Updater();
   Updater(const Updater&) = delete;
   Updater& operator=(const Updater&) = delete;
@@ -73,12 +73,12 @@ class Updater {
   // verify_failed with the message): kCrypto for a bad signature, kCorrupt for bad or mismatched
   // fields, kInvalidArgument for a refused version, kInternal while an apply awaits Recover(), kIo
   // for file-system failures.
-  Result<uint64_t> BeginDownload(const proto::UpgradeGrant& grant);
+  [[nodiscard]] Result<uint64_t> BeginDownload(const proto::UpgradeGrant& grant);
 
   // Appends one chunk of the granted package. Returns true once the package's declared size
   // is reached. Errc::kProtocol if no download is open, the lease differs, the chunk is not at
   // the current offset or the package is already complete; kIo if writing fails.
-  Result<bool> AddChunk(const proto::Chunk& chunk);
+  [[nodiscard]] Result<bool> AddChunk(const proto::Chunk& chunk);
 
   // After the last chunk: verifies size and SHA-256 (a mismatch deletes the .part and yields
   // verify_failed with versions/ and `current` untouched), stages into versions/<V>, switches
@@ -120,11 +120,12 @@ class Updater {
   std::string RecordPath() const;
   std::string DownloadsDir() const;
   std::string PartPath(uint64_t lease_id) const;
-  Status Persist(const UpdateRecord& record);
+  [[nodiscard]] Status Persist(const UpdateRecord& record);
   bool HookAllows(const std::function<bool(UpdateState)>& hook, UpdateState state) const;
-  Result<uint64_t> OpenPart(const UpdateRecord& previous, bool resume);
-  // Applies `event` to the record, persists it and runs after_persist. False: stop driving.
-  bool Advance(const StepResult& step, std::string* failure);
+  [[nodiscard]] Result<uint64_t> OpenPart(const UpdateRecord& previous, bool resume);
+  // Applies `event` to the record, persists it and runs after_persist. An error: stop driving
+  // (its message is the report's detail).
+  [[nodiscard]] Status Advance(const StepResult& step);
   proto::UpgradeResult Drive();
   proto::UpgradeResult Stopped(std::string detail) const;
   StepResult RunStep(UpdateState state);

@@ -47,8 +47,9 @@ proto::UpgradeResult Updater::Apply() {
       (void)part_->Sync();  // verification reads the file back either way
       part_.reset();
     }
-    std::string failure;
-    if (!Advance({UpdateEvent::kApply, std::nullopt, ""}, &failure)) return Stopped(failure);
+    if (auto advanced = Advance({UpdateEvent::kApply, std::nullopt, ""}); !advanced) {
+      return Stopped(advanced.error().message());
+    }
   } else if (!IsApplying(record_.state)) {
     return proto::UpgradeResult{.lease_id = 0,
                                 .version = "",
@@ -71,26 +72,22 @@ std::optional<proto::UpgradeResult> Updater::Recover() {
 }
 
 proto::UpgradeResult Updater::Drive() {
-  std::string failure;
   while (IsApplying(record_.state)) {
     const UpdateState state = record_.state;
     StepResult step = RunStep(state);
     if (!HookAllows(options_.after_effect, state)) {
       return Stopped("stopped by test hook after " + std::string(ToString(state)));
     }
-    if (!Advance(step, &failure)) return Stopped(failure);
+    if (auto advanced = Advance(step); !advanced) return Stopped(advanced.error().message());
   }
   CleanUpAfter(record_.state);
   if (auto report = PendingReport()) return *report;
   return Stopped("update ended without an outcome");
 }
 
-bool Updater::Advance(const StepResult& step, std::string* failure) {
+Status Updater::Advance(const StepResult& step) {
   auto to = Transition(record_.state, step.event);
-  if (!to) {
-    *failure = to.error().message();
-    return false;
-  }
+  if (!to) return Fail(to.error());
   UpdateRecord next = record_;
   next.state = *to;
   if (step.outcome) {
@@ -101,15 +98,13 @@ bool Updater::Advance(const StepResult& step, std::string* failure) {
   Log("update")->info("lease={} version={} {} --{}--> {}{}{}", record_.lease_id, record_.version,
                       ToString(record_.state), ToString(step.event), ToString(*to),
                       step.detail.empty() ? "" : " detail=", step.detail);
-  if (auto saved = Persist(next); !saved) {
-    *failure = "cannot record update state: " + saved.error().message();
-    return false;
-  }
+  if (auto saved = Persist(next); !saved)
+    return Context(saved.error(), "cannot record update state");
   if (!HookAllows(options_.after_persist, *to)) {
-    *failure = "stopped by test hook after persisting " + std::string(ToString(*to));
-    return false;
+    return Fail(Errc::kClosed,
+                "stopped by test hook after persisting " + std::string(ToString(*to)));
   }
-  return true;
+  return {};
 }
 
 // The caller gets apply_failed; update.json still holds the last recorded state, and Recover()

@@ -14,7 +14,7 @@ class Version {
  public:
   // Accepts 1 to 4 dot-separated decimal components, each at most 9 digits.
   // Errors: kInvalidArgument naming the text.
-  static Result<Version> Parse(std::string_view text);
+  [[nodiscard]] static Result<Version> Parse(std::string_view text);
 
   const std::string& text() const { return text_; }
   const std::vector<uint32_t>& parts() const { return parts_; }

@@ -21,20 +21,20 @@ inline constexpr size_t kEd25519SignatureSize = 64;
 class SigningKey {
  public:
   // A new random key. Errc::kCrypto if OpenSSL cannot generate one.
-  static Result<SigningKey> Generate();
+  [[nodiscard]] static Result<SigningKey> Generate();
 
   // Loads an unencrypted PKCS#8 PEM private key ("BEGIN PRIVATE KEY"). Errc::kNotFound/kIo if the
   // file cannot be read, Errc::kCrypto if it holds no private key, an encrypted one (never
   // prompts) or a key of another type.
-  static Result<SigningKey> LoadPem(const std::string& path);
+  [[nodiscard]] static Result<SigningKey> LoadPem(const std::string& path);
 
   // A key from its raw 32-byte private seed (RFC 8032 "secret key"). Errc::kInvalidArgument if
   // the size is wrong.
-  static Result<SigningKey> FromRawPrivate(ByteView seed);
+  [[nodiscard]] static Result<SigningKey> FromRawPrivate(ByteView seed);
 
   // Writes the key as unencrypted PKCS#8 PEM, atomically, with mode 0600 from the start.
   // Errc::kIo (naming the path) on failure; the previous file, if any, is then left intact.
-  Status SavePem(const std::string& path) const;
+  [[nodiscard]] Status SavePem(const std::string& path) const;
 
   // The 64-byte signature of `message`. Deterministic (same key and message, same signature).
   Bytes Sign(ByteView message) const;

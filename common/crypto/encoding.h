@@ -15,7 +15,7 @@ namespace sluice::crypto {
 // Lowercase hex, two characters per byte.
 std::string HexEncode(ByteView data);
 // Accepts upper- or lowercase digits; rejects odd lengths and any other character.
-Result<Bytes> HexDecode(std::string_view text);
+[[nodiscard]] Result<Bytes> HexDecode(std::string_view text);
 
 // RFC 4648 standard alphabet with '=' padding.
 std::string Base64Encode(ByteView data);

@@ -26,13 +26,13 @@ struct ScryptParams {
 
 // Encrypts `plaintext` under `password`. Errc::kInvalidArgument for an empty password or
 // out-of-range params, Errc::kCrypto if OpenSSL fails. Thread-safe.
-Result<Bytes> SealWithPassword(ByteView plaintext, std::string_view password,
-                               const ScryptParams& params = {});
+[[nodiscard]] Result<Bytes> SealWithPassword(ByteView plaintext, std::string_view password,
+                                             const ScryptParams& params = {});
 
 // Decrypts a blob made by SealWithPassword. Errc::kCorrupt "not a password box: ..." if it is too
 // short, has the wrong magic or unsupported scrypt params; Errc::kAuth "wrong password or
 // corrupted data" if the password is wrong or any authenticated byte was changed (the two cannot
 // be told apart). No plaintext is returned unless authentication succeeds. Thread-safe.
-Result<Bytes> OpenWithPassword(ByteView sealed, std::string_view password);
+[[nodiscard]] Result<Bytes> OpenWithPassword(ByteView sealed, std::string_view password);
 
 }  // namespace sluice::crypto

@@ -32,8 +32,8 @@ class Database {
   // Opens (or, with options.create, creates) the database at `path` (":memory:" works) and
   // applies foreign_keys=ON, the busy timeout and, with options.wal, WAL + synchronous=NORMAL.
   // Errors: kDatabase if the file cannot be opened or WAL cannot be enabled.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path,
-                                                const OpenOptions& options = {});
+  [[nodiscard]] static Result<std::unique_ptr<Database>> Open(const std::string& path,
+                                                              const OpenOptions& options = {});
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -94,12 +94,19 @@ class Database {
   // True while a transaction (BEGIN or SAVEPOINT) is open on this connection.
   bool InTransaction() const;
   const std::string& path() const { return path_; }
-  // The raw handle, for SQLite features this wrapper does not cover (backup, sessions).
+
+  // Copies this database, as of one moment, to a new file at `path` with SQLite's online
+  // backup API, a few pages at a time: other connections keep reading and writing meanwhile
+  // (the copy restarts its pass if they write). `path` must not exist; on failure it is
+  // removed. Errors: kDatabase (or kIo naming the file), kAlreadyExists if `path` exists.
+  [[nodiscard]] Status BackupTo(const std::string& path);
+
+  // The raw handle, for SQLite features this wrapper does not cover (sessions).
   sqlite3* handle() const { return db_.get(); }
 
  private:
   Database(SqlitePtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
-  Status ApplyOptions(const OpenOptions& options);
+  [[nodiscard]] Status ApplyOptions(const OpenOptions& options);
 
   SqlitePtr db_;  // declared first so that the cached statements are finalized before close
   std::string path_;

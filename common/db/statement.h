@@ -80,7 +80,7 @@ class Statement {
   std::string_view Sql() const;
 
  private:
-  Status BindResult(int rc, int index);
+  [[nodiscard]] Status BindResult(int rc, int index);
 
   StmtPtr stmt_;
 };

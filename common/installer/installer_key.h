@@ -59,14 +59,14 @@ std::string SignInstallerKey(const InstallerKey& key, const crypto::SigningKey& 
 // Errors: kInvalidArgument "installer key ..." for text that is not an installer key (prefix,
 // base64url, shape); kCrypto "installer key signature does not verify" for a tampered or
 // foreign key; kCorrupt naming the field for a well-signed but malformed payload. Thread-safe.
-Result<InstallerKey> VerifyInstallerKey(std::string_view text, ByteView public_key);
+[[nodiscard]] Result<InstallerKey> VerifyInstallerKey(std::string_view text, ByteView public_key);
 
 // For clients: parses `text` and checks its signature against the signing key it carries. That
 // proves the text was not damaged or edited after signing (the client pins that key from now
 // on); only the server can tell whether the site really issued it. Same errors as above.
-Result<InstallerKey> OpenInstallerKey(std::string_view text);
+[[nodiscard]] Result<InstallerKey> OpenInstallerKey(std::string_view text);
 
 // kInvalidArgument naming the unknown name unless every entry is a kOverride* name. Pure.
-Status ValidateOverrides(const std::vector<std::string>& overrides);
+[[nodiscard]] Status ValidateOverrides(const std::vector<std::string>& overrides);
 
 }  // namespace sluice::installer

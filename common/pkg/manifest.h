@@ -30,7 +30,7 @@ struct Manifest {
 
 Bytes EncodeManifest(const Manifest& manifest);
 // Errors: kCorrupt naming the missing or malformed field.
-Result<Manifest> ParseManifest(ByteView bytes);
+[[nodiscard]] Result<Manifest> ParseManifest(ByteView bytes);
 
 struct SignedManifest {
   Bytes manifest;
@@ -39,6 +39,7 @@ struct SignedManifest {
 SignedManifest SignManifest(const Manifest& manifest, const crypto::SigningKey& key);
 // Verifies the signature first, then parses. Errors: kCrypto for a bad signature or key,
 // kCorrupt for a well-signed but malformed manifest.
-Result<Manifest> VerifyManifest(ByteView manifest, ByteView signature, ByteView public_key);
+[[nodiscard]] Result<Manifest> VerifyManifest(ByteView manifest, ByteView signature,
+                                              ByteView public_key);
 
 }  // namespace sluice::pkg

@@ -188,10 +188,10 @@ inline std::vector<std::string_view> UpgradableKinds() {
 
 // Parse helpers for callers outside the codec (config files, command lines). Errors:
 // kInvalidArgument "unknown client kind 'x' (expected one of ...)".
-Result<ClientKind> ParseClientKind(std::string_view text);
-Result<Mode> ParseMode(std::string_view text);
-Result<ErrorCode> ParseErrorCode(std::string_view text);
-Result<UpgradeOutcome> ParseUpgradeOutcome(std::string_view text);
+[[nodiscard]] Result<ClientKind> ParseClientKind(std::string_view text);
+[[nodiscard]] Result<Mode> ParseMode(std::string_view text);
+[[nodiscard]] Result<ErrorCode> ParseErrorCode(std::string_view text);
+[[nodiscard]] Result<UpgradeOutcome> ParseUpgradeOutcome(std::string_view text);
 
 // The local error class matching an `error` message received from the peer, so a client can
 // return Error(ErrcFor(code), message) from the call that got it.

@@ -65,7 +65,7 @@ class FieldReader {
 
   // `value` if every read so far succeeded, else the first error.
   template <typename T>
-  Result<T> Finish(T value) const {
+  [[nodiscard]] Result<T> Finish(T value) const {
     if (error_->has_value()) return Fail(**error_);
     return value;
   }

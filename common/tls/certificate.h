@@ -23,14 +23,14 @@ inline constexpr int kSelfSignedValidityDays = 397;
 // the key is written first. Thread-safe.
 // Errors: kInvalidArgument if `common_name` is empty, longer than 64 characters or not printable
 // ASCII; kCrypto if OpenSSL fails; kIo (naming the path) if a file cannot be written.
-Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_path,
-                          const std::string& common_name);
+[[nodiscard]] Status GenerateSelfSigned(const std::string& cert_path, const std::string& key_path,
+                                        const std::string& common_name);
 
 // A new self-signed certificate (as GenerateSelfSigned makes) for the existing private key in
 // `key_path`, replacing `cert_path` atomically: the pin stays the same. Thread-safe.
 // Errors: as GenerateSelfSigned; kNotFound / kIo / kInvalidArgument for an unreadable key.
-Status RenewSelfSigned(const std::string& cert_path, const std::string& key_path,
-                       const std::string& common_name);
+[[nodiscard]] Status RenewSelfSigned(const std::string& cert_path, const std::string& key_path,
+                                     const std::string& common_name);
 
 struct CertificateInfo {
   int64_t not_after_s = 0;  // Unix seconds
@@ -39,12 +39,12 @@ struct CertificateInfo {
 };
 // What the first PEM certificate in `cert_pem_path` says about itself. Thread-safe.
 // Errors: as PinOfCertificateFile.
-Result<CertificateInfo> ReadCertificateInfo(const std::string& cert_pem_path);
+[[nodiscard]] Result<CertificateInfo> ReadCertificateInfo(const std::string& cert_pem_path);
 
 // Returns the pin of the first PEM certificate in `cert_pem_path`. Thread-safe.
 // Errors: kNotFound / kIo if the file cannot be read, kInvalidArgument if it holds no PEM
 // certificate; the message names the file.
-Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path);
+[[nodiscard]] Result<std::string> PinOfCertificateFile(const std::string& cert_pem_path);
 
 // Returns the pin of `cert` (borrowed, not modified), or "" if `cert` is null or its public key
 // cannot be encoded. Thread-safe; no heap allocation beyond the returned string.

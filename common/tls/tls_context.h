@@ -49,13 +49,15 @@ class TlsContext {
   // Errors: kTls naming the file that failed to load (missing, unreadable, not PEM, encrypted
   // key) or the key that does not match the certificate; kInvalidArgument for an empty or
   // over-long ALPN protocol name.
-  static Result<std::shared_ptr<TlsContext>> CreateServer(const ServerContextOptions& options);
+  [[nodiscard]] static Result<std::shared_ptr<TlsContext>> CreateServer(
+      const ServerContextOptions& options);
 
   // Client: verifies the server's leaf certificate against options.pin and ignores CA-chain
   // errors (self-signed certificates are the norm). Sessions record the latest session ticket
   // for resumption (TlsSession::resumption_session()).
   // Errors: kInvalidArgument if the pin is missing or malformed, or an ALPN name is invalid.
-  static Result<std::shared_ptr<TlsContext>> CreateClient(const ClientContextOptions& options);
+  [[nodiscard]] static Result<std::shared_ptr<TlsContext>> CreateClient(
+      const ClientContextOptions& options);
 
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

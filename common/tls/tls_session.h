@@ -29,8 +29,8 @@ class TlsSession {
   // server no longer accepts it the handshake simply runs in full.
   // Errors: kInvalidArgument if `ctx` is null or `resume` is given to a server; kTls if OpenSSL
   // cannot allocate the session.
-  static Result<std::unique_ptr<TlsSession>> Create(std::shared_ptr<TlsContext> ctx,
-                                                    std::shared_ptr<SSL_SESSION> resume = nullptr);
+  [[nodiscard]] static Result<std::unique_ptr<TlsSession>> Create(
+      std::shared_ptr<TlsContext> ctx, std::shared_ptr<SSL_SESSION> resume = nullptr);
 
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -38,17 +38,17 @@ class TlsSession {
 
   // Client: queues the ClientHello in the ciphertext. Server: nothing to do (it waits for the
   // ClientHello). Errors as above.
-  Status Start();
+  [[nodiscard]] Status Start();
 
   // Feeds bytes read from the network (any split, down to one byte at a time), drives the
   // handshake and appends every complete decrypted record to `*plaintext` (must not be null).
   // Handshake replies, tickets and alerts become available through TakeCiphertext(). Once the
   // peer's close_notify has arrived (peer_closed()), further input is ignored.
-  Status Receive(ByteView ciphertext, Bytes* plaintext);
+  [[nodiscard]] Status Receive(ByteView ciphertext, Bytes* plaintext);
 
   // Encrypts `plaintext` into the ciphertext. Before the handshake completes it is buffered and
   // encrypted as soon as the handshake finishes. Errors: kClosed after Close(); fatal errors.
-  Status Send(ByteView plaintext);
+  [[nodiscard]] Status Send(ByteView plaintext);
 
   // Moves out the encrypted bytes ready for the socket (empty if none).
   Bytes TakeCiphertext();
@@ -76,15 +76,15 @@ class TlsSession {
  private:
   explicit TlsSession(std::shared_ptr<TlsContext> ctx);
 
-  Status DriveHandshake();
-  Status OnHandshakeComplete();
-  Status ReadPlaintext(Bytes* plaintext);
-  Status WritePlaintext(ByteView plaintext);
+  [[nodiscard]] Status DriveHandshake();
+  [[nodiscard]] Status OnHandshakeComplete();
+  [[nodiscard]] Status ReadPlaintext(Bytes* plaintext);
+  [[nodiscard]] Status WritePlaintext(ByteView plaintext);
   void SendCloseNotify();
   void ShrinkIfDrained(BIO*& bio);  // `bio` is network_in_ or network_out_
   Error HandshakeError(int ssl_error);
   void QueueAlertIfNoneSent(uint64_t written_before);
-  Status Fatal(Error error);
+  [[nodiscard]] Status Fatal(Error error);
 
   std::shared_ptr<TlsContext> ctx_;
   BIO* network_in_ = nullptr;   // owned by ssl_: ciphertext received from the peer

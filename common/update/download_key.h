@@ -42,6 +42,6 @@ std::string EncodeDownloadKey(DownloadKey key, const crypto::SigningKey& signing
 // Errors: kInvalidArgument "not an appliance download key"; kCrypto "damaged or altered" for a
 // bad signature, a key that does not match its site id, or an unreadable payload;
 // kTimeout "expired at ..." once now_ms >= expires_ms.
-Result<DownloadKey> VerifyDownloadKey(std::string_view text, int64_t now_ms);
+[[nodiscard]] Result<DownloadKey> VerifyDownloadKey(std::string_view text, int64_t now_ms);
 
 }  // namespace sluice::update

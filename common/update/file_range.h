@@ -15,7 +15,7 @@ namespace sluice::update {
 class ReadOnlyFile {
  public:
   // Errors: kNotFound, kIo (including a path that is not a regular file).
-  static Result<ReadOnlyFile> Open(const std::string& path);
+  [[nodiscard]] static Result<ReadOnlyFile> Open(const std::string& path);
   ReadOnlyFile(ReadOnlyFile&& other) noexcept;
   ReadOnlyFile& operator=(ReadOnlyFile&&) = delete;
   ~ReadOnlyFile();
@@ -24,11 +24,11 @@ class ReadOnlyFile {
   const std::string& path() const { return path_; }
   // Exactly `length` bytes from `offset`. Errors: kCorrupt "truncated" when the file ends
   // first, kIo.
-  Result<Bytes> Read(uint64_t offset, size_t length) const;
+  [[nodiscard]] Result<Bytes> Read(uint64_t offset, size_t length) const;
   // Feeds `length` bytes from `offset` to `sink` in chunks of at most 1 MiB; stops at the first
   // chunk `sink` refuses. Errors: kCorrupt "truncated", kIo, or the sink's own.
-  Status Stream(uint64_t offset, uint64_t length,
-                const std::function<Status(ByteView chunk)>& sink) const;
+  [[nodiscard]] Status Stream(uint64_t offset, uint64_t length,
+                              const std::function<Status(ByteView chunk)>& sink) const;
 
  private:
   ReadOnlyFile(int fd, uint64_t size, std::string path)
@@ -43,14 +43,15 @@ class ReadOnlyFile {
 class AtomicFileWriter {
  public:
   // Creates a temp file "<path>.tmp-XXXXXX" with `mode`. Errors: kIo.
-  static Result<AtomicFileWriter> Create(const std::string& path, unsigned mode = 0644);
+  [[nodiscard]] static Result<AtomicFileWriter> Create(const std::string& path,
+                                                       unsigned mode = 0644);
   AtomicFileWriter(AtomicFileWriter&& other) noexcept;
   AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
   ~AtomicFileWriter();
 
-  Status Write(ByteView data);
+  [[nodiscard]] Status Write(ByteView data);
   // fsyncs, renames over the final path and fsyncs the directory. Errors: kIo.
-  Status Commit();
+  [[nodiscard]] Status Commit();
 
  private:
   AtomicFileWriter(int fd, std::string path, std::string temp)

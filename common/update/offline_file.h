@@ -31,11 +31,12 @@ struct OfflineFile {
 
 // Writes `bundles` (whole bundle files, in install order, with their ids) for `site_id` to
 // `out`, atomically. Errors: kNotFound / kIo naming the file.
-Status WriteOfflineFile(const std::string& out, const std::string& site_id, int64_t created_ms,
-                        const std::vector<std::pair<std::string, BundleLocation>>& bundles);
+[[nodiscard]] Status WriteOfflineFile(
+    const std::string& out, const std::string& site_id, int64_t created_ms,
+    const std::vector<std::pair<std::string, BundleLocation>>& bundles);
 
 // Reads the index of the offline file at `path` (bundles are verified when installed).
 // Errors: kCorrupt "not an offline update file" / "truncated"; kNotFound, kIo.
-Result<OfflineFile> ReadOfflineFile(const std::string& path);
+[[nodiscard]] Result<OfflineFile> ReadOfflineFile(const std::string& path);
 
 }  // namespace sluice::update

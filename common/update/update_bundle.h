@@ -55,14 +55,14 @@ std::string BundleId(std::string_view kind, std::string_view version);
 // Checks kind, version, id, dependency ids and packages (site: at least one, each a valid
 // kind/platform/version with a 64-hex sha256 and a size; base: none; no kind/platform twice).
 // Errors: kInvalidArgument naming the field.
-Status ValidateBundleHeader(const BundleHeader& header);
+[[nodiscard]] Status ValidateBundleHeader(const BundleHeader& header);
 
 Bytes EncodeBundleHeader(const BundleHeader& header);
 
 // The packages of a header as the JSON array the header and the admin commands both use.
 nlohmann::json BundlePackagesJson(const std::vector<BundlePackage>& packages);
 // Errors: kCorrupt naming the missing or malformed field, or what ValidateBundleHeader finds.
-Result<BundleHeader> ParseBundleHeader(ByteView bytes);
+[[nodiscard]] Result<BundleHeader> ParseBundleHeader(ByteView bytes);
 
 // Where a bundle lives: `length` bytes from `offset` of the file at `path` (a bundle file of its
 // own, or one bundle inside an offline update file).
@@ -72,7 +72,7 @@ struct BundleLocation {
   uint64_t length = 0;
 };
 // The whole file at `path` as one bundle. Errors: kNotFound, kIo.
-Result<BundleLocation> WholeFile(const std::string& path);
+[[nodiscard]] Result<BundleLocation> WholeFile(const std::string& path);
 
 // A bundle whose header was read and whose signature verified.
 struct OpenedBundle {
@@ -89,13 +89,14 @@ struct OpenedBundle {
 // `check_payloads`, also every payload's SHA-256 (reads the whole bundle).
 // Errors: kCorrupt "not an update bundle" / "truncated" / "fails its SHA-256 check" (naming the
 // file and package); kCrypto "not signed by the trusted update signing key"; kNotFound, kIo.
-Result<OpenedBundle> ReadBundle(const BundleLocation& where, ByteView trusted_key,
-                                bool check_payloads);
+[[nodiscard]] Result<OpenedBundle> ReadBundle(const BundleLocation& where, ByteView trusted_key,
+                                              bool check_payloads);
 
 // Copies package `index` of `bundle` to `dest` (created 0600, replaced if present), checking its
 // SHA-256 again as it goes (the file may have changed since ReadBundle). Errors: kCorrupt on a
 // hash mismatch (nothing left at `dest`), kIo naming the file.
-Status ExtractPayload(const OpenedBundle& bundle, size_t index, const std::string& dest);
+[[nodiscard]] Status ExtractPayload(const OpenedBundle& bundle, size_t index,
+                                    const std::string& dest);
 
 // A package to put into a new bundle: its kind and platform, and the file holding it.
 struct PackageInput {
@@ -108,8 +109,8 @@ struct PackageInput {
 // packages (version = header.version), signs the header with `key`, appends the payloads.
 // `header.id` is set from kind and version. Returns the header written.
 // Errors: kInvalidArgument (bad header or package), kNotFound / kIo naming the file.
-Result<BundleHeader> WriteBundle(const std::string& out, BundleHeader header,
-                                 const std::vector<PackageInput>& packages,
-                                 const crypto::SigningKey& key);
+[[nodiscard]] Result<BundleHeader> WriteBundle(const std::string& out, BundleHeader header,
+                                               const std::vector<PackageInput>& packages,
+                                               const crypto::SigningKey& key);
 
 }  // namespace sluice::update

@@ -17,11 +17,12 @@ class Listener final : public Handle {
   using OnAccept = std::function<void(HandlePtr<Stream>)>;
 
   // Binds and listens on host:port (port 0 picks a free port). Errors name the address.
-  static Result<HandlePtr<Listener>> ListenTcp(Loop& loop, const std::string& host, int port,
-                                               int backlog, OnAccept on_accept);
+  [[nodiscard]] static Result<HandlePtr<Listener>> ListenTcp(Loop& loop, const std::string& host,
+                                                             int port, int backlog,
+                                                             OnAccept on_accept);
   // Binds a Unix-domain socket at `path` (a stale socket file is replaced) with mode `mode`.
-  static Result<HandlePtr<Listener>> ListenPipe(Loop& loop, const std::string& path, int mode,
-                                                OnAccept on_accept);
+  [[nodiscard]] static Result<HandlePtr<Listener>> ListenPipe(Loop& loop, const std::string& path,
+                                                              int mode, OnAccept on_accept);
 
   // The bound address ("127.0.0.1:4433") — the real port when 0 was asked for.
   std::string LocalAddress() const;

@@ -48,7 +48,7 @@ class Stream final : public Handle {
 
   // "ip:port" of the peer, or "unix" for pipes; empty if unknown.
   const std::string& peer_address() const { return peer_address_; }
-  Status SetNoDelay(bool enable);
+  [[nodiscard]] Status SetNoDelay(bool enable);
   uv_stream_t* native() { return reinterpret_cast<uv_stream_t*>(&socket_); }
 
  private:
@@ -85,8 +85,8 @@ class Stream final : public Handle {
 // Formats "ip:port" ("[v6]:port" for IPv6).
 std::string FormatAddress(const sockaddr_storage& address);
 // Parses an IP literal and port. "localhost" is accepted as 127.0.0.1.
-Result<sockaddr_storage> ParseAddress(const std::string& host, int port);
+[[nodiscard]] Result<sockaddr_storage> ParseAddress(const std::string& host, int port);
 // Splits "HOST:PORT" or "[V6]:PORT".
-Result<std::pair<std::string, int>> SplitHostPort(const std::string& text);
+[[nodiscard]] Result<std::pair<std::string, int>> SplitHostPort(const std::string& text);
 
 }  // namespace sluice::uv

@@ -13,14 +13,16 @@
 namespace sluice::server {
 
 // A required string (it may be empty).
-Result<std::string> StringArg(const nlohmann::json& args, std::string_view name);
+[[nodiscard]] Result<std::string> StringArg(const nlohmann::json& args, std::string_view name);
 // A required, non-empty string.
-Result<std::string> NonEmptyStringArg(const nlohmann::json& args, std::string_view name);
+[[nodiscard]] Result<std::string> NonEmptyStringArg(const nlohmann::json& args,
+                                                    std::string_view name);
 // An optional string: absent or null leaves `out` as it is.
-Status OptionalStringArg(const nlohmann::json& args, std::string_view name, std::string* out);
+[[nodiscard]] Status OptionalStringArg(const nlohmann::json& args, std::string_view name,
+                                       std::string* out);
 // An optional boolean: absent or null is false.
-Result<bool> OptionalBoolArg(const nlohmann::json& args, std::string_view name);
+[[nodiscard]] Result<bool> OptionalBoolArg(const nlohmann::json& args, std::string_view name);
 // An optional whole number of milliseconds: absent or null leaves `out` as it is.
-Status OptionalMsArg(const nlohmann::json& args, std::string_view name, int64_t* out);
+[[nodiscard]] Status OptionalMsArg(const nlohmann::json& args, std::string_view name, int64_t* out);
 
 }  // namespace sluice::server

@@ -1,10 +1,10 @@
 #include "server/admin/admin_commands.h"
 
+#include <memory>
+
 #include "common/base/time_format.h"
-#include "common/crypto/encoding.h"
 #include "common/proto/enums.h"
 #include "server/admin/admin_args.h"
-#include "server/server.h"
 #include "server/store/client_repo.h"
 
 namespace sluice::server {
@@ -51,13 +51,20 @@ json Counts(const std::vector<store::ClientRow>& rows) {
   return counts;
 }
 
+// What every site command works with.
+struct Site {
+  SiteFacts facts;
+  SettingsService& settings;
+  store::Store& store;
+  Clock& clock;
+};
+
 // Reads every client on the store thread and hands the rows to `use` on the loop thread.
-void WithClients(Server& server, admin::Reply reply,
+void WithClients(Site& site, admin::Reply reply,
                  std::function<json(const std::vector<store::ClientRow>&)> use) {
-  server.store().Submit<std::vector<store::ClientRow>>(
+  site.store.Submit<std::vector<store::ClientRow>>(
       [](db::Database& db) { return store::ListClients(db); },
-      [reply = std::move(reply), use = std::move(use)](
-          Result<std::vector<store::ClientRow>> rows) {
+      [reply = std::move(reply), use = std::move(use)](Result<std::vector<store::ClientRow>> rows) {
         if (!rows) {
           reply(Fail(rows.error()));
           return;
@@ -66,31 +73,32 @@ void WithClients(Server& server, admin::Reply reply,
       });
 }
 
-void StatusCommand(Server& server, const json&, admin::Reply reply) {
-  WithClients(server, std::move(reply), [&server](const std::vector<store::ClientRow>& rows) {
+void StatusCommand(Site& site, const json&, admin::Reply reply) {
+  WithClients(site, std::move(reply), [&site](const std::vector<store::ClientRow>& rows) {
+    const SiteSettings& settings = site.settings.settings();
     return json{
         {"version", "0.1.0"},
-        {"site_version", server.settings().site_version},
-        {"base_version", server.settings().base_version},
-        {"listen", server.endpoint()},
-        {"advertised", server.advertised_endpoint()},
-        {"uptime_s", (server.clock().WallMs() - server.started_ms()) / 1000},
-        {"connections", server.connection_count()},
-        {"store_failed_jobs", server.store().failed_jobs()},
+        {"site_version", settings.site_version},
+        {"base_version", settings.base_version},
+        {"listen", site.facts.listen},
+        {"advertised", site.facts.advertised},
+        {"uptime_s", (site.clock.WallMs() - site.facts.started_ms) / 1000},
+        {"connections", site.facts.connection_count()},
+        {"store_failed_jobs", site.store.failed_jobs()},
         {"clients", Counts(rows)},
     };
   });
 }
 
-void Clients(Server& server, const json&, admin::Reply reply) {
-  WithClients(server, std::move(reply), [](const std::vector<store::ClientRow>& rows) {
+void Clients(Site& site, const json&, admin::Reply reply) {
+  WithClients(site, std::move(reply), [](const std::vector<store::ClientRow>& rows) {
     json list = json::array();
     for (const auto& row : rows) list.push_back(ClientJson(row));
     return json{{"counts", Counts(rows)}, {"clients", std::move(list)}};
   });
 }
 
-void ClientConfig(Server& server, const json& args, admin::Reply reply) {
+void ClientConfig(Site& site, const json& args, admin::Reply reply) {
   auto kind = StringArg(args, "kind");
   auto mode = StringArg(args, "mode");
   if (!kind || !mode) {
@@ -106,49 +114,51 @@ void ClientConfig(Server& server, const json& args, admin::Reply reply) {
     return;
   }
   reply(json{{"config",
-              {{"server", server.advertised_endpoint()},
-               {"pin", server.data_dir().certificate_pin},
-               {"enrollment_key", server.enrollment_key()},
-               {"signing_key", crypto::Base64Encode(server.data_dir().signing_key->PublicKey())},
+              {{"server", site.facts.advertised},
+               {"pin", site.facts.certificate_pin},
+               {"enrollment_key", site.facts.enrollment_key},
+               {"signing_key", site.facts.signing_public_key},
                {"kind", *kind},
                {"mode", *mode},
-               {"version", server.settings().site_version}}}});
+               {"version", site.settings.settings().site_version}}}});
 }
 
-void Settings(Server& server, const json&, admin::Reply reply) {
+void Settings(Site& site, const json&, admin::Reply reply) {
   json settings = json::object();
-  for (const auto& [key, value] : server.settings().ToMap()) settings[key] = value;
+  for (const auto& [key, value] : site.settings.settings().ToMap()) settings[key] = value;
   reply(json{{"settings", std::move(settings)}});
 }
 
-void SettingsSet(Server& server, const json& args, admin::Reply reply) {
+void SettingsSet(Site& site, const json& args, admin::Reply reply) {
   auto key = StringArg(args, "key");
   auto value = StringArg(args, "value");
   if (!key || !value) {
     reply(Fail(!key ? key.error() : value.error()));
     return;
   }
-  server.UpdateSetting(*key, *value, [reply = std::move(reply), key = *key, value = *value](
-                                         sluice::Status saved) {
-    if (!saved) {
-      reply(Fail(saved.error()));
-      return;
-    }
-    reply(json{{"key", key}, {"value", value}});
-  });
+  site.settings.Update({.key = *key, .value = *value, .reconnect_clients = false},
+                       [reply = std::move(reply), key = *key, value = *value](Status saved) {
+                         if (!saved) {
+                           reply(Fail(saved.error()));
+                           return;
+                         }
+                         reply(json{{"key", key}, {"value", value}});
+                       });
 }
 
 }  // namespace
 
-void RegisterAdminCommands(admin::AdminServer& admin, Server& server) {
-  using Handler = void (*)(Server&, const json&, admin::Reply);
+void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
+                           store::Store& store, Clock& clock) {
+  auto site = std::make_shared<Site>(Site{std::move(facts), settings, store, clock});
+  using Handler = void (*)(Site&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &StatusCommand},
                                {"clients", &Clients},
                                {"client-config", &ClientConfig},
                                {"settings", &Settings},
                                {"settings-set", &SettingsSet}}) {
-    admin.Register(name, [&server, handler](const json& args, admin::Reply reply) {
-      handler(server, args, std::move(reply));
+    admin.Register(name, [site, handler](const json& args, admin::Reply reply) {
+      handler(*site, args, std::move(reply));
     });
   }
 }

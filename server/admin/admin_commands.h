@@ -1,13 +1,32 @@
 #pragma once
-// The admin commands sluiced serves on its admin socket (docs/admin.md lists their JSON).
+// The site's own admin commands on the admin socket (docs/admin.md lists their JSON): status,
+// clients, client-config, settings and settings-set.
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/base/clock.h"
 #include "server/admin/admin_server.h"
+#include "server/site/settings_service.h"
+#include "server/store/store.h"
 
 namespace sluice::server {
 
-class Server;
+// What the site commands report about the running server and hand to new clients.
+struct SiteFacts {
+  std::string listen;              // "HOST:PORT" bound
+  std::string advertised;          // "HOST:PORT" clients are told to use
+  std::string certificate_pin;     // "sha256/..."
+  std::string enrollment_key;      // the site's
+  std::string signing_public_key;  // base64 of the site's package-signing public key
+  int64_t started_ms = 0;
+  std::function<size_t()> connection_count;
+};
 
-// Registers status, clients, client-config, settings and settings-set. `server` outlives `admin`.
-void RegisterAdminCommands(admin::AdminServer& admin, Server& server);
+// Registers the commands above. `settings`, `store` and `clock` must outlive `admin`.
+void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
+                           store::Store& store, Clock& clock);
 
 }  // namespace sluice::server

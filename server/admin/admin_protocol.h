@@ -30,7 +30,7 @@ struct Request {
 // Parses one request line (without its '\n'). Errc::kInvalidArgument for invalid JSON, a
 // non-object, a missing or non-string "cmd", or "args" present but not an object.
 // Never throws.
-Result<Request> ParseRequest(std::string_view line);
+[[nodiscard]] Result<Request> ParseRequest(std::string_view line);
 
 // Serializes a request as one line ending in '\n'. Invalid UTF-8 in strings is replaced.
 std::string EncodeRequest(const Request& request);
@@ -42,7 +42,7 @@ std::string EncodeResponse(const Result<nlohmann::json>& response);
 // Parses one response line. Returns the result of an "ok" response, the server's error (its
 // code mapped back through ErrcFromName, Errc::kInternal if unknown) for an error response, and
 // Errc::kProtocol if the line is not a well-formed response. Never throws.
-Result<nlohmann::json> ParseResponse(std::string_view line);
+[[nodiscard]] Result<nlohmann::json> ParseResponse(std::string_view line);
 
 // Inverse of ErrcName(); nullopt for a name no Errc has.
 std::optional<Errc> ErrcFromName(std::string_view name);
@@ -56,7 +56,7 @@ class LineReader {
   // The next complete line without its "\n" (and without a "\r" before it), or nullopt when no
   // complete line is buffered yet. Errc::kInvalidArgument once a line grows past the maximum,
   // whether or not its newline has arrived; from then on every call returns that error.
-  Result<std::optional<std::string>> Next();
+  [[nodiscard]] Result<std::optional<std::string>> Next();
   // Bytes received but not yet returned as lines.
   size_t buffered() const { return buffer_.size() - start_; }
 

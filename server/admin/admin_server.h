@@ -34,7 +34,8 @@ class AdminServer {
   // directory with mode 0700 if missing. Errc::kAlreadyExists if another process is serving
   // that socket, Errc::kInvalidArgument if the path is too long for a Unix socket, Errc::kIo
   // otherwise. Loop thread only; the server must not outlive `loop`.
-  static Result<std::unique_ptr<AdminServer>> Start(uv::Loop& loop, const std::string& socket_path);
+  [[nodiscard]] static Result<std::unique_ptr<AdminServer>> Start(uv::Loop& loop,
+                                                                  const std::string& socket_path);
   ~AdminServer();  // Stop(); loop thread only (or after the loop thread has finished).
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

@@ -14,6 +14,6 @@ nlohmann::json AuditEventJson(const store::AuditRow& row);
 
 // The rows of an `audit` result's "events" array (mono_ms is not in the JSON: 0).
 // Errors: kCorrupt naming the missing or mistyped field.
-Result<std::vector<store::AuditRow>> AuditRowsFromJson(const nlohmann::json& events);
+[[nodiscard]] Result<std::vector<store::AuditRow>> AuditRowsFromJson(const nlohmann::json& events);
 
 }  // namespace sluice::server

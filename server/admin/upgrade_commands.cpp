@@ -2,13 +2,13 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 
 #include "common/base/time_format.h"
 #include "common/base/version.h"
 #include "common/proto/enums.h"
 #include "server/admin/audit_json.h"
 #include "server/sched/forecast.h"
-#include "server/server.h"
 #include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
 #include "server/store/limits_repo.h"
@@ -18,6 +18,13 @@ namespace sluice::server {
 namespace {
 
 using nlohmann::json;
+
+// What the throttle commands work with.
+struct Throttle {
+  UpgradeCoordinator& upgrades;
+  SettingsService& settings;
+  store::Store& store;
+};
 
 std::function<void(sluice::Status)> ReplyWith(admin::Reply reply, json result) {
   return [reply = std::move(reply), result = std::move(result)](sluice::Status status) {
@@ -70,17 +77,18 @@ Result<store::AdaptiveSetting> AdaptiveArgs(const json& args) {
   return setting;
 }
 
-void SiteSetVersion(Server& server, const json& args, admin::Reply reply) {
+void SiteSetVersion(Throttle& throttle, const json& args, admin::Reply reply) {
   if (!args.contains("version") || !args["version"].is_string()) {
     reply(Fail(Errc::kInvalidArgument, "argument 'version' must be a string"));
     return;
   }
   std::string version = args["version"].get<std::string>();
-  server.UpdateSetting("site_version", version, ReplyWith(std::move(reply), {{"site_version", version}}));
+  throttle.settings.Update({.key = "site_version", .value = version, .reconnect_clients = false},
+                           ReplyWith(std::move(reply), {{"site_version", version}}));
 }
 
-json LimitsJson(Server& server) {
-  const auto& scheduler = server.upgrades().scheduler();
+json LimitsJson(Throttle& throttle) {
+  const auto& scheduler = throttle.upgrades.scheduler();
   json limits = json::object();
   json policy = json::object();
   for (std::string_view kind : proto::UpgradableKinds()) {
@@ -89,26 +97,26 @@ json LimitsJson(Server& server) {
                      {"running", scheduler.Running(scope)},
                      {"waiting", scheduler.Waiting(scope)},
                      {"adaptive", nullptr}};
-    if (auto adaptive = server.upgrades().AdaptiveSettingOf(scope)) {
+    if (auto adaptive = throttle.upgrades.AdaptiveSettingOf(scope)) {
       limits[scope]["adaptive"] = {{"min", adaptive->min},
                                    {"max", adaptive->max},
                                    {"checkin_p99_target_ms", adaptive->checkin_p99_target_ms}};
     }
-    auto it = server.upgrades().policies().find(scope);
+    auto it = throttle.upgrades.policies().find(scope);
     store::PolicySetting current =
-        it == server.upgrades().policies().end() ? store::PolicySetting{} : it->second;
+        it == throttle.upgrades.policies().end() ? store::PolicySetting{} : it->second;
     policy[scope] = {{"mode", store::UpgradePolicyName(current.mode)},
                      {"version", current.version}};
   }
   return {{"limits", limits},
-          {"bandwidth_bytes_per_s", server.upgrades().bandwidth()},
-          {"connection_rate_per_s", server.upgrades().connection_rate()},
+          {"bandwidth_bytes_per_s", throttle.upgrades.bandwidth()},
+          {"connection_rate_per_s", throttle.upgrades.connection_rate()},
           {"policy", policy}};
 }
 
-void Limits(Server& server, const json&, admin::Reply reply) { reply(LimitsJson(server)); }
+void Limits(Throttle& throttle, const json&, admin::Reply reply) { reply(LimitsJson(throttle)); }
 
-void LimitsSet(Server& server, const json& args, admin::Reply reply) {
+void LimitsSet(Throttle& throttle, const json& args, admin::Reply reply) {
   auto kind = KindArg(args, false);
   if (!kind) return reply(Fail(kind.error()));
   std::vector<std::function<void(std::function<void(sluice::Status)>)>> changes;
@@ -116,8 +124,8 @@ void LimitsSet(Server& server, const json& args, admin::Reply reply) {
     if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
     auto adaptive = AdaptiveArgs(args);
     if (!adaptive) return reply(Fail(adaptive.error()));
-    changes.push_back([&server, scope = *kind, adaptive = *adaptive](auto done) {
-      server.upgrades().SetAdaptiveLimit(scope, adaptive, std::move(done));
+    changes.push_back([&throttle, scope = *kind, adaptive = *adaptive](auto done) {
+      throttle.upgrades.SetAdaptiveLimit(scope, adaptive, std::move(done));
     });
   } else if (args.contains("min") || args.contains("max") ||
              args.contains("checkin_p99_target_ms")) {
@@ -127,22 +135,22 @@ void LimitsSet(Server& server, const json& args, admin::Reply reply) {
     if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
     auto n = UintArg(args, "max_concurrent", 1, 100'000);
     if (!n) return reply(Fail(n.error()));
-    changes.push_back([&server, scope = *kind, n = *n](auto done) {
-      server.upgrades().SetLimit(scope, static_cast<int>(n), std::move(done));
+    changes.push_back([&throttle, scope = *kind, n = *n](auto done) {
+      throttle.upgrades.SetLimit(scope, static_cast<int>(n), std::move(done));
     });
   }
   if (args.contains("bandwidth_bytes_per_s")) {
     auto rate = UintArg(args, "bandwidth_bytes_per_s", 0, 100ULL << 30);
     if (!rate) return reply(Fail(rate.error()));
-    changes.push_back([&server, rate = *rate](auto done) {
-      server.upgrades().SetBandwidth(rate, std::move(done));
+    changes.push_back([&throttle, rate = *rate](auto done) {
+      throttle.upgrades.SetBandwidth(rate, std::move(done));
     });
   }
   if (args.contains("connection_rate_per_s")) {
     auto rate = UintArg(args, "connection_rate_per_s", 1, 1'000'000);
     if (!rate) return reply(Fail(rate.error()));
-    changes.push_back([&server, rate = *rate](auto done) {
-      server.upgrades().SetConnectionRate(rate, std::move(done));
+    changes.push_back([&throttle, rate = *rate](auto done) {
+      throttle.upgrades.SetConnectionRate(rate, std::move(done));
     });
   }
   if (changes.empty()) return reply(Fail(Errc::kInvalidArgument, "nothing to change"));
@@ -151,19 +159,19 @@ void LimitsSet(Server& server, const json& args, admin::Reply reply) {
   auto first_error = std::make_shared<std::optional<Error>>();
   auto shared_reply = std::make_shared<admin::Reply>(std::move(reply));
   for (auto& change : changes) {
-    change([&server, remaining, first_error, shared_reply](sluice::Status status) {
+    change([&throttle, remaining, first_error, shared_reply](sluice::Status status) {
       if (!status && !*first_error) *first_error = status.error();
       if (--*remaining > 0) return;
       if (*first_error) {
         (*shared_reply)(Fail(**first_error));
       } else {
-        (*shared_reply)(LimitsJson(server));
+        (*shared_reply)(LimitsJson(throttle));
       }
     });
   }
 }
 
-void PolicySet(Server& server, const json& args, admin::Reply reply) {
+void PolicySet(Throttle& throttle, const json& args, admin::Reply reply) {
   auto kind = KindArg(args, true);
   if (!kind) return reply(Fail(kind.error()));
   if (!args.contains("mode") || !args["mode"].is_string()) {
@@ -176,38 +184,39 @@ void PolicySet(Server& server, const json& args, admin::Reply reply) {
   }
   store::PolicySetting policy{.mode = *mode, .version = ""};
   if (*mode == store::UpgradePolicy::kThisVersionOnly) {
-    policy.version = server.settings().site_version;
+    policy.version = throttle.settings.settings().site_version;
   }
-  server.upgrades().SetPolicy(*kind, policy,
-                              ReplyWith(std::move(reply), {{"kind", *kind},
-                                                           {"mode", store::UpgradePolicyName(*mode)},
-                                                           {"version", policy.version}}));
+  throttle.upgrades.SetPolicy(
+      *kind, policy,
+      ReplyWith(std::move(reply), {{"kind", *kind},
+                                   {"mode", store::UpgradePolicyName(*mode)},
+                                   {"version", policy.version}}));
 }
 
-void Upgrade(Server& server, const json& args, admin::Reply reply) {
+void Upgrade(Throttle& throttle, const json& args, admin::Reply reply) {
   if (!args.contains("client_id") || !args["client_id"].is_string()) {
     return reply(Fail(Errc::kInvalidArgument, "argument 'client_id' must be a string"));
   }
   const std::string client_id = args["client_id"].get<std::string>();
   // Only a client the site knows can be upgraded: an unknown id is an error, not "pending".
-  server.store().Submit<bool>(
+  throttle.store.Submit<bool>(
       [client_id](db::Database& db) -> Result<bool> {
         auto found = store::FindClient(db, client_id);
         if (!found) return Fail(found.error());
         return found->has_value();
       },
-      [&server, client_id, reply = std::move(reply)](Result<bool> known) {
+      [&throttle, client_id, reply = std::move(reply)](Result<bool> known) {
         if (!known) return reply(Fail(known.error()));
         if (!*known) return reply(Fail(Errc::kNotFound, "no client '" + client_id + "'"));
-        auto state = server.upgrades().AllowManualUpgrade(client_id);
+        auto state = throttle.upgrades.AllowManualUpgrade(client_id);
         if (!state) return reply(Fail(state.error()));
         reply(json{{"client_id", client_id}, {"state", *state}});
       });
 }
 
-json GateJson(Server& server, const std::string& kind) {
-  const sched::RolloutGate gate = server.upgrades().Gate(kind);
-  const store::GateSettings settings = server.upgrades().GateSettingsOf(kind);
+json GateJson(Throttle& throttle, const std::string& kind) {
+  const sched::RolloutGate gate = throttle.upgrades.Gate(kind);
+  const store::GateSettings settings = throttle.upgrades.GateSettingsOf(kind);
   const auto& state = gate.state();
   return {{"kind", kind},
           {"phase", sched::PhaseName(state.phase)},
@@ -221,10 +230,10 @@ json GateJson(Server& server, const std::string& kind) {
           {"halt_after", settings.halt_after}};
 }
 
-void RolloutCanary(Server& server, const json& args, admin::Reply reply) {
+void RolloutCanary(Throttle& throttle, const json& args, admin::Reply reply) {
   auto kind = KindArg(args, true);
   if (!kind) return reply(Fail(kind.error()));
-  store::GateSettings settings = server.upgrades().GateSettingsOf(*kind);
+  store::GateSettings settings = throttle.upgrades.GateSettingsOf(*kind);
   for (auto [name, field] : {std::pair{"canary", &settings.canary},
                              std::pair{"halt_after", &settings.halt_after}}) {
     if (!args.contains(name)) continue;
@@ -233,33 +242,33 @@ void RolloutCanary(Server& server, const json& args, admin::Reply reply) {
     }
     *field = args[name].get<std::string>();
   }
-  server.upgrades().SetGateSettings(
-      *kind, settings, [&server, kind = *kind, reply = std::move(reply)](Status saved) {
+  throttle.upgrades.SetGateSettings(
+      *kind, settings, [&throttle, kind = *kind, reply = std::move(reply)](Status saved) {
         if (!saved) return reply(Fail(saved.error()));
-        reply(GateJson(server, kind));
+        reply(GateJson(throttle, kind));
       });
 }
 
-void RolloutResumeOrAbort(Server& server, const json& args, admin::Reply reply, bool resume) {
+void RolloutResumeOrAbort(Throttle& throttle, const json& args, admin::Reply reply, bool resume) {
   auto kind = KindArg(args, true);
   if (!kind) return reply(Fail(kind.error()));
-  auto done = [&server, kind = *kind, reply = std::move(reply)](Status saved) {
+  auto done = [&throttle, kind = *kind, reply = std::move(reply)](Status saved) {
     if (!saved) return reply(Fail(saved.error()));
-    reply(GateJson(server, kind));
+    reply(GateJson(throttle, kind));
   };
   if (resume) {
-    server.upgrades().ResumeRollout(*kind, std::move(done));
+    throttle.upgrades.ResumeRollout(*kind, std::move(done));
   } else {
-    server.upgrades().AbortRollout(*kind, std::move(done));
+    throttle.upgrades.AbortRollout(*kind, std::move(done));
   }
 }
 
-void RolloutResume(Server& server, const json& args, admin::Reply reply) {
-  RolloutResumeOrAbort(server, args, std::move(reply), true);
+void RolloutResume(Throttle& throttle, const json& args, admin::Reply reply) {
+  RolloutResumeOrAbort(throttle, args, std::move(reply), true);
 }
 
-void RolloutAbort(Server& server, const json& args, admin::Reply reply) {
-  RolloutResumeOrAbort(server, args, std::move(reply), false);
+void RolloutAbort(Throttle& throttle, const json& args, admin::Reply reply) {
+  RolloutResumeOrAbort(throttle, args, std::move(reply), false);
 }
 
 // Outdated clients of one scope, as the forecast sorts them.
@@ -270,8 +279,8 @@ struct OutdatedCounts {
   size_t unseen_passive = 0;  // not since: passive ones come when they come (at least daily)
 };
 
-json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& outdated) {
-  const auto& upgrades = server.upgrades();
+json ForecastJson(Throttle& throttle, const std::map<std::string, OutdatedCounts>& outdated) {
+  const auto& upgrades = throttle.upgrades;
   std::vector<int64_t> completions;
   size_t total = 0, unseen_passive = 0, not_allowed = 0;
   std::vector<std::string> halted;
@@ -302,7 +311,7 @@ json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& o
     unknown.push_back(std::to_string(unseen_passive) +
                       " passive clients have not checked in since the version change (they check "
                       "in at least every " +
-                      std::to_string(server.settings().passive_checkin_s) + " s)");
+                      std::to_string(throttle.settings.settings().passive_checkin_s) + " s)");
   }
   if (not_allowed > 0) {
     unknown.push_back(std::to_string(not_allowed) +
@@ -317,13 +326,13 @@ json ForecastJson(Server& server, const std::map<std::string, OutdatedCounts>& o
               {"unknown", unknown}};
 }
 
-void Rollout(Server& server, const json&, admin::Reply reply) {
+void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
   struct Facts {
     std::vector<store::ClientRow> clients;
     std::map<std::string, int64_t> failures;
     int64_t version_since_ms = 0;
   };
-  server.store().Submit<Facts>(
+  throttle.store.Submit<Facts>(
       [](db::Database& db) -> Result<Facts> {
         auto clients = store::ListClients(db);
         if (!clients) return Fail(clients.error());
@@ -335,9 +344,9 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
         if (since->has_value()) since_ms = std::atoll((*since)->c_str());
         return Facts{std::move(*clients), std::move(*failures), since_ms};
       },
-      [&server, reply = std::move(reply)](Result<Facts> facts) {
+      [&throttle, reply = std::move(reply)](Result<Facts> facts) {
         if (!facts) return reply(Fail(facts.error()));
-        const std::string& site = server.settings().site_version;
+        const std::string& site = throttle.settings.settings().site_version;
         auto site_version = Version::Parse(site);
         json by_kind_version = json::object();
         std::map<std::string, OutdatedCounts> outdated_by_kind;
@@ -362,7 +371,7 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
             }
           }
         }
-        const auto& scheduler = server.upgrades().scheduler();
+        const auto& scheduler = throttle.upgrades.scheduler();
         json scopes = json::object();
         for (std::string_view kind : proto::UpgradableKinds()) {
           const std::string scope(kind);
@@ -371,8 +380,8 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
                            {"waiting", scheduler.Waiting(scope)},
                            {"estimated_upgrade_s", scheduler.EstimatedDurationMs(scope) / 1000.0},
                            {"estimate_samples", scheduler.DurationSamples(scope)},
-                           {"gate", GateJson(server, scope)},
-                           {"blocked", server.upgrades().BrokenPackage(scope)}};
+                           {"gate", GateJson(throttle, scope)},
+                           {"blocked", throttle.upgrades.BrokenPackage(scope)}};
         }
         json failures = json::object();
         // Audit events, named as admins read them: failed = verify_failed or apply_failed.
@@ -384,7 +393,7 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
         for (const auto& [kind, counts] : outdated_by_kind) {
           outdated += static_cast<int64_t>(counts.total);
         }
-        json forecast = ForecastJson(server, outdated_by_kind);
+        json forecast = ForecastJson(throttle, outdated_by_kind);
         reply(json{{"site_version", site},
                    {"clients",
                     {{"total", facts->clients.size()},
@@ -398,14 +407,14 @@ void Rollout(Server& server, const json&, admin::Reply reply) {
       });
 }
 
-void Audit(Server& server, const json& args, admin::Reply reply) {
+void Audit(Throttle& throttle, const json& args, admin::Reply reply) {
   const int64_t since = args.contains("since_ms") && args["since_ms"].is_number_integer()
                             ? args["since_ms"].get<int64_t>()
                             : 0;
   const int64_t limit = args.contains("limit") && args["limit"].is_number_integer()
                             ? args["limit"].get<int64_t>()
                             : 100'000;
-  server.store().Submit<std::vector<store::AuditRow>>(
+  throttle.store.Submit<std::vector<store::AuditRow>>(
       [since, limit](db::Database& db) { return store::ListAudit(db, since, limit); },
       [reply = std::move(reply)](Result<std::vector<store::AuditRow>> rows) {
         if (!rows) return reply(Fail(rows.error()));
@@ -419,8 +428,10 @@ void Audit(Server& server, const json& args, admin::Reply reply) {
 
 }  // namespace
 
-void RegisterUpgradeCommands(admin::AdminServer& admin, Server& server) {
-  using Handler = void (*)(Server&, const json&, admin::Reply);
+void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
+                             SettingsService& settings, store::Store& store) {
+  auto throttle = std::make_shared<Throttle>(Throttle{upgrades, settings, store});
+  using Handler = void (*)(Throttle&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"site-set-version", &SiteSetVersion},
                                {"limits", &Limits},
                                {"limits-set", &LimitsSet},
@@ -431,8 +442,8 @@ void RegisterUpgradeCommands(admin::AdminServer& admin, Server& server) {
                                {"rollout-resume", &RolloutResume},
                                {"rollout-abort", &RolloutAbort},
                                {"audit", &Audit}}) {
-    admin.Register(name, [&server, handler](const json& args, admin::Reply reply) {
-      handler(server, args, std::move(reply));
+    admin.Register(name, [throttle, handler](const json& args, admin::Reply reply) {
+      handler(*throttle, args, std::move(reply));
     });
   }
 }

@@ -3,11 +3,14 @@
 // rollout, audit (docs/admin.md, "Throttled upgrades", lists their JSON).
 
 #include "server/admin/admin_server.h"
+#include "server/site/settings_service.h"
+#include "server/store/store.h"
+#include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
 
-class Server;
-
-void RegisterUpgradeCommands(admin::AdminServer& admin, Server& server);
+// `upgrades`, `settings` and `store` must outlive `admin`.
+void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
+                             SettingsService& settings, store::Store& store);
 
 }  // namespace sluice::server

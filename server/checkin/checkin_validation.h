@@ -8,7 +8,7 @@
 namespace sluice::server {
 
 // Errors: kInvalidArgument naming the field and what it must be.
-Status ValidateEnroll(const proto::Enroll& enroll);
-Status ValidateCheckin(const proto::Checkin& checkin);
+[[nodiscard]] Status ValidateEnroll(const proto::Enroll& enroll);
+[[nodiscard]] Status ValidateCheckin(const proto::Checkin& checkin);
 
 }  // namespace sluice::server

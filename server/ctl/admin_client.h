@@ -17,7 +17,7 @@ class AdminClient {
   // forever). Errc::kNotFound if the socket file is missing, Errc::kClosed if nothing listens
   // there (connection refused), Errc::kInvalidArgument if the path is too long, Errc::kIo for
   // anything else (permissions, ...).
-  static Result<AdminClient> Connect(const std::string& socket_path, int timeout_s);
+  [[nodiscard]] static Result<AdminClient> Connect(const std::string& socket_path, int timeout_s);
 
   AdminClient(AdminClient&& other) noexcept;
   AdminClient& operator=(AdminClient&& other) noexcept;
@@ -29,13 +29,13 @@ class AdminClient {
   // or its error (code and message as the server sent them). Errc::kTimeout if no response
   // came within the timeout, Errc::kClosed if the server hung up, Errc::kProtocol for a
   // malformed response; after these the connection is unusable.
-  Result<nlohmann::json> Call(std::string_view cmd,
-                              const nlohmann::json& args = nlohmann::json::object());
+  [[nodiscard]] Result<nlohmann::json> Call(std::string_view cmd,
+                                            const nlohmann::json& args = nlohmann::json::object());
 
  private:
   explicit AdminClient(int fd) : fd_(fd) {}
-  Status SendAll(std::string_view data);
-  Result<std::string> ReadLine();
+  [[nodiscard]] Status SendAll(std::string_view data);
+  [[nodiscard]] Result<std::string> ReadLine();
 
   int fd_ = -1;
   admin::LineReader reader_{admin::kMaxResponseBytes};

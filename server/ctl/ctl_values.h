@@ -16,11 +16,11 @@ namespace sluice::ctl {
 
 // "0"/"unlimited", bytes, or a number with a binary suffix (K, MiB, ...), optionally "/s":
 // bytes per second, 0 = unlimited.
-Result<int64_t> ParseRate(std::string_view input);
+[[nodiscard]] Result<int64_t> ParseRate(std::string_view input);
 // A whole number of new connections per second (at least 1), optionally followed by "/s".
-Result<int64_t> ParseConnectionRate(std::string_view input);
+[[nodiscard]] Result<int64_t> ParseConnectionRate(std::string_view input);
 // An RFC 3339 UTC time, a UTC date, or a duration before `now_ms` ("10m", "1h30m"): Unix ms.
-Result<int64_t> ParseSince(std::string_view text, int64_t now_ms);
+[[nodiscard]] Result<int64_t> ParseSince(std::string_view text, int64_t now_ms);
 int64_t NowMs();
 
 // Every client kind's wire name, for --kind validators.

@@ -42,6 +42,6 @@ inline constexpr size_t kCachedTemplates = 4;
 // Writes DATA_DIR/installers/<id>/sluice-<kind>-<site version>-<random>.msi (folder 0700) and
 // describes it. On failure no new file is left behind. Errors: those of msi::BuildTemplate,
 // msi::BuildInstaller and msi::SignInstaller, with context; kIo when a folder cannot be made.
-Result<BuildOutcome> BuildInstallerFile(const BuildRequest& request);
+[[nodiscard]] Result<BuildOutcome> BuildInstallerFile(const BuildRequest& request);
 
 }  // namespace sluice::server

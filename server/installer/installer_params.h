@@ -29,15 +29,15 @@ struct InstallerParams {
 
 // "30m", "12h", "7d", "1h30m", "90s", "1y" (365 d) -> milliseconds. kInvalidArgument with the
 // expected shape for anything else.
-Result<int64_t> ParseDuration(std::string_view text);
+[[nodiscard]] Result<int64_t> ParseDuration(std::string_view text);
 
 // Checks kind, mode, overrides, text lengths and the validity range
 // [min_validity_ms, kMaxInstallerValidityMs]; sorts and de-duplicates overrides.
 // kInvalidArgument naming the bad field. `min_validity_ms` is kMinInstallerValidityMs except
 // under sluiced's documented test hook (--min-installer-validity-s).
-Status ValidateInstallerParams(InstallerParams& params, int64_t min_validity_ms);
+[[nodiscard]] Status ValidateInstallerParams(InstallerParams& params, int64_t min_validity_ms);
 
 // Checks a new validity (installer extend) against the same range.
-Status ValidateValidity(int64_t valid_for_ms, int64_t min_validity_ms);
+[[nodiscard]] Status ValidateValidity(int64_t valid_for_ms, int64_t min_validity_ms);
 
 }  // namespace sluice::server

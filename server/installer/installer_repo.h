@@ -50,27 +50,29 @@ struct ArchivedInstaller {
 };
 
 // kAlreadyExists for a duplicate id; kDatabase otherwise.
-Status InsertInstaller(db::Database& db, const InstallerRecord& record);
+[[nodiscard]] Status InsertInstaller(db::Database& db, const InstallerRecord& record);
 // The installer with `id`, deleted or not.
-Result<std::optional<InstallerRecord>> FindInstaller(db::Database& db, const std::string& id);
+[[nodiscard]] Result<std::optional<InstallerRecord>> FindInstaller(db::Database& db,
+                                                                   const std::string& id);
 // Installers not deleted, oldest first, with their enrolled-client counts.
-Result<std::vector<InstallerRecord>> ListInstallers(db::Database& db);
+[[nodiscard]] Result<std::vector<InstallerRecord>> ListInstallers(db::Database& db);
 // Every archived MSI, oldest first.
-Result<std::vector<ArchivedInstaller>> ListInstallerArchive(db::Database& db);
+[[nodiscard]] Result<std::vector<ArchivedInstaller>> ListInstallerArchive(db::Database& db);
 // Makes `build` the installer's current MSI and archives the previous one with `reason`, if
 // the installer is not deleted and its current ProductCode is still `replaced_product_code`.
 // Returns false (changing nothing) otherwise.
-Result<bool> ReplaceInstallerBuild(db::Database& db, const std::string& id,
-                                   const std::string& replaced_product_code,
-                                   const InstallerBuild& build, const std::string& reason,
-                                   int64_t now_ms);
+[[nodiscard]] Result<bool> ReplaceInstallerBuild(db::Database& db, const std::string& id,
+                                                 const std::string& replaced_product_code,
+                                                 const InstallerBuild& build,
+                                                 const std::string& reason, int64_t now_ms);
 // Marks the installer deleted and returns it as it was (its files are the caller's to remove).
 // kNotFound when there is no such live installer. Archived rows are removed with it.
-Result<InstallerRecord> DeleteInstaller(db::Database& db, const std::string& id,
-                                        std::vector<ArchivedInstaller>* archived);
+[[nodiscard]] Result<InstallerRecord> DeleteInstaller(db::Database& db, const std::string& id,
+                                                      std::vector<ArchivedInstaller>* archived);
 // Records that `client_id` enrolled with the installer (group and tag as given to the client).
-Status RecordInstallerEnrollment(db::Database& db, const std::string& client_id,
-                                 const std::string& installer_id, const std::string& jump_group,
-                                 const std::string& tag, int64_t now_ms);
+[[nodiscard]] Status RecordInstallerEnrollment(db::Database& db, const std::string& client_id,
+                                               const std::string& installer_id,
+                                               const std::string& jump_group,
+                                               const std::string& tag, int64_t now_ms);
 
 }  // namespace sluice::server

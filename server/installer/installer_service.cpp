@@ -203,7 +203,7 @@ void InstallerService::Build(BuildRequest request,
       [kind, version](db::Database& db) {
         return FindPackage(db, kind, kInstallerPlatform, version);
       },
-      [this, alive = std::weak_ptr<bool>(alive_), request = std::move(request), kind, version,
+      [this, alive = lifetime_.Token(), request = std::move(request), kind, version,
        done = std::move(done)](Result<std::optional<PackageRecord>> found) mutable {
         if (!alive.lock()) return;
         if (!found) {
@@ -233,7 +233,7 @@ void InstallerService::Extend(const std::string& id, int64_t valid_for_ms, Recor
   }
   options_.store->Submit<std::optional<InstallerRecord>>(
       [id](db::Database& db) { return FindInstaller(db, id); },
-      [this, alive = std::weak_ptr<bool>(alive_), id, valid_for_ms,
+      [this, alive = lifetime_.Token(), id, valid_for_ms,
        done = std::move(done)](Result<std::optional<InstallerRecord>> found) mutable {
         if (!alive.lock()) return;
         if (!found) {
@@ -258,7 +258,7 @@ void InstallerService::Delete(const std::string& id, RecordDone done) {
         if (!deleted) return Fail(deleted.error());
         return std::pair{std::move(*deleted), std::move(archived)};
       },
-      [this, alive = std::weak_ptr<bool>(alive_), done = std::move(done)](
+      [this, alive = lifetime_.Token(), done = std::move(done)](
           Result<std::pair<InstallerRecord, std::vector<ArchivedInstaller>>> deleted) mutable {
         if (!alive.lock()) return;
         if (!deleted) {
@@ -301,8 +301,7 @@ void InstallerService::List(
 void InstallerService::RegenerateOutdated(const std::string& version) {
   options_.store->Submit<std::vector<InstallerRecord>>(
       [](db::Database& db) { return ListInstallers(db); },
-      [this, alive = std::weak_ptr<bool>(alive_),
-       version](Result<std::vector<InstallerRecord>> live) {
+      [this, alive = lifetime_.Token(), version](Result<std::vector<InstallerRecord>> live) {
         if (!alive.lock()) return;
         if (!live) {
           Log("installer")
@@ -316,8 +315,7 @@ void InstallerService::RegenerateOutdated(const std::string& version) {
           const int64_t expires = record.build.expires_ms;
           std::string id = record.id;
           Rebuild(std::move(record), version, expires, "site-version",
-                  [this, alive = std::weak_ptr<bool>(alive_), id,
-                   version](Result<InstallerRecord> rebuilt) {
+                  [this, alive = lifetime_.Token(), id, version](Result<InstallerRecord> rebuilt) {
                     if (!alive.lock()) return;
                     --pending_rebuilds_;
                     if (!rebuilt) {
@@ -362,8 +360,7 @@ void InstallerService::AuthorizeEnroll(const proto::Enroll& enroll,
   std::string installer_id = key->id;
   options_.store->Submit<std::optional<InstallerRecord>>(
       [id = std::move(installer_id)](db::Database& db) { return FindInstaller(db, id); },
-      [this, alive = std::weak_ptr<bool>(alive_), key = std::move(*key),
-       accepted = std::move(accepted),
+      [this, alive = lifetime_.Token(), key = std::move(*key), accepted = std::move(accepted),
        done = std::move(done)](Result<std::optional<InstallerRecord>> found) mutable {
         if (!alive.lock()) return;
         if (!found) {

@@ -16,6 +16,7 @@
 #include "common/base/clock.h"
 #include "common/crypto/ed25519.h"
 #include "common/proto/messages.h"
+#include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 #include "common/uv/worker_thread.h"
 #include "msi/installer_signer.h"
@@ -94,7 +95,7 @@ class InstallerService {
   InstallerServiceOptions options_;
   std::unique_ptr<uv::WorkerThread> worker_;
   int pending_rebuilds_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 
 }  // namespace sluice::server

@@ -2,12 +2,7 @@
 
 #include "common/base/log.h"
 #include "common/base/version.h"
-#include "common/crypto/compare.h"
-#include "common/crypto/secret.h"
-#include "server/checkin/checkin_validation.h"
-#include "server/installer/installer_repo.h"
-#include "server/installer/installer_service.h"
-#include "server/store/client_repo.h"
+#include "server/checkin/checkin_service.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
@@ -15,11 +10,6 @@ namespace {
 
 constexpr uint64_t kHelloTimeoutMs = 10'000;
 constexpr uint64_t kPassiveIdleMs = 30'000;
-// Heartbeats refresh last_seen in SQLite at most this often, so idle fleets cost few writes.
-constexpr int64_t kLastSeenPersistMs = 10 * 60'000;
-
-enum class AuthOutcome { kOk, kNotEnrolled, kAuthFailed, kKindMismatch };
-
 }  // namespace
 
 ClientSession::ClientSession(SessionHost& host, uv::Loop& loop, uv::HandlePtr<uv::Stream> stream,
@@ -42,10 +32,10 @@ void ClientSession::OnHandshake(net::TlsConnection& connection) {
 
 void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
   if (auto* enroll = std::get_if<proto::Enroll>(&message); enroll && state_ == State::kAwaitHello) {
-    HandleEnroll(std::move(*enroll));
+    HandleEnroll(*enroll);
   } else if (auto* checkin = std::get_if<proto::Checkin>(&message);
              checkin && (state_ == State::kAwaitHello || state_ == State::kAwaitCheckin)) {
-    HandleCheckin(std::move(*checkin));
+    HandleCheckin(*checkin);
   } else if (auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
              heartbeat && state_ == State::kOnline && active_) {
     HandleHeartbeat(*heartbeat);
@@ -75,162 +65,46 @@ void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
   connection_.SendErrorAndClose(code, std::move(message));
 }
 
-void ClientSession::HandleEnroll(proto::Enroll enroll) {
-  if (enroll.installer_key.empty() &&
-      !crypto::ConstantTimeEquals(enroll.enrollment_key, host_.enrollment_key())) {
-    Refuse(proto::ErrorCode::kEnrollmentRefused, "wrong site enrollment key");
-    return;
-  }
-  if (auto valid = ValidateEnroll(enroll); !valid) {
-    Refuse(proto::ErrorCode::kInvalidField, valid.error().message());
-    return;
-  }
+void ClientSession::HandleEnroll(const proto::Enroll& enroll) {
   state_ = State::kEnrolling;
-  if (!enroll.installer_key.empty()) {
-    // An installer key stands in for the enrollment key; the installer service checks it.
-    const uint64_t id = this->id();
-    SessionHost& host = host_;
-    host_.installers().AuthorizeEnroll(enroll, [&host, id, enroll](EnrollDecision decision) {
-      ClientSession* self = host.FindSession(id);
-      if (self == nullptr) return;
-      if (decision.refusal) {
-        Log("checkin")->info("installer enrollment refused peer={} code={} reason=\"{}\"",
-                             self->peer_address(), proto::ToString(*decision.refusal),
-                             decision.message);
-        self->Refuse(*decision.refusal, decision.message);
-        return;
-      }
-      self->RecordEnrollment(enroll, std::move(decision.installer_id),
-                             std::move(decision.jump_group), std::move(decision.tag));
-    });
-    return;
-  }
-  RecordEnrollment(enroll, "", "", "");
-}
-
-void ClientSession::RecordEnrollment(const proto::Enroll& enroll, std::string installer_id,
-                                     std::string jump_group, std::string tag) {
-  std::string secret = crypto::NewClientSecret();
-  const int64_t now = host_.clock().WallMs();
-  store::ClientRow row{
-      .id = enroll.client_id,
-      .kind = std::string(proto::ToString(enroll.kind)),
-      .mode = std::string(proto::ToString(enroll.mode)),
-      .secret_hash = crypto::HashSecret(secret),
-      .version = enroll.version,
-      .platform = enroll.platform,
-      .first_seen_ms = now,
-      .last_seen_ms = now,
-      .peer_address = peer_address(),
-  };
-  const uint64_t id = this->id();
-  SessionHost& host = host_;
-  host_.store().Submit<void>(
-      [row = std::move(row), installer_id = std::move(installer_id),
-       jump_group = std::move(jump_group), tag = std::move(tag)](db::Database& db) -> Status {
-        if (auto inserted = store::InsertClient(db, row); !inserted) return inserted;
-        if (installer_id.empty()) return {};
-        return RecordInstallerEnrollment(db, row.id, installer_id, jump_group, tag,
-                                         row.first_seen_ms);
-      },
-      [&host, id, client_id = enroll.client_id, secret = std::move(secret)](Status inserted) {
+  host_.checkin().Enroll(
+      enroll, peer_address(),
+      [&host = host_, id = id(),
+       client_id = enroll.client_id](std::expected<std::string, Refusal> secret) {
         ClientSession* self = host.FindSession(id);
         if (self == nullptr) return;
-        if (!inserted) {
-          if (inserted.error().code() != Errc::kAlreadyExists) {
-            Log("checkin")->error("enrollment not recorded client={} peer={} error=\"{}\"",
-                                  client_id, self->peer_address(), inserted.error().ToString());
-          }
-          self->Refuse(inserted.error().code() == Errc::kAlreadyExists
-                           ? proto::ErrorCode::kEnrollmentRefused
-                           : proto::ErrorCode::kInternal,
-                       inserted.error().code() == Errc::kAlreadyExists
-                           ? "client id is already enrolled"
-                           : "could not record the enrollment");
+        if (!secret) {
+          self->Refuse(secret.error().code, secret.error().message);
           return;
         }
-        Log("checkin")->info("enrolled client={} peer={}", client_id, self->peer_address());
         self->state_ = State::kAwaitCheckin;
-        self->Send(proto::Enrolled{.client_id = client_id, .client_secret = secret});
+        self->Send(proto::Enrolled{.client_id = client_id, .client_secret = *secret});
       });
 }
 
-void ClientSession::HandleCheckin(proto::Checkin checkin) {
-  if (auto valid = ValidateCheckin(checkin); !valid) {
-    Refuse(proto::ErrorCode::kInvalidField, valid.error().message());
-    return;
-  }
+void ClientSession::HandleCheckin(const proto::Checkin& checkin) {
   state_ = State::kAuthenticating;
   checkin_read_ns_ = uv_hrtime();
-  const bool active = checkin.mode == proto::Mode::kActive;
-  store::CheckInUpdate update{
-      .id = checkin.client_id,
-      .mode = std::string(proto::ToString(checkin.mode)),
-      .version = checkin.version,
-      .platform = checkin.platform,
-      .peer_address = peer_address(),
-      .cpu_load = checkin.stats.cpu_load,
-      .disk_used_pct = checkin.stats.disk_used_pct,
-      .uptime_s = static_cast<int64_t>(checkin.stats.uptime_s),
-      .console_user = checkin.stats.console_user,
-      .online = active,
-      .now_ms = host_.clock().WallMs(),
-  };
-  auto job = [update = std::move(update), secret = checkin.client_secret,
-              kind = std::string(proto::ToString(checkin.kind))](
-                 db::Database& db) -> Result<AuthOutcome> {
-    auto found = store::FindClient(db, update.id);
-    if (!found) return Fail(found.error());
-    if (!found->has_value()) return AuthOutcome::kNotEnrolled;
-    if (!crypto::ConstantTimeEquals(crypto::HashSecret(secret), (*found)->secret_hash)) {
-      return AuthOutcome::kAuthFailed;
-    }
-    if ((*found)->kind != kind) return AuthOutcome::kKindMismatch;
-    if (auto recorded = store::RecordCheckIn(db, update); !recorded) {
-      return Fail(recorded.error());
-    }
-    return AuthOutcome::kOk;
-  };
-  const uint64_t id = this->id();
-  SessionHost& host = host_;
-  host_.store().Submit<AuthOutcome>(
-      std::move(job), [&host, id, checkin = std::move(checkin)](Result<AuthOutcome> outcome) {
-        ClientSession* self = host.FindSession(id);
-        if (self != nullptr && self->connection().closing()) self = nullptr;
-        if (self == nullptr) {
-          // The connection ended (refused, dropped) while the check-in was being recorded as
-          // online: it is not online (unless it has connected again since).
-          if (outcome && *outcome == AuthOutcome::kOk && checkin.mode == proto::Mode::kActive &&
-              host.FindClient(checkin.client_id) == nullptr) {
-            host.store().Detach<void>(
-                "checkin: marking client " + checkin.client_id + " offline",
-                [client_id = checkin.client_id, now = host.clock().WallMs()](db::Database& db) {
-                  return store::SetOnline(db, client_id, false, now);
-                });
-          }
-          return;
-        }
-        if (!outcome) {
-          Log("checkin")->error("check-in not recorded client={} peer={} error=\"{}\"",
-                                checkin.client_id, self->peer_address(), outcome.error().ToString());
-          self->Refuse(proto::ErrorCode::kInternal, "could not record the check-in");
-          return;
-        }
-        switch (*outcome) {
-          case AuthOutcome::kNotEnrolled:
-            self->Refuse(proto::ErrorCode::kNotEnrolled, "unknown client id; enroll first");
-            return;
-          case AuthOutcome::kAuthFailed:
-            self->Refuse(proto::ErrorCode::kAuthFailed, "wrong client secret");
-            return;
-          case AuthOutcome::kKindMismatch:
-            self->Refuse(proto::ErrorCode::kInvalidField, "kind differs from the enrolled kind");
-            return;
-          case AuthOutcome::kOk:
-            self->OnCheckinRecorded(checkin);
-            return;
-        }
-      });
+  host_.checkin().CheckIn(checkin, peer_address(),
+                          [&host = host_, id = id(), checkin](std::optional<Refusal> refusal) {
+                            ClientSession* self = host.FindSession(id);
+                            if (self != nullptr && self->closing()) self = nullptr;
+                            if (self == nullptr) {
+                              // The connection ended (refused, dropped) while the check-in was
+                              // being recorded as online: it is not online (unless it has connected
+                              // again since).
+                              if (!refusal && checkin.mode == proto::Mode::kActive &&
+                                  host.FindClient(checkin.client_id) == nullptr) {
+                                host.checkin().MarkOffline(checkin.client_id);
+                              }
+                              return;
+                            }
+                            if (refusal) {
+                              self->Refuse(refusal->code, refusal->message);
+                              return;
+                            }
+                            self->OnCheckinRecorded(checkin);
+                          });
 }
 
 void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
@@ -240,7 +114,7 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
   last_checkin_ = checkin;
   last_checkin_.client_secret.clear();
   state_ = State::kOnline;
-  last_seen_persisted_ms_ = host_.clock().WallMs();
+  last_heartbeat_persisted_ms_ = host_.clock().WallMs();
   bool up_to_date = false;
   auto site = Version::Parse(settings.site_version);
   auto mine = Version::Parse(checkin.version);
@@ -256,19 +130,19 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
                                                 1e6);
   Log("checkin")->debug("checked in client={} mode={} version={} peer={}", client_id_,
                         proto::ToString(checkin.mode), checkin.version, peer_address());
-  connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * settings.heartbeat_s : kPassiveIdleMs);
+  ResetIdleDeadline();
   host_.OnAuthenticated(*this);
   host_.upgrades().OnCheckedIn(*this);
 }
 
+void ClientSession::ResetIdleDeadline() {
+  connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * host_.settings().heartbeat_s
+                                      : kPassiveIdleMs);
+}
+
 void ClientSession::HandleHeartbeat(const proto::Heartbeat& heartbeat) {
   Send(proto::HeartbeatAck{.seq = heartbeat.seq});
-  const int64_t now = host_.clock().WallMs();
-  if (now - last_seen_persisted_ms_ < kLastSeenPersistMs) return;
-  last_seen_persisted_ms_ = now;
-  host_.store().Detach<void>(
-      "checkin: recording the heartbeat of client " + client_id_,
-      [id = client_id_, now](db::Database& db) { return store::SetOnline(db, id, true, now); });
+  host_.checkin().RecordHeartbeat(client_id_, &last_heartbeat_persisted_ms_);
 }
 
 void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {

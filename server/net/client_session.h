@@ -12,26 +12,34 @@
 
 #include "common/net/tls_connection.h"
 #include "server/net/session_host.h"
+#include "server/upgrade/upgrade_client.h"
 
 namespace sluice::server {
 
-class ClientSession final : public net::ConnectionHandler {
+class ClientSession final : public net::ConnectionHandler, public UpgradeClient {
  public:
   ClientSession(SessionHost& host, uv::Loop& loop, uv::HandlePtr<uv::Stream> stream,
                 std::unique_ptr<tls::TlsSession> tls, net::ConnectionOptions options);
 
   void Start() { connection_.Start(); }
-  void Close() { connection_.Close(); }
-  void Send(const proto::Message& message) { connection_.Send(message); }
-
   uint64_t id() const { return connection_.id(); }
-  // Empty until the client authenticated.
-  const std::string& client_id() const { return client_id_; }
-  bool active() const { return active_; }
-  // What the client said at its latest check-in (the secret is not kept).
-  const proto::Checkin& last_checkin() const { return last_checkin_; }
-  net::TlsConnection& connection() { return connection_; }
   const std::string& peer_address() const { return connection_.peer_address(); }
+  // True once the connection is being closed (it may still flush what was sent).
+  bool closing() const { return connection_.closing(); }
+
+  // UpgradeClient. client_id() is empty until the client authenticated.
+  uint64_t connection_id() const override { return connection_.id(); }
+  const std::string& client_id() const override { return client_id_; }
+  bool active() const override { return active_; }
+  const proto::Checkin& last_checkin() const override { return last_checkin_; }
+  void Send(const proto::Message& message) override { connection_.Send(message); }
+  void SendErrorAndClose(proto::ErrorCode code, std::string message) override {
+    connection_.SendErrorAndClose(code, std::move(message));
+  }
+  void Close() override { connection_.Close(); }
+  size_t pending_write_bytes() const override { return connection_.pending_write_bytes(); }
+  void SetIdleDeadline(uint64_t ms) override { connection_.SetIdleDeadline(ms); }
+  void ResetIdleDeadline() override;
 
   void OnHandshake(net::TlsConnection& connection) override;
   void OnMessage(net::TlsConnection& connection, proto::Message message) override;
@@ -41,12 +49,10 @@ class ClientSession final : public net::ConnectionHandler {
  private:
   enum class State { kHandshake, kAwaitHello, kEnrolling, kAwaitCheckin, kAuthenticating, kOnline };
 
-  void HandleEnroll(proto::Enroll enroll);
-  // Records the enrolled client (and, for an installer key, which installer enrolled it with
-  // which group and tag), then answers `enrolled`.
-  void RecordEnrollment(const proto::Enroll& enroll, std::string installer_id,
-                        std::string jump_group, std::string tag);
-  void HandleCheckin(proto::Checkin checkin);
+  // Enrollment and check-in are the check-in service's; the session waits in kEnrolling or
+  // kAuthenticating for its answer, then answers the client.
+  void HandleEnroll(const proto::Enroll& enroll);
+  void HandleCheckin(const proto::Checkin& checkin);
   void HandleHeartbeat(const proto::Heartbeat& heartbeat);
   void Refuse(proto::ErrorCode code, std::string message);
   void OnCheckinRecorded(const proto::Checkin& checkin);
@@ -57,7 +63,7 @@ class ClientSession final : public net::ConnectionHandler {
   std::string client_id_;
   bool active_ = false;
   proto::Checkin last_checkin_;
-  int64_t last_seen_persisted_ms_ = 0;
+  int64_t last_heartbeat_persisted_ms_ = 0;  // see CheckinService::RecordHeartbeat
   uint64_t checkin_read_ns_ = 0;  // uv_hrtime() when the check-in frame was read
 };
 

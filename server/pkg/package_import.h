@@ -25,8 +25,10 @@ namespace sluice::server {
 // Errors: kInvalidArgument for a bad spec, a source that is not a regular file or is empty;
 // kNotFound for a missing source; kIo for read failures of the source or any failure writing
 // the store (full disk, permissions), each naming the file involved.
-Result<PackageRecord> ImportPackage(const std::string& packages_dir, const std::string& source_path,
-                                    const PackageSpec& spec, const crypto::SigningKey& key,
-                                    int64_t now_ms, const std::atomic<bool>* cancel = nullptr);
+[[nodiscard]] Result<PackageRecord> ImportPackage(const std::string& packages_dir,
+                                                  const std::string& source_path,
+                                                  const PackageSpec& spec,
+                                                  const crypto::SigningKey& key, int64_t now_ms,
+                                                  const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace sluice::server

@@ -17,15 +17,16 @@ namespace sluice::server {
 // changes nothing (the first record, with its created_ms and signature, stays).
 // Errors: kAlreadyExists naming the package if that kind/platform/version holds other content
 // or another allow_downgrade flag; kDatabase.
-Status InsertPackage(db::Database& db, const PackageRecord& record);
+[[nodiscard]] Status InsertPackage(db::Database& db, const PackageRecord& record);
 
 // The package stored under kind/platform/version, or nullopt. Errors: kDatabase.
-Result<std::optional<PackageRecord>> FindPackage(db::Database& db, std::string_view kind,
-                                                 std::string_view platform,
-                                                 std::string_view version);
+[[nodiscard]] Result<std::optional<PackageRecord>> FindPackage(db::Database& db,
+                                                               std::string_view kind,
+                                                               std::string_view platform,
+                                                               std::string_view version);
 
 // Every package, ordered by kind, platform, then version (numerically: 1.10 after 1.9).
 // Errors: kDatabase.
-Result<std::vector<PackageRecord>> ListPackages(db::Database& db);
+[[nodiscard]] Result<std::vector<PackageRecord>> ListPackages(db::Database& db);
 
 }  // namespace sluice::server

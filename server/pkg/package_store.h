@@ -42,7 +42,7 @@ inline constexpr size_t kMaxPlatformLength = 64;
 // Checks kind (a client kind name), version (parses as a Version) and platform (1..64 ASCII
 // characters from '!' to '~': printable, no spaces). Pure; thread-safe.
 // Errors: kInvalidArgument naming the field and the value.
-Status ValidatePackageSpec(const PackageSpec& spec);
+[[nodiscard]] Status ValidatePackageSpec(const PackageSpec& spec);
 
 // "<packages_dir>/<sha256>": where content with that digest lives. Pure.
 std::string PackageFilePath(std::string_view packages_dir, std::string_view sha256);

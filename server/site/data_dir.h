@@ -44,7 +44,7 @@ struct DataDir {
   // Creates whatever is missing under `root`, takes the data dir's lock, and loads the rest.
   // Not thread-safe; call before the loop starts. Errors name the file that could not be
   // created or read; kAlreadyExists if another sluiced holds the lock.
-  static Result<DataDir> Prepare(const std::string& root);
+  [[nodiscard]] static Result<DataDir> Prepare(const std::string& root);
   // Paths only, without creating or loading anything (for sluicectl).
   static DataDir Layout(const std::string& root);
 };
@@ -56,6 +56,6 @@ struct DataDir {
 // kRenewCertificateDays before its end. Returns true when the certificate file was replaced.
 // Errors: the certificate cannot be read or renewed (naming the file).
 inline constexpr int64_t kRenewCertificateDays = 30;
-Result<bool> RenewCertificateIfDue(const DataDir& dir, int64_t now_s);
+[[nodiscard]] Result<bool> RenewCertificateIfDue(const DataDir& dir, int64_t now_s);
 
 }  // namespace sluice::server

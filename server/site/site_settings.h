@@ -27,10 +27,11 @@ struct SiteSettings {
 
   // Validates `value` for `key` and applies it. Errors: kInvalidArgument naming the key and
   // the accepted range, or kNotFound for an unknown key.
-  Status Set(std::string_view key, std::string_view value);
+  [[nodiscard]] Status Set(std::string_view key, std::string_view value);
   std::map<std::string, std::string> ToMap() const;
   // Applies stored values over the defaults; an invalid stored value is an error (kCorrupt).
-  static Result<SiteSettings> FromMap(const std::map<std::string, std::string>& stored);
+  [[nodiscard]] static Result<SiteSettings> FromMap(
+      const std::map<std::string, std::string>& stored);
 };
 
 }  // namespace sluice::server

@@ -57,21 +57,24 @@ struct AuditRow {
 // Appends `row` (its `seq` is ignored) and returns the seq assigned: larger than every seq
 // ever assigned, even to rows since deleted. Errors: kInvalidArgument for an unknown event;
 // kDatabase.
-Result<int64_t> AppendAudit(db::Database& db, const AuditRow& row);
+[[nodiscard]] Result<int64_t> AppendAudit(db::Database& db, const AuditRow& row);
 // AppendAudit for a store job that only needs to know it worked.
-Status AppendAuditRow(db::Database& db, const AuditRow& row);
+[[nodiscard]] Status AppendAuditRow(db::Database& db, const AuditRow& row);
 
 // The rows with wall_ms >= since_wall_ms, ordered by seq. With limit > 0 only the newest
 // `limit` of them (still in seq order), like `tail`; limit <= 0 returns them all.
 // Errors: kDatabase.
-Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms, int64_t limit);
+[[nodiscard]] Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms,
+                                                      int64_t limit);
 
 // How many fail, rollback and expire rows have wall_ms >= since_wall_ms, by event name. All
 // three keys are present (0 when none). Errors: kDatabase.
-Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t since_wall_ms);
+[[nodiscard]] Result<std::map<std::string, int64_t>> CountFailures(db::Database& db,
+                                                                   int64_t since_wall_ms);
 
 // Whether the log has a grant of `lease_id` to `client_id` (a lease may have ended since).
 // Errors: kDatabase.
-Result<bool> LeaseGrantedTo(db::Database& db, uint64_t lease_id, std::string_view client_id);
+[[nodiscard]] Result<bool> LeaseGrantedTo(db::Database& db, uint64_t lease_id,
+                                          std::string_view client_id);
 
 }  // namespace sluice::store

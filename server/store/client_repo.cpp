@@ -80,6 +80,13 @@ Status SetOnline(db::Database& db, std::string_view id, bool online, int64_t now
   return {};
 }
 
+Status SetVersion(db::Database& db, std::string_view id, std::string_view version) {
+  auto updated = db.Run("UPDATE clients SET version = ?2 WHERE id = ?1", id, version);
+  if (!updated) return Context(updated.error(), ClientContext("updating the version of", id));
+  if (db.Changes() == 0) return Fail(Errc::kNotFound, ClientContext("no", id));
+  return {};
+}
+
 Status MarkAllOffline(db::Database& db) {
   auto updated = db.Run("UPDATE clients SET online = 0 WHERE online <> 0");
   if (!updated) return Context(updated.error(), "marking all clients offline");

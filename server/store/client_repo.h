@@ -26,10 +26,10 @@ struct ClientRow {
 };
 
 // Errors: kAlreadyExists if `row.id` is taken; kDatabase.
-Status InsertClient(db::Database& db, const ClientRow& row);
+[[nodiscard]] Status InsertClient(db::Database& db, const ClientRow& row);
 
 // The client `id`, or nullopt. Errors: kDatabase.
-Result<std::optional<ClientRow>> FindClient(db::Database& db, std::string_view id);
+[[nodiscard]] Result<std::optional<ClientRow>> FindClient(db::Database& db, std::string_view id);
 
 struct CheckInUpdate {
   std::string id{}, mode{}, version{}, platform{}, peer_address{};
@@ -42,17 +42,20 @@ struct CheckInUpdate {
 
 // Records a check-in: mode, version, platform, address, stats and online flag; last_seen_ms =
 // now_ms; state back to "active". Errors: kNotFound if the client is absent; kDatabase.
-Status RecordCheckIn(db::Database& db, const CheckInUpdate& update);
+[[nodiscard]] Status RecordCheckIn(db::Database& db, const CheckInUpdate& update);
 
 // Sets the online flag and last_seen_ms = now_ms. Errors: kNotFound; kDatabase.
-Status SetOnline(db::Database& db, std::string_view id, bool online, int64_t now_ms);
+[[nodiscard]] Status SetOnline(db::Database& db, std::string_view id, bool online, int64_t now_ms);
 
 // Marks every client offline; run at server start, before any connection is accepted.
 // Errors: kDatabase.
-Status MarkAllOffline(db::Database& db);
+[[nodiscard]] Status MarkAllOffline(db::Database& db);
+
+// The client now runs `version` (an upgrade it reported as applied). kNotFound for an unknown id.
+[[nodiscard]] Status SetVersion(db::Database& db, std::string_view id, std::string_view version);
 
 // Every client, ordered by id. Errors: kDatabase.
-Result<std::vector<ClientRow>> ListClients(db::Database& db);
+[[nodiscard]] Result<std::vector<ClientRow>> ListClients(db::Database& db);
 
 struct SweepResult {
   int64_t marked_lost = 0;  // clients newly labelled "lost"
@@ -63,7 +66,7 @@ struct SweepResult {
 // labelled "lost"; at least delete_after_days days before, deleted (0 = never delete).
 // Online clients are never touched. Atomic (runs in a savepoint).
 // Errors: kInvalidArgument for lost_after_days < 1 or delete_after_days < 0; kDatabase.
-Result<SweepResult> SweepStaleClients(db::Database& db, int64_t now_ms, int lost_after_days,
-                                      int delete_after_days);
+[[nodiscard]] Result<SweepResult> SweepStaleClients(db::Database& db, int64_t now_ms,
+                                                    int lost_after_days, int delete_after_days);
 
 }  // namespace sluice::store

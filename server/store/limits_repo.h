@@ -41,23 +41,23 @@ std::string PolicyVersionKey(std::string_view kind);  // "policy_version.<kind>"
 
 // Every scope's stored max_concurrent. Scopes never set are absent (they run on the default).
 // Errors: kDatabase.
-Result<std::map<std::string, int>> LoadLimits(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, int>> LoadLimits(db::Database& db);
 
 // Creates or replaces a scope's max_concurrent. Errors: kInvalidArgument for an empty scope or
 // max_concurrent < 1; kDatabase.
-Status SaveLimit(db::Database& db, std::string_view scope, int max_concurrent);
+[[nodiscard]] Status SaveLimit(db::Database& db, std::string_view scope, int max_concurrent);
 
 // --- Global knobs. ---
 
 // Errors (getters): kCorrupt if the stored value is not a non-negative integer; kDatabase.
 // Errors (setters): kInvalidArgument for a negative bandwidth or a connection rate below 1;
 // kDatabase.
-Result<int64_t> GetBandwidthBytesPerS(db::Database& db,
-                                      int64_t fallback = kDefaultBandwidthBytesPerS);
-Status SetBandwidthBytesPerS(db::Database& db, int64_t bytes_per_s);
-Result<int64_t> GetConnectionRatePerS(db::Database& db,
-                                      int64_t fallback = kDefaultConnectionRatePerS);
-Status SetConnectionRatePerS(db::Database& db, int64_t per_s);
+[[nodiscard]] Result<int64_t> GetBandwidthBytesPerS(db::Database& db,
+                                                    int64_t fallback = kDefaultBandwidthBytesPerS);
+[[nodiscard]] Status SetBandwidthBytesPerS(db::Database& db, int64_t bytes_per_s);
+[[nodiscard]] Result<int64_t> GetConnectionRatePerS(db::Database& db,
+                                                    int64_t fallback = kDefaultConnectionRatePerS);
+[[nodiscard]] Status SetConnectionRatePerS(db::Database& db, int64_t per_s);
 
 // --- Auto-upgrade policy, per client kind. ---
 
@@ -77,13 +77,14 @@ struct PolicySetting {
 
 // The policy of `kind`; `fallback` if never set. Errors: kCorrupt for a stored mode that is
 // not a policy name; kDatabase.
-Result<PolicySetting> GetPolicy(db::Database& db, std::string_view kind,
-                                PolicySetting fallback = {});
+[[nodiscard]] Result<PolicySetting> GetPolicy(db::Database& db, std::string_view kind,
+                                              PolicySetting fallback = {});
 // Stores the policy of `kind` (both keys, atomically). Errors: kInvalidArgument for an empty
 // kind, or kThisVersionOnly with an empty version; kDatabase.
-Status SetPolicy(db::Database& db, std::string_view kind, const PolicySetting& policy);
+[[nodiscard]] Status SetPolicy(db::Database& db, std::string_view kind,
+                               const PolicySetting& policy);
 // Every kind with a stored policy. Errors: kCorrupt; kDatabase.
-Result<std::map<std::string, PolicySetting>> LoadPolicies(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, PolicySetting>> LoadPolicies(db::Database& db);
 
 // --- Learned upgrade durations, per scope (the scheduler's estimates). ---
 
@@ -94,10 +95,11 @@ struct DurationRecord {
 };
 
 // Errors: kInvalidArgument for an empty scope or a negative estimate; kDatabase.
-Status SaveDuration(db::Database& db, std::string_view scope, const DurationRecord& duration);
+[[nodiscard]] Status SaveDuration(db::Database& db, std::string_view scope,
+                                  const DurationRecord& duration);
 // Every scope with a stored duration. A malformed value is skipped (it is only an estimate).
 // Errors: kDatabase.
-Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, DurationRecord>> LoadDurations(db::Database& db);
 
 // --- Canary waves and automatic halts, per scope. ---
 
@@ -107,12 +109,14 @@ struct GateSettings {
   std::string canary, halt_after;
   bool operator==(const GateSettings&) const = default;
 };
-Result<std::map<std::string, GateSettings>> LoadGateSettings(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, GateSettings>> LoadGateSettings(db::Database& db);
 // Errors: kInvalidArgument for an empty scope; kDatabase.
-Status SaveGateSettings(db::Database& db, std::string_view scope, const GateSettings& settings);
+[[nodiscard]] Status SaveGateSettings(db::Database& db, std::string_view scope,
+                                      const GateSettings& settings);
 // Every scope's stored gate text. Errors: kDatabase.
-Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db);
-Status SaveRolloutGate(db::Database& db, std::string_view scope, std::string_view encoded);
+[[nodiscard]] Result<std::map<std::string, std::string>> LoadRolloutGates(db::Database& db);
+[[nodiscard]] Status SaveRolloutGate(db::Database& db, std::string_view scope,
+                                     std::string_view encoded);
 
 // --- The adaptive limit, per scope (sched/adaptive_limit.h). ---
 
@@ -125,10 +129,10 @@ struct AdaptiveSetting {
 
 // Every scope whose limit is adaptive. Errors: kCorrupt naming the key of a malformed value;
 // kDatabase.
-Result<std::map<std::string, AdaptiveSetting>> LoadAdaptive(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, AdaptiveSetting>> LoadAdaptive(db::Database& db);
 // Makes the scope's limit adaptive (a setting) or fixed again (nullopt). Errors:
 // kInvalidArgument for an empty scope, min < 1, max < min or a target < 1; kDatabase.
-Status SaveAdaptive(db::Database& db, std::string_view scope,
-                    const std::optional<AdaptiveSetting>& setting);
+[[nodiscard]] Status SaveAdaptive(db::Database& db, std::string_view scope,
+                                  const std::optional<AdaptiveSetting>& setting);
 
 }  // namespace sluice::store

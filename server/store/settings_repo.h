@@ -16,12 +16,12 @@ namespace sluice::store {
 inline constexpr char kSiteVersionSinceKey[] = "site_version_since_ms";
 
 // The value of `key`, or nullopt when unset. Errors: kDatabase.
-Result<std::optional<std::string>> GetSetting(db::Database& db, std::string_view key);
+[[nodiscard]] Result<std::optional<std::string>> GetSetting(db::Database& db, std::string_view key);
 
 // Creates or replaces `key`. Errors: kDatabase.
-Status SetSetting(db::Database& db, std::string_view key, std::string_view value);
+[[nodiscard]] Status SetSetting(db::Database& db, std::string_view key, std::string_view value);
 
 // Every setting, by key. Errors: kDatabase.
-Result<std::map<std::string, std::string>> AllSettings(db::Database& db);
+[[nodiscard]] Result<std::map<std::string, std::string>> AllSettings(db::Database& db);
 
 }  // namespace sluice::store

@@ -45,7 +45,8 @@ class StoreJob {
 
 // Runs `job`, turning a stray exception into kInternal so it cannot kill the store thread.
 template <class T>
-Result<T> RunGuarded(const std::function<Result<T>(db::Database&)>& job, db::Database& db) {
+[[nodiscard]] Result<T> RunGuarded(const std::function<Result<T>(db::Database&)>& job,
+                                   db::Database& db) {
   try {
     return job(db);
   } catch (const std::exception& e) {
@@ -69,7 +70,7 @@ class Store {
   // Opens the database on the store thread, runs the schema migrations, returns when ready.
   // Errors: kInvalidArgument without post_to_loop; kDatabase if the file cannot be opened or
   // migrated (including a schema newer than this build).
-  static Result<std::unique_ptr<Store>> Open(StoreOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Store>> Open(StoreOptions options);
 
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -92,7 +93,7 @@ class Store {
   // tests — never on the loop thread in steady state. Thread-safe.
   // Errors: the job's own; kClosed after Close(); kInternal when called from a store job.
   template <class T>
-  Result<T> Call(std::function<Result<T>(db::Database&)> job);
+  [[nodiscard]] Result<T> Call(std::function<Result<T>(db::Database&)> job);
 
   // Commits everything queued so far, posts those completions, then stops the thread and
   // closes the database. Idempotent; thread-safe; must not be called from a store job.
@@ -116,7 +117,7 @@ class Store {
   // Runs and commits `batch`, then finishes every job in it (store thread).
   void RunBatch(std::deque<std::shared_ptr<internal::StoreJob>>& batch);
   // Runs `batch` in one transaction with a savepoint per job; the error fails every job.
-  Status RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& batch);
+  [[nodiscard]] Status RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& batch);
 
   const StoreOptions options_;
   std::mutex mu_;
@@ -213,7 +214,7 @@ void Store::Detach(std::string context, std::function<Result<T>(db::Database&)> 
 }
 
 template <class T>
-Result<T> Store::Call(std::function<Result<T>(db::Database&)> job) {
+[[nodiscard]] Result<T> Store::Call(std::function<Result<T>(db::Database&)> job) {
   if (std::this_thread::get_id() == worker_id_) {
     return Fail(Errc::kInternal, "Store::Call from a store job would deadlock");
   }

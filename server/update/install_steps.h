@@ -22,24 +22,25 @@ namespace sluice::server {
 // The file is "sluice-<UTC time, ms>-site-<site_version>-base-<base_version or none>-before-
 // <update id>.db", written under a temp name and renamed when complete. Returns its path.
 // Errors: kDatabase, kIo naming the file.
-Result<std::string> BackupDatabase(const std::string& db_path, const std::string& backups_dir,
-                                   int64_t now_ms, std::string_view site_version,
-                                   std::string_view base_version, std::string_view update_id);
+[[nodiscard]] Result<std::string> BackupDatabase(const std::string& db_path,
+                                                 const std::string& backups_dir, int64_t now_ms,
+                                                 std::string_view site_version,
+                                                 std::string_view base_version,
+                                                 std::string_view update_id);
 
 // Imports every package of `bundle` into the package store (server/pkg/package_import.h):
 // each payload is extracted to a temp file in `packages_dir`, hash-checked, imported (content-
 // addressed, so a retry finds the content already there) and signed with the site key.
 // Returns the records to insert; nothing is recorded in the database here.
 // Errors: those of ExtractPayload and ImportPackage; kClosed once `cancel` is set.
-Result<std::vector<PackageRecord>> ImportBundlePackages(const update::OpenedBundle& bundle,
-                                                        const std::string& packages_dir,
-                                                        const crypto::SigningKey& key,
-                                                        int64_t now_ms,
-                                                        const std::atomic<bool>& cancel);
+[[nodiscard]] Result<std::vector<PackageRecord>> ImportBundlePackages(
+    const update::OpenedBundle& bundle, const std::string& packages_dir,
+    const crypto::SigningKey& key, int64_t now_ms, const std::atomic<bool>& cancel);
 
-// Test-only fault injection: when the environment variable SLUICE_TEST_PAUSE_INSTALL equals
-// `stage` ("after_backup", "after_import"), logs "install paused at <stage>" and waits until
-// `cancel` is set (at most 10 minutes), so a test can kill the server mid-install.
-void MaybePauseForTest(std::string_view stage, const std::atomic<bool>& cancel);
+// Test-only fault injection (SiteUpdateOptions::pause_install_at): when `pause_at` equals
+// `stage`, logs "install paused at <stage>" and waits until `cancel` is set (at most 10
+// minutes), so a test can kill the server mid-install.
+void MaybePauseForTest(std::string_view stage, std::string_view pause_at,
+                       const std::atomic<bool>& cancel);
 
 }  // namespace sluice::server

@@ -204,7 +204,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
     install_worker_->Run<std::shared_ptr<Prepared>>(
         [where, expected_id, site = *site, key = trust_key_, db_path = dir.db_path,
          backups = dir.root + "/backups", packages = dir.packages_dir, &signing = *dir.signing_key,
-         now = host_.clock->WallMs(),
+         now = host_.clock->WallMs(), pause_at = options_.pause_install_at,
          &cancel = install_worker_->cancelled()]() -> Result<std::shared_ptr<Prepared>> {
           auto bundle = update::ReadBundle(where, key, /*check_payloads=*/true);
           if (!bundle) return Fail(bundle.error());
@@ -216,10 +216,10 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
           auto backup = BackupDatabase(db_path, backups, now, site.site_version, site.base_version,
                                        bundle->header.id);
           if (!backup) return Fail(backup.error());
-          MaybePauseForTest("after_backup", cancel);
+          MaybePauseForTest("after_backup", pause_at, cancel);
           auto records = ImportBundlePackages(*bundle, packages, signing, now, cancel);
           if (!records) return Fail(records.error());
-          MaybePauseForTest("after_import", cancel);
+          MaybePauseForTest("after_import", pause_at, cancel);
           return std::make_shared<Prepared>(Prepared{.header = std::move(bundle->header),
                                                      .header_sha256 = bundle->header_sha256,
                                                      .backup = std::move(*backup),

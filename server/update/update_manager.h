@@ -30,6 +30,9 @@ struct FileInstall;  // an install-file in progress (update_manager.cpp)
 struct SiteUpdateOptions {
   std::string source_dir{};      // --update-source; empty: none configured
   std::string trust_key_path{};  // --update-trust-key; empty: DIR/keys/update-trust.pub if present
+  // Test hook (--test-pause-install): an install stops at this stage ("after_backup",
+  // "after_import") until cancelled, so a test can kill the server there. Empty in production.
+  std::string pause_install_at{};
 };
 
 class UpdateManager {
@@ -50,7 +53,8 @@ class UpdateManager {
 
   // Loads the trust key (a file holding the base64 of the raw 32-byte Ed25519 public key).
   // Errors: the configured trust key file is missing or malformed (kNotFound, kInvalidArgument).
-  static Result<std::unique_ptr<UpdateManager>> Create(Host host, SiteUpdateOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<UpdateManager>> Create(Host host,
+                                                                     SiteUpdateOptions options);
   ~UpdateManager();
 
   // {"source", "base_version", "site_version", "updates": [UPDATE + "missing"], "problems"}.
@@ -70,7 +74,7 @@ class UpdateManager {
  private:
   struct Prepared;
   UpdateManager(Host host, SiteUpdateOptions options, Bytes trust_key);
-  Status Ready() const;
+  [[nodiscard]] Status Ready() const;
   // Reads installed ids and the current versions, then calls `next` (loop thread).
   void WithSiteState(std::function<void(Result<SiteState>)> next);
   // Prepares (worker) and commits (store) the bundle at `where`; `done` gets INSTALLED.

@@ -22,9 +22,9 @@ struct InstalledUpdate {
 };
 
 // Every installed update, oldest first. Errors: kDatabase.
-Result<std::vector<InstalledUpdate>> ListInstalledUpdates(db::Database& db);
+[[nodiscard]] Result<std::vector<InstalledUpdate>> ListInstalledUpdates(db::Database& db);
 
 // Records `update`. Errors: kAlreadyExists naming the id if it is installed already; kDatabase.
-Status InsertInstalledUpdate(db::Database& db, const InstalledUpdate& update);
+[[nodiscard]] Status InsertInstalledUpdate(db::Database& db, const InstalledUpdate& update);
 
 }  // namespace sluice::server

@@ -28,7 +28,7 @@ struct SourceScan {
 // install; an empty key skips the signature check, for sluicectl fetch-offline). Files that are
 // not valid bundles, or a second bundle with an id already seen, are listed in `problems` and
 // left out. Errors: kNotFound / kIo if `dir` cannot be listed.
-Result<SourceScan> ScanSource(const std::string& dir, ByteView trusted_key);
+[[nodiscard]] Result<SourceScan> ScanSource(const std::string& dir, ByteView trusted_key);
 
 // What the site has: installed update ids and its current versions ("" base_version: none).
 struct SiteState {

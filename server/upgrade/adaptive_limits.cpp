@@ -16,7 +16,7 @@ void UpgradeCoordinator::ChangeLimit(const std::string& scope, int limit, std::s
   // Fewer grants are always safe, so a lowering applies at once; a raise waits for the commit.
   if (limit < before) scheduler_.SetLimit(scope, limit);
   store::AuditRow row = AuditRow({.event = "limit_change", .detail = std::move(detail)}, scope);
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   host_.store->Submit<void>(
       [scope, limit, also = std::move(also), row = std::move(row)](db::Database& db) -> Status {
         if (auto saved = store::SaveLimit(db, scope, limit); !saved) return saved;

@@ -23,7 +23,7 @@ DownloadStream::DownloadStream(uv::Loop& loop, BandwidthPacer& pacer, std::strin
 DownloadStream::~DownloadStream() = default;
 
 void DownloadStream::Start() {
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   uv::FileReader::Open(loop_, path_, [this, alive](Result<std::unique_ptr<uv::FileReader>> reader) {
     if (alive.expired()) return;
     if (!reader) {
@@ -53,7 +53,7 @@ void DownloadStream::Next() {
   }
   busy_ = true;
   const size_t length = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, size_ - offset_));
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   pacer_.Acquire(length, [this, alive, length] {
     if (alive.expired()) return;
     reader_->Read(offset_, length, [this, alive](Result<Bytes> data) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/uv/file_reader.h"
+#include "common/uv/lifetime.h"
 #include "server/upgrade/bandwidth_pacer.h"
 
 namespace sluice::server {
@@ -46,7 +47,7 @@ class DownloadStream {
   std::unique_ptr<uv::FileReader> reader_;
   bool waiting_for_drain_ = false;
   bool busy_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 
 }  // namespace sluice::server

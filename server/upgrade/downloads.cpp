@@ -7,19 +7,19 @@
 
 namespace sluice::server {
 
-void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Download& request) {
+void UpgradeCoordinator::OnDownload(UpgradeClient& session, const proto::Download& request) {
   const sched::Lease* lease = scheduler_.FindLease(request.lease_id);
   auto wanted = wanted_.find(session.client_id());
   const PackageRecord* package = wanted == wanted_.end() ? nullptr : CachedPackage(wanted->second);
   if (lease == nullptr || lease->client_id != session.client_id() || package == nullptr) {
-    session.connection().SendErrorAndClose(
+    session.SendErrorAndClose(
         proto::ErrorCode::kLeaseUnknown,
         "lease " + std::to_string(request.lease_id) + " is not live for this client");
     return;
   }
   if (request.offset > package->size) {
-    session.connection().SendErrorAndClose(proto::ErrorCode::kInvalidField,
-                                           "offset is past the end of the package");
+    session.SendErrorAndClose(proto::ErrorCode::kInvalidField,
+                              "offset is past the end of the package");
     return;
   }
   StopDownload(request.lease_id);
@@ -34,15 +34,15 @@ void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Downloa
   DownloadStream::Sink sink{
       .send =
           [this, client_id, lease_id](uint64_t offset, Bytes data) {
-            if (ClientSession* s = host_.find_client(client_id)) {
+            if (UpgradeClient* s = host_.find_client(client_id)) {
               s->Send(
                   proto::Chunk{.lease_id = lease_id, .offset = offset, .data = std::move(data)});
             }
           },
       .pending_bytes =
           [this, client_id] {
-            ClientSession* s = host_.find_client(client_id);
-            return s == nullptr ? size_t{0} : s->connection().pending_write_bytes();
+            UpgradeClient* s = host_.find_client(client_id);
+            return s == nullptr ? size_t{0} : s->pending_write_bytes();
           },
       .progress = [this, lease_id](uint64_t done) { OnProgress(lease_id, done); },
       .finished =
@@ -52,12 +52,11 @@ void UpgradeCoordinator::OnDownload(ClientSession& session, const proto::Downloa
             const bool unreadable =
                 error && (error->code() == Errc::kNotFound || error->code() == Errc::kIo ||
                           error->code() == Errc::kCorrupt);
-            host_.loop->Defer(
-                [this, lease_id, alive = std::weak_ptr<bool>(alive_), unreadable, error] {
-                  if (alive.expired()) return;
-                  downloads_.erase(lease_id);
-                  if (unreadable) OnPackageUnreadable(lease_id, *error);
-                });
+            host_.loop->Defer([this, lease_id, alive = lifetime_.Token(), unreadable, error] {
+              if (alive.expired()) return;
+              downloads_.erase(lease_id);
+              if (unreadable) OnPackageUnreadable(lease_id, *error);
+            });
           },
   };
   Download& download = downloads_[lease_id];
@@ -74,8 +73,8 @@ void UpgradeCoordinator::OnProgress(uint64_t lease_id, uint64_t bytes_done) {
   const sched::Lease* lease = scheduler_.FindLease(lease_id);
   if (it == downloads_.end() || lease == nullptr) return;
   // Progress keeps the connection alive as it keeps the lease alive.
-  if (ClientSession* session = host_.find_client(lease->client_id)) {
-    session->connection().SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
+  if (UpgradeClient* session = host_.find_client(lease->client_id)) {
+    session->SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
   }
   const int quarter = static_cast<int>(bytes_done * 4 / std::max<uint64_t>(it->second.size, 1));
   if (quarter <= it->second.milestone) return;
@@ -97,7 +96,7 @@ void UpgradeCoordinator::OnProgress(uint64_t lease_id, uint64_t bytes_done) {
       });
 }
 
-void UpgradeCoordinator::OnDrain(ClientSession& session) {
+void UpgradeCoordinator::OnDrain(UpgradeClient& session) {
   auto lease = scheduler_.FindLeaseByClient(session.client_id());
   if (!lease) return;
   auto it = downloads_.find(lease->id);

@@ -46,7 +46,7 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
     } else {
       scheduler_.Cancel(client_id);
     }
-    if (ClientSession* session = host_.find_client(client_id)) {
+    if (UpgradeClient* session = host_.find_client(client_id)) {
       session->Send(
           proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage, .message = reason});
     }
@@ -54,7 +54,7 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
   PushGrants();
 }
 
-bool UpgradeCoordinator::RefuseBrokenPackage(ClientSession& session, const PackageKey& key) {
+bool UpgradeCoordinator::RefuseBrokenPackage(UpgradeClient& session, const PackageKey& key) {
   auto broken = broken_packages_.find(key);
   if (broken == broken_packages_.end()) return false;
   const PackageRecord* cached = CachedPackage(key);

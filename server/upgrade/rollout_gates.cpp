@@ -42,7 +42,7 @@ void UpgradeCoordinator::StartRollouts() {
     }
     // P % of the kind's outdated clients: count them first, granting nothing meanwhile.
     scheduler_.SetGrantBudget(scope, 0);
-    std::weak_ptr<bool> alive = alive_;
+    auto alive = lifetime_.Token();
     host_.store->Submit<int64_t>(
         [scope, version](db::Database& db) -> Result<int64_t> {
           auto clients = store::ListClients(db);
@@ -107,7 +107,7 @@ void UpgradeCoordinator::SetGateSettings(const std::string& kind, store::GateSet
     }
     *text = amount->ToString();  // one spelling: "0" is stored as ""
   }
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   PersistWithAudit(
       [kind, settings](db::Database& db) { return store::SaveGateSettings(db, kind, settings); },
       AuditRow({.event = "gate_change",
@@ -128,7 +128,7 @@ void UpgradeCoordinator::ResumeRollout(const std::string& kind, std::function<vo
   }
   sched::RolloutGate resumed = gates_[kind];
   resumed.Resume();
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   PersistWithAudit(
       [kind, encoded = resumed.Encode()](db::Database& db) {
         return store::SaveRolloutGate(db, kind, encoded);
@@ -150,7 +150,7 @@ void UpgradeCoordinator::AbortRollout(const std::string& kind, std::function<voi
   // later `policy set` starts afresh.
   Audit({.event = "rollout_abort", .detail = gates_[kind].state().halt_reason}, kind);
   SetPolicy(kind, store::PolicySetting{.mode = store::UpgradePolicy::kDisabled},
-            [this, alive = std::weak_ptr<bool>(alive_), kind, done = std::move(done)](Status set) {
+            [this, alive = lifetime_.Token(), kind, done = std::move(done)](Status set) {
               if (!alive.expired() && set) {
                 gates_[kind].Resume();
                 host_.store->Detach<void>("upgrade: saving the rollout gate of " + kind,

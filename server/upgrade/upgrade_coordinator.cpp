@@ -3,6 +3,7 @@
 #include "common/base/log.h"
 #include "common/base/version.h"
 #include "common/crypto/random.h"
+#include "server/store/client_repo.h"
 #include "server/store/lease_repo.h"
 #include "server/store/limits_repo.h"
 
@@ -47,9 +48,9 @@ UpgradeCoordinator::UpgradeCoordinator(Host host, UpgradeOptions options)
 
 UpgradeCoordinator::~UpgradeCoordinator() = default;
 
-void UpgradeCoordinator::OnCheckedIn(ClientSession& session) { Evaluate(session); }
+void UpgradeCoordinator::OnCheckedIn(UpgradeClient& session) { Evaluate(session); }
 
-void UpgradeCoordinator::Evaluate(ClientSession& session) {
+void UpgradeCoordinator::Evaluate(UpgradeClient& session) {
   const proto::Checkin& info = session.last_checkin();
   const std::string& site_version = host_.settings().site_version;
   const std::string kind(proto::ToString(info.kind));
@@ -77,16 +78,16 @@ void UpgradeCoordinator::Evaluate(ClientSession& session) {
   PackageKey key{kind, info.platform, site_version};
   if (RefuseBrokenPackage(session, key)) return;
   if (CachedPackage(key) != nullptr) {
-    RequestSlot(session.id(), key);
+    RequestSlot(session.connection_id(), key);
     return;
   }
-  const uint64_t connection_id = session.id();
-  std::weak_ptr<bool> alive = alive_;
+  const uint64_t connection_id = session.connection_id();
+  auto alive = lifetime_.Token();
   host_.store->Submit<std::optional<PackageRecord>>(
       [key](db::Database& db) { return FindPackage(db, key.kind, key.platform, key.version); },
       [this, alive, connection_id, key](Result<std::optional<PackageRecord>> found) {
         if (alive.expired()) return;
-        ClientSession* session = host_.find_connection(connection_id);
+        UpgradeClient* session = host_.find_connection(connection_id);
         if (session == nullptr) return;
         if (!found || !found->has_value()) {
           session->Send(proto::UpgradeRefused{
@@ -124,7 +125,7 @@ std::function<Status(db::Database&)> UpgradeCoordinator::PersistEstimate(
 }
 
 void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& key) {
-  ClientSession* session = host_.find_connection(connection_id);
+  UpgradeClient* session = host_.find_connection(connection_id);
   if (session == nullptr) return;
   const std::string client_id = session->client_id();
   wanted_[client_id] = key;
@@ -145,7 +146,7 @@ void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& k
   }
   if (queued.hold_ms > 0) {
     // Held: the client closes after hold_s; the server gives it a little longer.
-    session->connection().SetIdleDeadline(static_cast<uint64_t>(queued.hold_ms) + 15'000);
+    session->SetIdleDeadline(static_cast<uint64_t>(queued.hold_ms) + 15'000);
   }
   session->Send(proto::UpgradeWait{
       .position = queued.position,
@@ -162,9 +163,9 @@ void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
   if (cached != nullptr) package = *cached;
   auto send = [this, lease_id = lease.id, client_id = lease.client_id, package] {
     const sched::Lease* live = scheduler_.FindLease(lease_id);
-    ClientSession* session = host_.find_client(client_id);
+    UpgradeClient* session = host_.find_client(client_id);
     if (live == nullptr || session == nullptr || !package) return;
-    session->connection().SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
+    session->SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
     session->Send(proto::UpgradeGrant{
         .lease_id = lease_id,
         .version = live->target_version,
@@ -179,7 +180,7 @@ void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
   persisted_leases_.insert(lease.id);
   // The gate counts the grant in the same store job, so a crash never forgets a wave's grant.
   gates_[lease.scope].OnGranted();
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   store::AuditRow audit = AuditRow({.event = "grant", .client_id = lease.client_id,
                                     .lease_id = lease.id, .version = lease.target_version},
                                    lease.scope, +1);
@@ -205,7 +206,7 @@ void UpgradeCoordinator::PushGrants() {
   ArmExpiryTimer();
 }
 
-void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeResult& result) {
+void UpgradeCoordinator::OnResult(UpgradeClient& session, const proto::UpgradeResult& result) {
   const sched::Lease* live = scheduler_.FindLease(result.lease_id);
   const std::string client_id = session.client_id();
   if (live != nullptr && live->client_id == client_id) {
@@ -229,23 +230,23 @@ void UpgradeCoordinator::OnResult(ClientSession& session, const proto::UpgradeRe
   // nothing twice) if the audit log shows the lease was granted to this client; anything else
   // — another client's lease, a lease never granted — is refused and changes nothing. The
   // rollout gate never counts a late report: the slot it describes was already counted.
-  const uint64_t connection_id = session.id();
+  const uint64_t connection_id = session.connection_id();
   const std::string scope(proto::ToString(session.last_checkin().kind));
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   host_.store->Submit<bool>(
       [lease_id = result.lease_id, client_id](db::Database& db) {
         return store::LeaseGrantedTo(db, lease_id, client_id);
       },
       [this, alive, connection_id, client_id, scope, result](Result<bool> granted) {
         if (alive.expired()) return;
-        ClientSession* session = host_.find_connection(connection_id);
+        UpgradeClient* session = host_.find_connection(connection_id);
         if (session == nullptr) return;
         if (!granted || !*granted) {
-          session->connection().SendErrorAndClose(
+          session->SendErrorAndClose(
               granted ? proto::ErrorCode::kLeaseUnknown : proto::ErrorCode::kInternal,
-              granted ? "lease " + std::to_string(result.lease_id) +
-                            " was never granted to this client"
-                      : std::string("could not look the lease up"));
+              granted
+                  ? "lease " + std::to_string(result.lease_id) + " was never granted to this client"
+                  : std::string("could not look the lease up"));
           return;
         }
         manual_allowed_.erase(client_id);
@@ -270,17 +271,16 @@ void UpgradeCoordinator::RecordVersion(const std::string& client_id,
   host_.store->Detach<void>(
       "upgrade: recording version " + result.version + " of client " + client_id,
       [id = client_id, version = result.version](db::Database& db) {
-        return db.Run("UPDATE clients SET version = ? WHERE id = ?", version, id);
+        return store::SetVersion(db, id, version);
       });
 }
 
 // The ack goes out only once the outcome is durable: an acknowledged report is never lost.
 void UpgradeCoordinator::AcknowledgeResult(const std::string& client_id, uint64_t lease_id) {
-  ClientSession* session = host_.find_client(client_id);
+  UpgradeClient* session = host_.find_client(client_id);
   if (session == nullptr) return;
   session->Send(proto::UpgradeResultAck{.lease_id = lease_id});
-  session->connection().SetIdleDeadline(session->active() ? 3000ULL * host_.settings().heartbeat_s
-                                                          : 30'000);
+  session->ResetIdleDeadline();
 }
 
 void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
@@ -292,7 +292,7 @@ void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& 
                                     .lease_id = lease.id, .version = lease.target_version,
                                     .detail = detail},
                                    lease.scope, -1);
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   host_.store->Submit<void>(
       [id = lease.id, audit, also = std::move(also)](db::Database& db) -> Status {
         if (auto deleted = store::DeleteLease(db, id); !deleted) return deleted;
@@ -311,7 +311,7 @@ void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& 
       });
 }
 
-void UpgradeCoordinator::OnClosed(ClientSession& session) {
+void UpgradeCoordinator::OnClosed(UpgradeClient& session) {
   if (session.client_id().empty()) return;
   // Leases survive the connection (grace until expiry); the download stops.
   if (auto lease = scheduler_.FindLeaseByClient(session.client_id())) StopDownload(lease->id);
@@ -345,7 +345,8 @@ void UpgradeCoordinator::ExpireDue() {
          first = waiter ? waiter->first_request_ms : lease.granted_ms](db::Database& db) {
           return store::SaveWaiter(db, client_id, scope, first);
         });
-    if (ClientSession* session = host_.find_client(lease.client_id); session && !session->active()) {
+    if (UpgradeClient* session = host_.find_client(lease.client_id);
+        session && !session->active()) {
       session->Close();  // a passive client holding a dead lease comes back later
     }
   }
@@ -434,7 +435,7 @@ void UpgradeCoordinator::PrunePackages() {
 }
 
 void UpgradeCoordinator::ReevaluateConnected() {
-  for (ClientSession* session : host_.sessions()) {
+  for (UpgradeClient* session : host_.sessions()) {
     // Connected clients: active ones, and passive ones held in the queue.
     auto waiter = scheduler_.FindWaiter(session->client_id());
     if (session->active() || (waiter && waiter->present)) Evaluate(*session);

@@ -9,17 +9,19 @@
 // queued before any job that records a grant made possible by it. The store runs jobs in order,
 // so after a crash the database never holds more live leases than the limit allowed.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/base/clock.h"
 #include "common/proto/messages.h"
+#include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 #include "common/uv/timer.h"
-#include "server/net/client_session.h"
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
 #include "server/sched/adaptive_limit.h"
@@ -28,11 +30,12 @@
 #include "server/sched/scheduler.h"
 #include "server/site/site_settings.h"
 #include "server/store/audit_repo.h"
+#include "server/store/limits_repo.h"
 #include "server/store/store.h"
 #include "server/upgrade/bandwidth_pacer.h"
-#include "server/store/limits_repo.h"
 #include "server/upgrade/download_stream.h"
 #include "server/upgrade/load_monitor.h"
+#include "server/upgrade/upgrade_client.h"
 
 namespace sluice::server {
 
@@ -75,24 +78,24 @@ class UpgradeCoordinator {
     uv::Loop* loop;
     std::function<const SiteSettings&()> settings;
     // The authenticated session of a client, or null.
-    std::function<ClientSession*(const std::string& client_id)> find_client;
+    std::function<UpgradeClient*(const std::string& client_id)> find_client;
     // The session on a connection, or null (it may have closed since).
-    std::function<ClientSession*(uint64_t connection_id)> find_connection;
+    std::function<UpgradeClient*(uint64_t connection_id)> find_connection;
     // Every authenticated session (to re-evaluate after a site or policy change).
-    std::function<std::vector<ClientSession*>()> sessions;
+    std::function<std::vector<UpgradeClient*>()> sessions;
   };
 
   UpgradeCoordinator(Host host, UpgradeOptions options);
   ~UpgradeCoordinator();
 
   // Loads limits, policies, leases and the queue; records server_start. Startup only (blocks).
-  Status Restore();
+  [[nodiscard]] Status Restore();
 
-  void OnCheckedIn(ClientSession& session);
-  void OnDownload(ClientSession& session, const proto::Download& download);
-  void OnResult(ClientSession& session, const proto::UpgradeResult& result);
-  void OnDrain(ClientSession& session);
-  void OnClosed(ClientSession& session);
+  void OnCheckedIn(UpgradeClient& session);
+  void OnDownload(UpgradeClient& session, const proto::Download& download);
+  void OnResult(UpgradeClient& session, const proto::UpgradeResult& result);
+  void OnDrain(UpgradeClient& session);
+  void OnClosed(UpgradeClient& session);
 
   // Admin changes: validated by the caller; each is persisted and audited, then applied (durable
   // first: a change that cannot be saved never takes effect; a lowered limit applies at once
@@ -110,7 +113,7 @@ class UpgradeCoordinator {
   void SetConnectionRate(uint64_t per_s, std::function<void(Status)> done);
   void SetPolicy(const std::string& kind, store::PolicySetting policy, std::function<void(Status)> done);
   // A one-off upgrade while the kind's policy is disabled; still respects the limit.
-  Result<std::string> AllowManualUpgrade(const std::string& client_id);
+  [[nodiscard]] Result<std::string> AllowManualUpgrade(const std::string& client_id);
   // The site moved: each kind's rollout starts (its canary wave, if set), and every connected
   // outdated client is evaluated now.
   void OnSiteVersionChanged();
@@ -157,7 +160,7 @@ class UpgradeCoordinator {
     int milestone = 0;  // last recorded quarter
   };
 
-  void Evaluate(ClientSession& session);
+  void Evaluate(UpgradeClient& session);
   void RequestSlot(uint64_t connection_id, const PackageKey& key);
   void SendGrant(const sched::Lease& lease);
   void PushGrants();
@@ -190,7 +193,7 @@ class UpgradeCoordinator {
   void OnPackageUnreadable(uint64_t lease_id, const Error& error);
   // Refuses `session` if its package is marked broken and its file is still unusable; a file
   // that is back clears the mark. Returns true when refused.
-  bool RefuseBrokenPackage(ClientSession& session, const PackageKey& key);
+  bool RefuseBrokenPackage(UpgradeClient& session, const PackageKey& key);
   const PackageRecord* CachedPackage(const PackageKey& key) const;
   // Caches a package and, while its kind has no finished upgrade, sets the kind's estimate
   // from the package size and the bandwidth.
@@ -249,7 +252,7 @@ class UpgradeCoordinator {
   std::map<std::string, int> audited_running_;  // per scope, as the audit rows tell it
   std::unordered_map<uint64_t, Download> downloads_;  // by lease id
   uv::HandlePtr<uv::Timer> expiry_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 
 }  // namespace sluice::server

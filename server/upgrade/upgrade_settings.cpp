@@ -114,7 +114,7 @@ void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
 
 // The global knobs and the policy: saved with their audit row, then in effect.
 void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done) {
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   PersistWithAudit(
       [bytes_per_s](db::Database& db) {
         return store::SetBandwidthBytesPerS(db, static_cast<int64_t>(bytes_per_s));
@@ -127,7 +127,7 @@ void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(S
 }
 
 void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done) {
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   PersistWithAudit(
       [per_s](db::Database& db) {
         return store::SetConnectionRatePerS(db, static_cast<int64_t>(per_s));
@@ -145,7 +145,7 @@ void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(St
 
 void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting policy,
                                    std::function<void(Status)> done) {
-  std::weak_ptr<bool> alive = alive_;
+  auto alive = lifetime_.Token();
   PersistWithAudit(
       [kind, policy](db::Database& db) { return store::SetPolicy(db, kind, policy); },
       AuditRow({.event = "policy_change",
@@ -161,7 +161,7 @@ void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting
 }
 
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {
-  ClientSession* session = host_.find_client(client_id);
+  UpgradeClient* session = host_.find_client(client_id);
   const std::string kind =
       session ? std::string(proto::ToString(session->last_checkin().kind)) : std::string();
   if (session != nullptr && policies_[kind].mode != store::UpgradePolicy::kDisabled) {

@@ -67,6 +67,9 @@ TEST_F(DurabilityTest, ChangesTheDatabaseRefusesNeverTakeEffect) {
   std::error_code ec;
   EXPECT_TRUE(!std::filesystem::exists(server_.data_dir() + "/installers", ec) ||
               std::filesystem::is_empty(server_.data_dir() + "/installers", ec));
+  const json settings_before = server_.Admin("settings")["result"];
+  Refused("settings-set", {{"key", "heartbeat_s"}, {"value", "45"}});
+  EXPECT_EQ(server_.Admin("settings")["result"], settings_before);
   json refused = Refused("policy-set", {{"kind", "jump-client"}, {"mode", "disabled"}});
   EXPECT_NE(refused.dump().find("disk"), std::string::npos) << refused.dump();
   // Nothing changed in memory either; every failed job was counted.

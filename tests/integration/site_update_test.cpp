@@ -41,7 +41,6 @@ class SiteUpdateTest : public ::testing::Test {
               std::string::npos)
         << site.output;
   }
-  void TearDown() override { ::unsetenv("SLUICE_TEST_PAUSE_INSTALL"); }
 
   RunResult Build(std::vector<std::string> args) {
     std::vector<std::string> argv = {BinaryPath("sluicectl"), "update", "build", "--signing-key",
@@ -259,9 +258,12 @@ TEST_F(SiteUpdateTest, KilledMidInstallKeepsTheOldVersionAndARetrySucceeds) {
   for (const std::string stage : {"after_backup", "after_import"}) {
     SCOPED_TRACE(stage);
     server->Stop();
-    ::setenv("SLUICE_TEST_PAUSE_INSTALL", stage.c_str(), 1);
+    const std::vector<std::string> usual = server->extra_args();
+    std::vector<std::string> pausing = usual;
+    pausing.insert(pausing.end(), {"--test-pause-install", stage});
+    server->set_extra_args(pausing);
     ASSERT_TRUE(server->Start());
-    ::unsetenv("SLUICE_TEST_PAUSE_INSTALL");
+    server->set_extra_args(usual);
     Process install({BinaryPath("sluicectl"), "--data-dir", server->data_dir(), "update", "install",
                      "site-2.0.0"},
                     dir_ / "install.log");

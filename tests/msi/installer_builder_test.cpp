@@ -55,7 +55,7 @@ class InstallerBuilderTest : public ::testing::Test {
 };
 
 TEST_F(InstallerBuilderTest, PatchedPropertiesReadBackThroughLibmsi) {
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   auto built = BuildInstaller(template_path_, JumpClientSpec(), out);
   ASSERT_TRUE(built.has_value()) << built.error().ToString();
   EXPECT_TRUE(IsUpperGuid(built->product_code)) << built->product_code;
@@ -74,8 +74,8 @@ TEST_F(InstallerBuilderTest, PatchedPropertiesReadBackThroughLibmsi) {
 }
 
 TEST_F(InstallerBuilderTest, MsiinfoSeesNewCodesThatDifferFromTemplateAndOtherBuilds) {
-  std::string first = dir_.File("first.msi");
-  std::string second = dir_.File("second.msi");
+  std::string first = (dir_ / "first.msi");
+  std::string second = (dir_ / "second.msi");
   auto a = BuildInstaller(template_path_, JumpClientSpec(), first);
   auto b = BuildInstaller(template_path_, JumpClientSpec(), second);
   ASSERT_TRUE(a.has_value() && b.has_value());
@@ -101,8 +101,8 @@ TEST_F(InstallerBuilderTest, MsiinfoSeesNewCodesThatDifferFromTemplateAndOtherBu
 }
 
 TEST_F(InstallerBuilderTest, NewerSiteVersionUpgradesOlderPackage) {
-  std::string older = dir_.File("older.msi");
-  std::string newer = dir_.File("newer.msi");
+  std::string older = (dir_ / "older.msi");
+  std::string newer = (dir_ / "newer.msi");
   auto a = BuildInstaller(template_path_, JumpClientSpec("24.3.1"), older);
   auto b = BuildInstaller(template_path_, JumpClientSpec("24.10.0"), newer);
   ASSERT_TRUE(a.has_value() && b.has_value());
@@ -141,16 +141,16 @@ TEST_F(InstallerBuilderTest, NewerSiteVersionUpgradesOlderPackage) {
 TEST_F(InstallerBuilderTest, TemplateFileIsNeverModified) {
   std::string before = Sha256Hex(ReadFile(template_path_));
   ASSERT_FALSE(ReadFile(template_path_).empty());
-  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), dir_.File("a.msi")).has_value());
-  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec("25.1.0"), dir_.File("b.msi")));
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), dir_ / "a.msi").has_value());
+  ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec("25.1.0"), dir_ / "b.msi"));
   EXPECT_EQ(Sha256Hex(ReadFile(template_path_)), before);
   EXPECT_EQ(ExportProperties(template_path_)["KEY_INFO"], "unset");
 }
 
 TEST_F(InstallerBuilderTest, MsiextractYieldsThePayload) {
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), out).has_value());
-  fs::path extract = dir_.path() / "extract";
+  fs::path extract = std::filesystem::path(dir_ / "extract");
   fs::create_directories(extract);
   auto result = Tool({"msiextract", "-C", extract.string(), out});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -161,10 +161,10 @@ TEST_F(InstallerBuilderTest, MsiextractYieldsThePayload) {
 }
 
 TEST_F(InstallerBuilderTest, AccessConsoleHasItsOwnUpgradeCodeAndRegistryKey) {
-  std::string out = dir_.File("console.msi");
+  std::string out = (dir_ / "console.msi");
   InstallerSpec spec{std::string(kAccessConsoleKind), "24.3.1", {{"KEY_INFO", "console-key"}}};
   auto console = BuildInstaller(Template(kAccessConsoleKind), spec, out);
-  auto jump = BuildInstaller(template_path_, JumpClientSpec(), dir_.File("jump.msi"));
+  auto jump = BuildInstaller(template_path_, JumpClientSpec(), dir_ / "jump.msi");
   ASSERT_TRUE(console.has_value() && jump.has_value()) << console.error().ToString();
   EXPECT_NE(console->upgrade_code, jump->upgrade_code);
   bool key_info_value = false;
@@ -179,7 +179,7 @@ TEST_F(InstallerBuilderTest, AccessConsoleHasItsOwnUpgradeCodeAndRegistryKey) {
 }
 
 TEST_F(InstallerBuilderTest, AddsPropertiesTheTemplateLacks) {
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   InstallerSpec spec = JumpClientSpec();
   spec.properties["SLUICE_SITE"] = "box.example:443";
   ASSERT_TRUE(BuildInstaller(template_path_, spec, out).has_value());
@@ -188,7 +188,7 @@ TEST_F(InstallerBuilderTest, AddsPropertiesTheTemplateLacks) {
 }
 
 TEST_F(InstallerBuilderTest, ReplacesAnExistingFileAndLeavesNoTemporaries) {
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   testing::WriteFile(out, "an old installer");
   ASSERT_TRUE(BuildInstaller(template_path_, JumpClientSpec(), out).has_value());
   EXPECT_EQ(ReadProperties(out)->at("KEY_INFO"), kKeyInfo);
@@ -200,7 +200,7 @@ TEST_F(InstallerBuilderTest, ReplacesAnExistingFileAndLeavesNoTemporaries) {
 }
 
 TEST_F(InstallerBuilderTest, RefusedSpecsLeaveNothingBehind) {
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   testing::WriteFile(out, "previous");
   struct Case {
     InstallerSpec spec;
@@ -221,7 +221,7 @@ TEST_F(InstallerBuilderTest, RefusedSpecsLeaveNothingBehind) {
     ASSERT_FALSE(built.has_value()) << c.spec.kind << " " << c.spec.site_version;
     EXPECT_EQ(built.error().code(), c.code) << built.error().ToString();
   }
-  auto missing = BuildInstaller(dir_.File("no-template.msi"), JumpClientSpec(), out);
+  auto missing = BuildInstaller(dir_ / "no-template.msi", JumpClientSpec(), out);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), Errc::kNotFound);
   EXPECT_EQ(ReadFile(out), "previous");
@@ -229,11 +229,11 @@ TEST_F(InstallerBuilderTest, RefusedSpecsLeaveNothingBehind) {
 }
 
 TEST_F(InstallerBuilderTest, CorruptTemplateFailsCleanly) {
-  fs::path bad_dir = dir_.path() / "templates";
+  fs::path bad_dir = std::filesystem::path(dir_ / "templates");
   fs::create_directories(bad_dir);
   const std::string bad = (bad_dir / "sluice-jump-client-bad.msi").string();
   testing::WriteFile(bad, "not an msi");
-  std::string out = dir_.File("jump.msi");
+  std::string out = (dir_ / "jump.msi");
   auto built = BuildInstaller(bad, JumpClientSpec(), out);
   ASSERT_FALSE(built.has_value());
   EXPECT_FALSE(fs::exists(out));

@@ -43,9 +43,9 @@ class InstallerSignerTest : public ::testing::Test {
 
   TempDir template_dir_;
   TempDir dir_;
-  std::string key_ = dir_.File("key.pem");
-  std::string cert_ = dir_.File("cert.pem");
-  std::string msi_ = dir_.File("jump.msi");
+  std::string key_ = (dir_ / "key.pem");
+  std::string cert_ = (dir_ / "cert.pem");
+  std::string msi_ = (dir_ / "jump.msi");
 };
 
 TEST_F(InstallerSignerTest, SignedInstallerVerifiesAndTamperingIsDetected) {
@@ -63,13 +63,13 @@ TEST_F(InstallerSignerTest, SignedInstallerVerifiesAndTamperingIsDetected) {
   ASSERT_NE(cab, std::string::npos);
   ASSERT_LT(cab + 60, bytes.size());
   bytes[cab + 60] = static_cast<char>(bytes[cab + 60] ^ 0xFF);
-  std::string tampered = dir_.File("tampered.msi");
+  std::string tampered = (dir_ / "tampered.msi");
   WriteFile(tampered, bytes);
   EXPECT_NE(Verify(tampered), 0);
 }
 
 TEST_F(InstallerSignerTest, SignsWithPassphraseProtectedPkcs12) {
-  std::string p12 = dir_.File("signer.p12");
+  std::string p12 = (dir_ / "signer.p12");
   auto exported = Tool({"openssl", "pkcs12", "-export", "-in", cert_, "-inkey", key_, "-out", p12,
                         "-passout", "pass:s3cret pass"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
@@ -80,7 +80,7 @@ TEST_F(InstallerSignerTest, SignsWithPassphraseProtectedPkcs12) {
 }
 
 TEST_F(InstallerSignerTest, KeyThatDoesNotMatchTheCertificateIsACryptoError) {
-  std::string other_key = dir_.File("other.pem");
+  std::string other_key = (dir_ / "other.pem");
   auto made = Tool({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
                     "-out", other_key});
   ASSERT_EQ(made.exit_code, 0) << made.err;
@@ -96,10 +96,10 @@ TEST_F(InstallerSignerTest, KeyThatDoesNotMatchTheCertificateIsACryptoError) {
 }
 
 TEST_F(InstallerSignerTest, MissingMaterialIsAnIoError) {
-  auto no_cert = SignInstaller(msi_, PemConfig(dir_.File("missing.pem"), key_));
+  auto no_cert = SignInstaller(msi_, PemConfig(dir_ / "missing.pem", key_));
   ASSERT_FALSE(no_cert.has_value());
   EXPECT_EQ(no_cert.error().code(), Errc::kIo);
-  auto no_msi = SignInstaller(dir_.File("missing.msi"), PemConfig(cert_, key_));
+  auto no_msi = SignInstaller(dir_ / "missing.msi", PemConfig(cert_, key_));
   ASSERT_FALSE(no_msi.has_value());
   EXPECT_EQ(no_msi.error().code(), Errc::kIo);
   auto empty = SignInstaller(msi_, SigningConfig{});

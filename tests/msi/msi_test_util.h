@@ -18,29 +18,11 @@
 
 #include "msi/installer_template.h"
 #include "msi/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::msi::testing {
 
-// A fresh directory under the temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "sluice-msi-test-XXXXXX").string();
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using sluice::testing::TempDir;
 
 // Runs a tool with a generous bound; fails the test if it cannot start.
 inline ProcessResult Tool(const std::vector<std::string>& argv) {
@@ -145,9 +127,9 @@ inline std::string FakeClient(size_t size = 64 * 1024, unsigned seed = 1) {
 // template's path (empty, with a test failure, if the build failed).
 inline std::string BuildTestTemplate(const TempDir& dir, std::string_view kind,
                                      const std::string& client) {
-  const std::string client_path = dir.File("client-" + Sha256Hex(client) + ".exe");
+  const std::string client_path = dir / ("client-" + Sha256Hex(client) + ".exe");
   WriteFile(client_path, client);
-  const std::string out = dir.File(TemplateFileName(kind, Sha256Hex(client)));
+  const std::string out = dir / TemplateFileName(kind, Sha256Hex(client));
   auto built = BuildTemplate(kind, client_path, Sha256Hex(client), out);
   EXPECT_TRUE(built.has_value()) << built.error().ToString();
   return built ? out : std::string();

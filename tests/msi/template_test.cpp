@@ -100,7 +100,7 @@ TEST_P(TemplateTest, InstallsTheClientAndAKeyInfoRegistryValueFor64BitWindows) {
   EXPECT_NE(Tool({"msiinfo", "suminfo", path_}).out.find("x64;1033"), std::string::npos);
 
   // msiextract gets the client back, byte for byte.
-  const fs::path extract = dir_.path() / "extract";
+  const fs::path extract = std::filesystem::path(dir_ / "extract");
   fs::create_directories(extract);
   auto extracted = Tool({"msiextract", "-C", extract.string(), path_});
   ASSERT_EQ(extracted.exit_code, 0) << extracted.err;
@@ -128,8 +128,8 @@ class TemplateRefusalTest : public ::testing::Test {
   }
   TempDir dir_;
   std::string client_ = FakeClient(4096);
-  std::string client_path_ = dir_.File("client.exe");
-  std::string out_ = dir_.File("template.msi");
+  std::string client_path_ = (dir_ / "client.exe");
+  std::string out_ = (dir_ / "template.msi");
 };
 
 TEST_F(TemplateRefusalTest, AClientWhoseDigestDiffersIsNotEmbedded) {

@@ -25,6 +25,9 @@ class ServerProcess {
   void Kill();
 
   const std::string& data_dir() const { return data_dir_; }
+  // The arguments every Start() adds after the defaults (those given to the constructor).
+  const std::vector<std::string>& extra_args() const { return extra_args_; }
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
   // The running sluiced's pid (-1 when stopped).
   pid_t pid() const { return process_ ? process_->pid() : -1; }
   int port() const { return port_; }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::db {
 namespace {
@@ -28,12 +28,12 @@ std::string PragmaText(Database& db, std::string_view pragma) {
 
 TEST(DbDatabase, OpenCreatesFileInWalModeWithForeignKeys) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER)"));
   ASSERT_TRUE(db->Run("INSERT INTO t VALUES (?1)", 1));
-  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db")));
-  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db-wal")));
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.db-wal"));
   EXPECT_EQ(PragmaText(*db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(PragmaText(*db, "PRAGMA synchronous"), "1");  // NORMAL
   EXPECT_EQ(PragmaText(*db, "PRAGMA foreign_keys"), "1");
@@ -41,30 +41,30 @@ TEST(DbDatabase, OpenCreatesFileInWalModeWithForeignKeys) {
 
 TEST(DbDatabase, OpenWithoutWalKeepsRollbackJournal) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"), {.wal = false});
+  auto db = OpenOrDie(dir / "a.db", {.wal = false});
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(PragmaText(*db, "PRAGMA journal_mode"), "delete");
 }
 
 TEST(DbDatabase, OpenWithoutCreateFailsForMissingFile) {
   TempDir dir;
-  auto db = Database::Open(dir.File("missing.db"), {.create = false});
+  auto db = Database::Open(dir / "missing.db", {.create = false});
   ASSERT_FALSE(db.has_value());
   EXPECT_EQ(db.error().code(), Errc::kDatabase);
   EXPECT_NE(db.error().message().find("missing.db"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir.File("missing.db")));
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing.db"));
 }
 
 TEST(DbDatabase, OpenFailsInMissingDirectory) {
   TempDir dir;
-  auto db = Database::Open(dir.File("no/such/dir/a.db"));
+  auto db = Database::Open(dir / "no/such/dir/a.db");
   ASSERT_FALSE(db.has_value());
   EXPECT_EQ(db.error().code(), Errc::kDatabase);
 }
 
 TEST(DbDatabase, ExecRunsSeveralStatements) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(
       db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1); "
                "INSERT INTO t VALUES (2);"));
@@ -75,7 +75,7 @@ TEST(DbDatabase, ExecRunsSeveralStatements) {
 
 TEST(DbDatabase, RunReportsLastInsertRowIdAndChanges) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"));
   ASSERT_TRUE(db->Run("INSERT INTO t (name) VALUES (?1)", "a"));
   ASSERT_TRUE(db->Run("INSERT INTO t (name) VALUES (?1)", std::string("b")));
@@ -86,7 +86,7 @@ TEST(DbDatabase, RunReportsLastInsertRowIdAndChanges) {
 
 TEST(DbDatabase, CachedReturnsSameStatementResetWithBindingsCleared) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
   constexpr std::string_view kSql = "SELECT ?1, x FROM t ORDER BY x";
   auto first = db->Cached(kSql);
@@ -106,7 +106,7 @@ TEST(DbDatabase, CachedReturnsSameStatementResetWithBindingsCleared) {
 
 TEST(DbDatabase, CachedRejectsEmptyAndMultipleStatements) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   auto empty = db->Cached("  ");
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().code(), Errc::kInvalidArgument);
@@ -118,7 +118,7 @@ TEST(DbDatabase, CachedRejectsEmptyAndMultipleStatements) {
 
 TEST(DbDatabase, QueryStopsAtFirstRowError) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
   int rows = 0;
   auto status = db->Query("SELECT x FROM t ORDER BY x", [&](const Statement& row) -> Status {
@@ -133,7 +133,7 @@ TEST(DbDatabase, QueryStopsAtFirstRowError) {
 
 TEST(DbDatabase, PrepareErrorCarriesSqliteMessageAndSql) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   auto stmt = db->Cached("SELECT nope FROM nowhere");
   ASSERT_FALSE(stmt);
   EXPECT_EQ(stmt.error().code(), Errc::kDatabase);
@@ -143,7 +143,7 @@ TEST(DbDatabase, PrepareErrorCarriesSqliteMessageAndSql) {
 
 TEST(DbDatabase, ErrorQuotesOnlyFirst80CharsOfSql) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   std::string sql = "SELECT " + std::string(100, 'x') + "_tail FROM missing_table";
   auto status = db->Exec(sql);
   ASSERT_FALSE(status);
@@ -155,7 +155,7 @@ TEST(DbDatabase, ErrorQuotesOnlyFirst80CharsOfSql) {
 
 TEST(DbDatabase, UniqueViolationIsAlreadyExists) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(db->Exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"));
   ASSERT_TRUE(db->Run("INSERT INTO t VALUES (?1, ?2)", "a", 1));
   auto dup = db->Run("INSERT INTO t VALUES (?1, ?2)", "a", 2);
@@ -171,7 +171,7 @@ TEST(DbDatabase, UniqueViolationIsAlreadyExists) {
 
 TEST(DbDatabase, ForeignKeysAreEnforced) {
   TempDir dir;
-  auto db = OpenOrDie(dir.File("a.db"));
+  auto db = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(
       db->Exec("CREATE TABLE p (id INTEGER PRIMARY KEY);"
                "CREATE TABLE c (p INTEGER NOT NULL REFERENCES p(id));"));
@@ -182,13 +182,38 @@ TEST(DbDatabase, ForeignKeysAreEnforced) {
 
 TEST(DbDatabase, SecondConnectionSeesCommittedData) {
   TempDir dir;
-  auto writer = OpenOrDie(dir.File("a.db"));
+  auto writer = OpenOrDie(dir / "a.db");
   ASSERT_TRUE(writer->Exec("CREATE TABLE t (x INTEGER)"));
   ASSERT_TRUE(writer->Run("INSERT INTO t VALUES (?1)", 5));
-  auto reader = OpenOrDie(dir.File("a.db"));
+  auto reader = OpenOrDie(dir / "a.db");
   int64_t x = 0;
   ASSERT_TRUE(reader->Query("SELECT x FROM t", [&](const Statement& row) { x = row.Int64(0); }));
   EXPECT_EQ(x, 5);
+}
+
+TEST(DbDatabase, BackupToCopiesWhatIsCommittedWhileAnotherConnectionWrites) {
+  TempDir dir;
+  auto live = OpenOrDie(dir / "live.db");
+  ASSERT_TRUE(live->Exec("CREATE TABLE t (x INTEGER)"));
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1)", i));
+  auto reader = OpenOrDie(dir / "live.db");
+  ASSERT_TRUE(reader->BackupTo(dir / "copy.db"));
+  ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1)", 500));  // after the copy: not in it
+
+  auto copy = OpenOrDie(dir / "copy.db", {.create = false});
+  int64_t rows = 0;
+  ASSERT_TRUE(
+      copy->Query("SELECT count(*) FROM t", [&](const Statement& row) { rows = row.Int64(0); }));
+  EXPECT_EQ(rows, 500);
+  EXPECT_EQ(PragmaText(*copy, "PRAGMA integrity_check"), "ok");
+
+  // An existing file is never overwritten; a target that cannot be created leaves nothing.
+  auto again = reader->BackupTo(dir / "copy.db");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), Errc::kAlreadyExists);
+  auto nowhere = reader->BackupTo(dir / "no/such/dir/copy.db");
+  ASSERT_FALSE(nowhere);
+  EXPECT_FALSE(std::filesystem::exists(dir / "no/such/dir/copy.db"));
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::db {
 namespace {
@@ -20,7 +20,7 @@ constexpr Migration kSteps[] = {
 class DbMigrate : public ::testing::Test {
  protected:
   std::unique_ptr<Database> Open() {
-    auto db = Database::Open(dir_.File("m.db"));
+    auto db = Database::Open(dir_ / "m.db");
     EXPECT_TRUE(db) << db.error().ToString();
     return db ? std::move(*db) : nullptr;
   }

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/db/database.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::db {
 namespace {
@@ -17,7 +17,7 @@ using sluice::testing::TempDir;
 class DbStatement : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Database::Open(dir_.File("s.db"));
+    auto db = Database::Open(dir_ / "s.db");
     ASSERT_TRUE(db) << db.error().ToString();
     db_ = std::move(*db);
     ASSERT_TRUE(db_->Exec("CREATE TABLE v (k INTEGER PRIMARY KEY, val)"));

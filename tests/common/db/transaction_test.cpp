@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::db {
 namespace {
@@ -20,7 +20,7 @@ class DbTransaction : public ::testing::Test {
   }
 
   std::unique_ptr<Database> Reopen() {
-    auto db = Database::Open(dir_.File("t.db"));
+    auto db = Database::Open(dir_ / "t.db");
     EXPECT_TRUE(db) << db.error().ToString();
     return db ? std::move(*db) : nullptr;
   }
@@ -93,7 +93,7 @@ TEST_F(DbTransaction, NestedBeginFails) {
 }
 
 TEST_F(DbTransaction, ImmediateBeginFailsWhileAnotherConnectionWrites) {
-  auto other = Database::Open(dir_.File("t.db"), {.busy_timeout_ms = 0});
+  auto other = Database::Open(dir_ / "t.db", {.busy_timeout_ms = 0});
   ASSERT_TRUE(other);
   auto held = Transaction::Begin(*db_);
   ASSERT_TRUE(held);

@@ -10,7 +10,7 @@
 #include "common/base/file_util.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/hash.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::update {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 class UpdateBundleTest : public ::testing::Test {
  protected:
   std::string WriteText(const std::string& name, const std::string& text) {
-    const std::string path = dir_.File(name);
+    const std::string path = (dir_ / name);
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }
@@ -43,7 +43,7 @@ class UpdateBundleTest : public ::testing::Test {
 };
 
 TEST_F(UpdateBundleTest, RoundTripVerifiesSignatureAndEveryPayload) {
-  const std::string out = dir_.File("site-2.0.0.sluice-update");
+  const std::string out = (dir_ / "site-2.0.0.sluice-update");
   auto built = BuildSite(out);
   ASSERT_TRUE(built) << built.error().ToString();
   EXPECT_EQ(built->id, "site-2.0.0");
@@ -54,7 +54,7 @@ TEST_F(UpdateBundleTest, RoundTripVerifiesSignatureAndEveryPayload) {
   auto opened = ReadBundle(*WholeFile(out), vendor_.PublicKey(), true);
   ASSERT_TRUE(opened) << opened.error().ToString();
   EXPECT_EQ(opened->header, *built);
-  const std::string extracted = dir_.File("ac.out");
+  const std::string extracted = (dir_ / "ac.out");
   ASSERT_TRUE(ExtractPayload(*opened, 1, extracted));
   EXPECT_EQ(Bytes(extracted), "console package");
   ASSERT_TRUE(ExtractPayload(*opened, 0, extracted));
@@ -62,7 +62,7 @@ TEST_F(UpdateBundleTest, RoundTripVerifiesSignatureAndEveryPayload) {
 }
 
 TEST_F(UpdateBundleTest, BaseUpdateHasNoPackagesAndSiteNeedsSome) {
-  auto base = WriteBundle(dir_.File("base"),
+  auto base = WriteBundle(dir_ / "base",
                           {.id = {},
                            .kind = "base",
                            .version = "5.0.0",
@@ -71,8 +71,8 @@ TEST_F(UpdateBundleTest, BaseUpdateHasNoPackagesAndSiteNeedsSome) {
                            .packages = {}},
                           {}, vendor_);
   ASSERT_TRUE(base) << base.error().ToString();
-  EXPECT_TRUE(ReadBundle(*WholeFile(dir_.File("base")), vendor_.PublicKey(), true));
-  auto empty_site = WriteBundle(dir_.File("site"),
+  EXPECT_TRUE(ReadBundle(*WholeFile(dir_ / "base"), vendor_.PublicKey(), true));
+  auto empty_site = WriteBundle(dir_ / "site",
                                 {.id = {},
                                  .kind = "site",
                                  .version = "2.0.0",
@@ -82,7 +82,7 @@ TEST_F(UpdateBundleTest, BaseUpdateHasNoPackagesAndSiteNeedsSome) {
                                 {}, vendor_);
   ASSERT_FALSE(empty_site);
   EXPECT_NE(empty_site.error().message().find("at least one client package"), std::string::npos);
-  auto bad_dependency = WriteBundle(dir_.File("x"),
+  auto bad_dependency = WriteBundle(dir_ / "x",
                                     {.id = {},
                                      .kind = "base",
                                      .version = "5.0.0",
@@ -92,11 +92,11 @@ TEST_F(UpdateBundleTest, BaseUpdateHasNoPackagesAndSiteNeedsSome) {
                                     {}, vendor_);
   ASSERT_FALSE(bad_dependency);
   EXPECT_NE(bad_dependency.error().message().find("'banana'"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir_.File("site")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "site"));
 }
 
 TEST_F(UpdateBundleTest, ForeignSignedBundleIsRefused) {
-  const std::string out = dir_.File("bundle");
+  const std::string out = (dir_ / "bundle");
   ASSERT_TRUE(BuildSite(out));
   auto stranger = *crypto::SigningKey::Generate();
   auto opened = ReadBundle(*WholeFile(out), stranger.PublicKey(), false);
@@ -107,7 +107,7 @@ TEST_F(UpdateBundleTest, ForeignSignedBundleIsRefused) {
 }
 
 TEST_F(UpdateBundleTest, AlteredHeaderOrPayloadIsRefused) {
-  const std::string out = dir_.File("bundle");
+  const std::string out = (dir_ / "bundle");
   ASSERT_TRUE(BuildSite(out));
   const std::string original = Bytes(out);
 
@@ -132,7 +132,7 @@ TEST_F(UpdateBundleTest, AlteredHeaderOrPayloadIsRefused) {
 }
 
 TEST_F(UpdateBundleTest, TruncatedOrForeignFilesAreRefusedClearly) {
-  const std::string out = dir_.File("bundle");
+  const std::string out = (dir_ / "bundle");
   ASSERT_TRUE(BuildSite(out));
   const std::string original = Bytes(out);
   for (size_t keep : {size_t{0}, size_t{10}, size_t{30}, size_t{400}, original.size() - 1}) {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/store/store.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::server {
 namespace {
@@ -33,8 +33,8 @@ InstallerRecord Sample(const std::string& id) {
 class InstallerRepoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::Store::Open({.path = (dir_.path() / "sluice.db").string(),
-                                     .post_to_loop = [](std::function<void()> task) { task(); }});
+    auto store = store::Store::Open(
+        {.path = dir_ / "sluice.db", .post_to_loop = [](std::function<void()> task) { task(); }});
     ASSERT_TRUE(store.has_value()) << store.error().ToString();
     store_ = std::move(*store);
   }

@@ -13,9 +13,9 @@
 #include "common/crypto/encoding.h"
 #include "common/crypto/hash.h"
 #include "common/pkg/manifest.h"
-#include "tests/common/db/temp_dir.h"
 #include "tests/server/pkg/pkg_test_util.h"
 #include "tests/server/test_times.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::server {
 namespace {
@@ -54,7 +54,7 @@ class PackageImportTest : public ::testing::Test {
   static inline const PackageSpec kSpec{
       .kind = "jump-client", .platform = "linux-x86_64", .version = "2.0.0"};
   TempDir dir_;
-  const std::string packages_ = dir_.File("packages");
+  const std::string packages_ = (dir_ / "packages");
   std::optional<crypto::SigningKey> key_;
 };
 
@@ -63,10 +63,10 @@ TEST_F(PackageImportTest, StoresContentUnderItsDigestWithASignedManifest) {
   const std::string content = PackageBytes((3 << 20) + 17, 1);
   const std::string sha = Sha256Hex(content);
   auto record =
-      Import(WriteTestFile(dir_.File("client-2.0.0.bin"), content), {.kind = "jumpoint",
-                                                                     .platform = "windows-x86_64",
-                                                                     .version = "2.0.1.7",
-                                                                     .allow_downgrade = true});
+      Import(WriteTestFile(dir_ / "client-2.0.0.bin", content), {.kind = "jumpoint",
+                                                                 .platform = "windows-x86_64",
+                                                                 .version = "2.0.1.7",
+                                                                 .allow_downgrade = true});
   ASSERT_TRUE(record) << record.error().ToString();
 
   EXPECT_EQ(record->sha256, sha);
@@ -99,7 +99,7 @@ TEST_F(PackageImportTest, StoresContentUnderItsDigestWithASignedManifest) {
 
 TEST_F(PackageImportTest, ReimportingTheSameFileReusesTheStoredContent) {
   const std::string content = PackageBytes(100'000, 2);
-  const std::string source = WriteTestFile(dir_.File("pkg.bin"), content);
+  const std::string source = WriteTestFile(dir_ / "pkg.bin", content);
   auto first = Import(source);
   ASSERT_TRUE(first) << first.error().ToString();
   struct stat before {};
@@ -127,14 +127,14 @@ TEST_F(PackageImportTest, RepairsAStoredFileWhoseContentDoesNotMatchItsName) {
   const std::string content = PackageBytes(5000, 3);
   ASSERT_TRUE(EnsureDir(packages_));
   WriteTestFile(packages_ + "/" + Sha256Hex(content), "bit rot");
-  auto record = Import(WriteTestFile(dir_.File("pkg.bin"), content));
+  auto record = Import(WriteTestFile(dir_ / "pkg.bin", content));
   ASSERT_TRUE(record) << record.error().ToString();
   EXPECT_EQ(ReadFile(record->path).value_or(""), content);
   EXPECT_EQ(ListTree(packages_).size(), 1u);
 }
 
 TEST_F(PackageImportTest, RefusesBadSpecsNamingTheValue) {
-  const std::string source = WriteTestFile(dir_.File("pkg.bin"), "payload");
+  const std::string source = WriteTestFile(dir_ / "pkg.bin", "payload");
   ExpectRefused(Import(source, {.kind = "toaster", .platform = "linux-x86_64", .version = "1.0"}),
                 Errc::kInvalidArgument, "toaster");
   ExpectRefused(
@@ -154,15 +154,15 @@ TEST_F(PackageImportTest, RefusesBadSpecsNamingTheValue) {
 }
 
 TEST_F(PackageImportTest, RefusesSourcesThatAreNotReadableNonEmptyFiles) {
-  ExpectRefused(Import(dir_.File("missing.bin")), Errc::kNotFound, dir_.File("missing.bin"));
-  ASSERT_TRUE(EnsureDir(dir_.File("a-dir")));
-  ExpectRefused(Import(dir_.File("a-dir")), Errc::kInvalidArgument, dir_.File("a-dir"));
-  ExpectRefused(Import(WriteTestFile(dir_.File("empty.bin"), "")), Errc::kInvalidArgument,
-                dir_.File("empty.bin"));
-  ASSERT_EQ(::mkfifo(dir_.File("fifo").c_str(), 0600), 0);
-  ExpectRefused(Import(dir_.File("fifo")), Errc::kInvalidArgument, dir_.File("fifo"));
+  ExpectRefused(Import(dir_ / "missing.bin"), Errc::kNotFound, dir_ / "missing.bin");
+  ASSERT_TRUE(EnsureDir(dir_ / "a-dir"));
+  ExpectRefused(Import(dir_ / "a-dir"), Errc::kInvalidArgument, dir_ / "a-dir");
+  ExpectRefused(Import(WriteTestFile(dir_ / "empty.bin", "")), Errc::kInvalidArgument,
+                (dir_ / "empty.bin"));
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  ExpectRefused(Import(dir_ / "fifo"), Errc::kInvalidArgument, dir_ / "fifo");
   if (::geteuid() != 0) {  // root reads anything
-    const std::string locked = WriteTestFile(dir_.File("locked.bin"), "secret");
+    const std::string locked = WriteTestFile(dir_ / "locked.bin", "secret");
     ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
     ExpectRefused(Import(locked), Errc::kIo, locked);
   }
@@ -170,15 +170,15 @@ TEST_F(PackageImportTest, RefusesSourcesThatAreNotReadableNonEmptyFiles) {
 }
 
 TEST_F(PackageImportTest, UnwritableStoreFailsWithoutLeavingFiles) {
-  WriteTestFile(dir_.File("blocker"), "a regular file");
-  const std::string source = WriteTestFile(dir_.File("pkg.bin"), PackageBytes(4096, 4));
-  auto record = ImportPackage(dir_.File("blocker/packages"), source, kSpec, *key_, kNow);
-  ExpectRefused(record, Errc::kIo, dir_.File("blocker"));
-  EXPECT_EQ(ListTree(dir_.path().string()), (std::set<std::string>{"blocker", "pkg.bin"}));
+  WriteTestFile(dir_ / "blocker", "a regular file");
+  const std::string source = WriteTestFile(dir_ / "pkg.bin", PackageBytes(4096, 4));
+  auto record = ImportPackage(dir_ / "blocker/packages", source, kSpec, *key_, kNow);
+  ExpectRefused(record, Errc::kIo, dir_ / "blocker");
+  EXPECT_EQ(ListTree(dir_.path()), (std::set<std::string>{"blocker", "pkg.bin"}));
 }
 
 TEST_F(PackageImportTest, CancelledImportLeavesNoTempFile) {
-  const std::string source = WriteTestFile(dir_.File("pkg.bin"), PackageBytes(4096, 5));
+  const std::string source = WriteTestFile(dir_ / "pkg.bin", PackageBytes(4096, 5));
   std::atomic<bool> cancel{true};
   auto record = ImportPackage(packages_, source, kSpec, *key_, kNow, &cancel);
   ExpectRefused(record, Errc::kClosed, source);
@@ -188,7 +188,7 @@ TEST_F(PackageImportTest, CancelledImportLeavesNoTempFile) {
 // A disk that fills up mid-copy: a child process whose file size limit (RLIMIT_FSIZE) is below
 // the package size gets EFBIG from write(2) partway through, exactly like ENOSPC.
 TEST_F(PackageImportTest, DiskFullMidCopyLeavesNoPartialFile) {
-  const std::string source = WriteTestFile(dir_.File("pkg.bin"), PackageBytes(3 << 20, 6));
+  const std::string source = WriteTestFile(dir_ / "pkg.bin", PackageBytes(3 << 20, 6));
   ASSERT_TRUE(EnsureDir(packages_));
   pid_t pid = ::fork();
   if (pid == 0) {

@@ -6,8 +6,8 @@
 #include "common/pkg/manifest.h"
 #include "server/pkg/package_import.h"
 #include "server/store/schema.h"
-#include "tests/common/db/temp_dir.h"
 #include "tests/server/pkg/pkg_test_util.h"
+#include "tests/server/store/migrated_db_test.h"
 #include "tests/server/test_times.h"
 
 namespace sluice::server {
@@ -19,13 +19,11 @@ using testing::WriteTestFile;
 
 using sluice::testing::kNow;
 
-class PackageRepoTest : public ::testing::Test {
+class PackageRepoTest : public store::testing::MigratedDbTest {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, store::Migrations()));
+    MigratedDbTest::SetUp();
+    if (HasFatalFailure()) return;
     auto key = crypto::SigningKey::Generate();
     ASSERT_TRUE(key);
     key_.emplace(std::move(*key));
@@ -35,8 +33,8 @@ class PackageRepoTest : public ::testing::Test {
   PackageRecord Imported(const std::string& content, const std::string& version = "2.0.0",
                          bool allow_downgrade = false, int64_t now_ms = kNow,
                          const std::string& kind = "jump-client") {
-    const std::string source = WriteTestFile(dir_.File("source.bin"), content);
-    auto record = ImportPackage(dir_.File("packages"), source,
+    const std::string source = WriteTestFile(dir_ / "source.bin", content);
+    auto record = ImportPackage(dir_ / "packages", source,
                                 {.kind = kind,
                                  .platform = "linux-x86_64",
                                  .version = version,
@@ -46,8 +44,6 @@ class PackageRepoTest : public ::testing::Test {
     return record.value_or(PackageRecord{});
   }
 
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
   std::optional<crypto::SigningKey> key_;
 };
 
@@ -134,7 +130,7 @@ TEST_F(PackageRepoTest, PackagesSurviveReopen) {
   const PackageRecord record = Imported(PackageBytes(3000, 9));
   ASSERT_TRUE(InsertPackage(*db_, record));
   db_.reset();
-  auto db = db::Database::Open(dir_.File("server.db"));
+  auto db = db::Database::Open(dir_ / "server.db");
   ASSERT_TRUE(db);
   ASSERT_TRUE(db::Migrate(**db, store::Migrations()));
   auto found = FindPackage(**db, "jump-client", "linux-x86_64", "2.0.0");

@@ -4,7 +4,7 @@
 
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/server/store/migrated_db_test.h"
 #include "tests/server/test_times.h"
 
 namespace sluice::store {
@@ -14,18 +14,8 @@ using sluice::testing::TempDir;
 
 using sluice::testing::kT0;
 
-class AuditRepo : public ::testing::Test {
+class AuditRepo : public store::testing::MigratedDbTest {
  protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    db_.reset();
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()));
-  }
-
   int64_t Append(AuditRow row) {
     auto seq = AppendAudit(*db_, row);
     EXPECT_TRUE(seq) << seq.error().ToString();
@@ -38,9 +28,6 @@ class AuditRepo : public ::testing::Test {
     for (const auto& row : rows.value_or(std::vector<AuditRow>{})) seqs.push_back(row.seq);
     return seqs;
   }
-
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
 };
 
 TEST_F(AuditRepo, AppendAssignsIncreasingSeqsAndRoundTripsEveryField) {

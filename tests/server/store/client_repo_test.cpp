@@ -4,7 +4,7 @@
 
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/server/store/migrated_db_test.h"
 #include "tests/server/test_times.h"
 
 namespace sluice::store {
@@ -28,23 +28,13 @@ ClientRow MakeClient(std::string id, int64_t last_seen_ms = kT0) {
   return row;
 }
 
-class ClientRepo : public ::testing::Test {
+class ClientRepo : public store::testing::MigratedDbTest {
  protected:
-  void SetUp() override {
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()));
-  }
-
   ClientRow Find(std::string_view id) {
     auto found = FindClient(*db_, id);
     EXPECT_TRUE(found && found->has_value()) << "client " << id;
     return found && found->has_value() ? **found : ClientRow{};
   }
-
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
 };
 
 TEST_F(ClientRepo, InsertThenFindRoundTripsEveryField) {

@@ -7,7 +7,7 @@
 #include "server/sched/scheduler.h"
 #include "server/store/audit_repo.h"
 #include "server/store/schema.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/server/store/migrated_db_test.h"
 #include "tests/server/test_times.h"
 
 namespace sluice::store {
@@ -28,19 +28,8 @@ Lease MakeLease(uint64_t id, std::string client, std::string scope = "jump-clien
                .bytes_done = 0};
 }
 
-class LeaseRepo : public ::testing::Test {
+class LeaseRepo : public store::testing::MigratedDbTest {
  protected:
-  void SetUp() override { Reopen(); }
-
-  // Opens (again) the database file, as a restarted server would.
-  void Reopen() {
-    db_.reset();
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()));
-  }
-
   std::vector<Lease> Leases() {
     auto leases = LoadLeases(*db_);
     EXPECT_TRUE(leases) << leases.error().ToString();
@@ -56,9 +45,6 @@ class LeaseRepo : public ::testing::Test {
     EXPECT_TRUE(next) << next.error().ToString();
     return next.value_or(0);
   }
-
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
 };
 
 TEST_F(LeaseRepo, SchemaIsAtVersionThree) {

@@ -5,28 +5,14 @@
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
 #include "server/store/settings_repo.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/server/store/migrated_db_test.h"
 
 namespace sluice::store {
 namespace {
 
 using sluice::testing::TempDir;
 
-class LimitsRepo : public ::testing::Test {
- protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    db_.reset();
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
-};
+class LimitsRepo : public store::testing::MigratedDbTest {};
 
 TEST_F(LimitsRepo, ScopeLimitsAreStoredAndReplaced) {
   auto empty = LoadLimits(*db_);

@@ -4,25 +4,14 @@
 
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/server/store/migrated_db_test.h"
 
 namespace sluice::store {
 namespace {
 
 using sluice::testing::TempDir;
 
-class SettingsRepo : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto db = db::Database::Open(dir_.File("server.db"));
-    ASSERT_TRUE(db) << db.error().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db::Migrate(*db_, Migrations()));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<db::Database> db_;
-};
+class SettingsRepo : public store::testing::MigratedDbTest {};
 
 TEST_F(SettingsRepo, UnsetKeyIsNullopt) {
   auto value = GetSetting(*db_, "upgrade.limit");
@@ -54,7 +43,7 @@ TEST_F(SettingsRepo, AllSettingsReturnsEveryKey) {
 TEST_F(SettingsRepo, SettingsSurviveReopen) {
   ASSERT_TRUE(SetSetting(*db_, "policy", "always"));
   db_.reset();
-  auto db = db::Database::Open(dir_.File("server.db"));
+  auto db = db::Database::Open(dir_ / "server.db");
   ASSERT_TRUE(db);
   ASSERT_TRUE(db::Migrate(**db, Migrations()));
   EXPECT_EQ(GetSetting(**db, "policy").value(), "always");

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "server/store/settings_repo.h"
-#include "tests/common/db/temp_dir.h"
 #include "tests/server/store/store_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::store {
 namespace {
@@ -24,7 +24,7 @@ class StoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<Store> OpenStore(size_t max_batch = 512) {
     auto store = Store::Open(
-        {.path = dir_.File("server.db"), .post_to_loop = loop_.Poster(), .max_batch = max_batch});
+        {.path = (dir_ / "server.db"), .post_to_loop = loop_.Poster(), .max_batch = max_batch});
     EXPECT_TRUE(store) << store.error().ToString();
     return store ? std::move(*store) : nullptr;
   }
@@ -62,18 +62,18 @@ TEST_F(StoreTest, OpenCreatesSchemaAndCallRunsJobs) {
 }
 
 TEST_F(StoreTest, OpenRequiresPostToLoop) {
-  auto store = Store::Open({.path = dir_.File("server.db")});
+  auto store = Store::Open({.path = (dir_ / "server.db")});
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Errc::kInvalidArgument);
 }
 
 TEST_F(StoreTest, OpenRefusesNewerSchema) {
   {
-    auto db = db::Database::Open(dir_.File("server.db"));
+    auto db = db::Database::Open(dir_ / "server.db");
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 99"));
   }
-  auto store = Store::Open({.path = dir_.File("server.db"), .post_to_loop = loop_.Poster()});
+  auto store = Store::Open({.path = (dir_ / "server.db"), .post_to_loop = loop_.Poster()});
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Errc::kDatabase);
   EXPECT_NE(store.error().message().find("database schema v99 is newer than this build"),

@@ -5,21 +5,21 @@
 #include <gtest/gtest.h>
 
 #include "common/db/database.h"
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::server {
 namespace {
 
 TEST(InstallStepsTest, BackupIsAReadableCopyNamedWithTimeAndVersions) {
   testing::TempDir dir;
-  auto live = db::Database::Open(dir.File("live.db"));
+  auto live = db::Database::Open(dir / "live.db");
   ASSERT_TRUE(live);
   ASSERT_TRUE((*live)->Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('before')"));
 
-  auto backup = BackupDatabase(dir.File("live.db"), dir.File("backups"), 1'764'057'600'123, "1.0.0",
-                               "", "site-2.0.0");
+  auto backup = BackupDatabase(dir / "live.db", dir / "backups", 1'764'057'600'123, "1.0.0", "",
+                               "site-2.0.0");
   ASSERT_TRUE(backup) << backup.error().ToString();
-  EXPECT_EQ(*backup, dir.File("backups") +
+  EXPECT_EQ(*backup, (dir / "backups") +
                          "/sluice-20251125T080000.123Z-site-1.0.0-base-none-before-site-2.0.0.db");
   ASSERT_TRUE((*live)->Exec("UPDATE t SET v = 'after'"));
 
@@ -29,7 +29,7 @@ TEST(InstallStepsTest, BackupIsAReadableCopyNamedWithTimeAndVersions) {
   ASSERT_TRUE(
       (*copy)->Query("SELECT v FROM t", [&](const db::Statement& row) { value = row.Text(0); }));
   EXPECT_EQ(value, "before");
-  EXPECT_FALSE(BackupDatabase(dir.File("missing.db"), dir.File("backups"), 1, "1", "", "x"));
+  EXPECT_FALSE(BackupDatabase(dir / "missing.db", dir / "backups", 1, "1", "", "x"));
 }
 
 }  // namespace

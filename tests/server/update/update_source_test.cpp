@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "tests/common/db/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace sluice::server {
 namespace {
@@ -14,25 +14,25 @@ namespace {
 class UpdateSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.File("jc.bin")) << "jump client";
-    std::filesystem::create_directory(dir_.File("mirror"));
+    std::ofstream(dir_ / "jc.bin") << "jump client";
+    std::filesystem::create_directory(dir_ / "mirror");
     Build("base", "5.0.0", {}, vendor_);
     Build("base", "5.1.0", {"base-5.0.0"}, vendor_);
     Build("site", "2.0.0", {"base-5.1.0"}, vendor_);
     Build("site", "3.0.0", {"base-9.0.0"}, vendor_);  // its dependency is not in the mirror
     auto stranger = *crypto::SigningKey::Generate();
     Build("site", "4.0.0", {}, stranger, "foreign");
-    std::ofstream(dir_.File("mirror/README")) << "not a bundle";
+    std::ofstream(dir_ / "mirror/README") << "not a bundle";
   }
   void Build(const std::string& kind, const std::string& version, std::vector<std::string> deps,
              const crypto::SigningKey& key, const std::string& name = "") {
     std::vector<update::PackageInput> packages;
     if (kind == "site") {
       packages.push_back(
-          {.kind = "jump-client", .platform = "linux-x86_64", .path = dir_.File("jc.bin")});
+          {.kind = "jump-client", .platform = "linux-x86_64", .path = (dir_ / "jc.bin")});
     }
     auto built =
-        update::WriteBundle(dir_.File("mirror/" + (name.empty() ? kind + "-" + version : name)),
+        update::WriteBundle(dir_ / ("mirror/" + (name.empty() ? kind + "-" + version : name)),
                             {.id = {},
                              .kind = kind,
                              .version = version,
@@ -53,7 +53,7 @@ class UpdateSourceTest : public ::testing::Test {
 };
 
 TEST_F(UpdateSourceTest, ScanSkipsForeignAndNonBundleFilesWithAReason) {
-  auto scan = ScanSource(dir_.File("mirror"), vendor_.PublicKey());
+  auto scan = ScanSource(dir_ / "mirror", vendor_.PublicKey());
   ASSERT_TRUE(scan) << scan.error().ToString();
   EXPECT_EQ(Ids(scan->entries),
             (std::vector<std::string>{"base-5.0.0", "base-5.1.0", "site-2.0.0", "site-3.0.0"}));
@@ -61,11 +61,11 @@ TEST_F(UpdateSourceTest, ScanSkipsForeignAndNonBundleFilesWithAReason) {
   EXPECT_TRUE(scan->problems[0].starts_with("README: ")) << scan->problems[0];
   EXPECT_NE(scan->problems[1].find("foreign: "), std::string::npos);
   EXPECT_NE(scan->problems[1].find("not signed by the trusted"), std::string::npos);
-  EXPECT_EQ(ScanSource(dir_.File("nowhere"), vendor_.PublicKey()).error().code(), Errc::kNotFound);
+  EXPECT_EQ(ScanSource(dir_ / "nowhere", vendor_.PublicKey()).error().code(), Errc::kNotFound);
 }
 
 TEST_F(UpdateSourceTest, AvailableUpdatesComeInDependencyOrderWithWhatIsMissing) {
-  auto scan = *ScanSource(dir_.File("mirror"), vendor_.PublicKey());
+  auto scan = *ScanSource(dir_ / "mirror", vendor_.PublicKey());
   auto available = AvailableUpdates(scan.entries,
                                     {.installed = {}, .base_version = "", .site_version = "1.0.0"});
   ASSERT_EQ(available.size(), 4u);
@@ -86,7 +86,7 @@ TEST_F(UpdateSourceTest, AvailableUpdatesComeInDependencyOrderWithWhatIsMissing)
 }
 
 TEST_F(UpdateSourceTest, InstallPlanLeavesOutWhatCannotBeCompleted) {
-  auto scan = *ScanSource(dir_.File("mirror"), {});  // fetch-offline without a trust key
+  auto scan = *ScanSource(dir_ / "mirror", {});  // fetch-offline without a trust key
   EXPECT_EQ(scan.entries.size(), 5u);
   std::vector<std::string> skipped;
   auto plan = InstallPlan(scan.entries,
