@@ -38,13 +38,18 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
   for (const auto& [client_id, wanted_key] : wanted_) {
     if (wanted_key == key) affected.push_back(client_id);
   }
+  // Those still in line leave it first, so no slot freed below goes to one of them; grants the
+  // scheduler already made are persisted (queued) before any of their ends, so the audit log
+  // always shows a grant before its fail.
+  for (const std::string& client_id : affected) {
+    if (!scheduler_.FindLeaseByClient(client_id)) scheduler_.Cancel(client_id);
+  }
+  PushGrants();
   for (const std::string& client_id : affected) {
     wanted_.erase(client_id);
     if (const std::optional<sched::Lease> held = scheduler_.FindLeaseByClient(client_id)) {
       scheduler_.Finish(held->id);
       EndLease(*held, store::audit_event::kFail, "server: " + reason);
-    } else {
-      scheduler_.Cancel(client_id);
     }
     if (UpgradeClient* session = host_.find_client(client_id)) {
       session->Send(
@@ -71,7 +76,7 @@ bool UpgradeCoordinator::RefuseBrokenPackage(UpgradeClient& session, const Packa
 
 std::string UpgradeCoordinator::BrokenPackage(const std::string& scope) const {
   for (const auto& [key, reason] : broken_packages_) {
-    if (key.kind == scope && key.version == host_.settings().site_version) return reason;
+    if (key.kind == scope && key.version == host_.settings->settings().site_version) return reason;
   }
   return {};
 }
