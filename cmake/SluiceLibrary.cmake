@@ -14,8 +14,9 @@ function(sluice_library name dir)
 endfunction()
 
 # sluice_tests(NAME DIR LIBS...): one GoogleTest binary from every *_test.cpp under DIR. Its tests
-# carry the ctest label SLUICE_TEST_LABEL (unit unless the caller sets integration or load), so a
-# group runs alone: ctest -L unit.
+# carry the ctest label SLUICE_TEST_LABEL (unit unless the caller sets integration, load or wine),
+# so a group runs alone (ctest -L unit), and that label's timeout (unit 60 s, load 600 s, others
+# 300 s).
 function(sluice_tests name dir)
   if(NOT SLUICE_TEST_LABEL)
     set(SLUICE_TEST_LABEL unit)
@@ -29,6 +30,14 @@ function(sluice_tests name dir)
   target_compile_definitions(${name} PRIVATE
     SLUICE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
     SLUICE_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  # A timeout per label: in-process unit tests finish in seconds; the others run real processes.
+  if(SLUICE_TEST_LABEL STREQUAL unit)
+    set(timeout 60)
+  elseif(SLUICE_TEST_LABEL STREQUAL load)
+    set(timeout 600)
+  else()
+    set(timeout 300)
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-                       PROPERTIES TIMEOUT 300 LABELS ${SLUICE_TEST_LABEL})
+                       PROPERTIES TIMEOUT ${timeout} LABELS ${SLUICE_TEST_LABEL})
 endfunction()

@@ -110,7 +110,7 @@ Status Server::Open() {
           .store = store_.get(),
           .clock = options_.clock,
           .loop = &loop_,
-          .settings = [this]() -> const SiteSettings& { return settings(); },
+          .settings = settings_.get(),
           .find_client = [this](const std::string& id) { return FindClient(id); },
           .find_connection = [this](uint64_t id) { return FindSession(id); },
           .sessions =
@@ -185,15 +185,7 @@ Status Server::Open() {
           .store = store_.get(),
           .dir = &dir_,
           .clock = options_.clock,
-          .settings = [this]() -> const SiteSettings& { return settings(); },
-          .commit =
-              [this](std::string key, std::string value,
-                     std::function<sluice::Status(db::Database&)> record,
-                     std::function<void(sluice::Status)> done) {
-                settings_->Update(
-                    {.key = std::move(key), .value = std::move(value), .reconnect_clients = true},
-                    std::move(done), std::move(record));
-              },
+          .settings = settings_.get(),
       },
       options_.updates);
   if (!updates) return Context(updates.error(), "site updates");

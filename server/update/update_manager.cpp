@@ -130,8 +130,8 @@ void UpdateManager::WithSiteState(std::function<void(Result<SiteState>)> next) {
           return;
         }
         SiteState site{.installed = {},
-                       .base_version = host_.settings().base_version,
-                       .site_version = host_.settings().site_version};
+                       .base_version = host_.settings->settings().base_version,
+                       .site_version = host_.settings->settings().site_version};
         for (const auto& row : *rows) site.installed.insert(row.id);
         next(std::move(site));
       });
@@ -260,21 +260,23 @@ void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared,
                                       .bundle_sha256 = prepared->header_sha256,
                                       .backup = prepared->backup});
   };
-  host_.commit(key, header.version, std::move(record),
-               [this, prepared, done = std::move(done)](Status committed) {
-                 if (!committed) return done(Fail(committed.error()));
-                 const auto& h = prepared->header;
-                 Log("update")->info(
-                     "update installed id={} kind={} version={} packages={} "
-                     "backup={}",
-                     h.id, h.kind, h.version, prepared->packages.size(), prepared->backup);
-                 json result = HeaderJson(h);
-                 result["backup"] = prepared->backup;
-                 result["file"] = prepared->file;
-                 result["site_version"] = host_.settings().site_version;
-                 result["base_version"] = host_.settings().base_version;
-                 done(std::move(result));
-               });
+  host_.settings->Update(
+      {.key = key, .value = header.version, .reconnect_clients = true},
+      [this, prepared, done = std::move(done)](Status committed) {
+        if (!committed) return done(Fail(committed.error()));
+        const auto& h = prepared->header;
+        Log("update")->info(
+            "update installed id={} kind={} version={} packages={} "
+            "backup={}",
+            h.id, h.kind, h.version, prepared->packages.size(), prepared->backup);
+        json result = HeaderJson(h);
+        result["backup"] = prepared->backup;
+        result["file"] = prepared->file;
+        result["site_version"] = host_.settings->settings().site_version;
+        result["base_version"] = host_.settings->settings().base_version;
+        done(std::move(result));
+      },
+      std::move(record));
 }
 
 void UpdateManager::InstallFile(std::string path, admin::Reply reply) {
@@ -308,8 +310,8 @@ void UpdateManager::InstallFileStep(std::shared_ptr<FileInstall> state) {
     state->reply(json{{"site_id", site_id_},
                       {"installed", state->installed},
                       {"skipped", state->skipped},
-                      {"site_version", host_.settings().site_version},
-                      {"base_version", host_.settings().base_version}});
+                      {"site_version", host_.settings->settings().site_version},
+                      {"base_version", host_.settings->settings().base_version}});
     return;
   }
   const size_t index = state->next++;

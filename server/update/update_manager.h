@@ -19,6 +19,7 @@
 #include "common/uv/worker_thread.h"
 #include "server/admin/admin_server.h"
 #include "server/site/data_dir.h"
+#include "server/site/settings_service.h"
 #include "server/site/site_settings.h"
 #include "server/store/store.h"
 #include "server/update/update_source.h"
@@ -37,18 +38,14 @@ struct SiteUpdateOptions {
 
 class UpdateManager {
  public:
-  using Commit = std::function<void(std::string key, std::string value,
-                                    std::function<Status(db::Database&)> record,
-                                    std::function<void(Status)> done)>;
   struct Host {
     uv::Loop* loop = nullptr;
     store::Store* store = nullptr;
     const DataDir* dir = nullptr;  // its signing_key must be loaded
     Clock* clock = nullptr;
-    std::function<const SiteSettings&()> settings{};
-    // Runs `record` and stores setting `key` = `value` in one store job, then applies the setting
-    // and tells connected clients to reconnect (Server::CommitUpdate).
-    Commit commit{};
+    // The site's settings; an install commits the new version through it, in the same store
+    // job as its records, with every connected client told to reconnect.
+    SettingsService* settings = nullptr;
   };
 
   // Loads the trust key (a file holding the base64 of the raw 32-byte Ed25519 public key).

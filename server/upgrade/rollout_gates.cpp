@@ -31,7 +31,7 @@ void UpgradeCoordinator::ApplyGate(const std::string& scope) {
 }
 
 void UpgradeCoordinator::StartRollouts() {
-  const std::string& version = host_.settings().site_version;
+  const std::string& version = host_.settings->settings().site_version;
   for (std::string_view kind : proto::UpgradableKinds()) {
     const std::string scope(kind);
     if (gates_[scope].state().version == version) continue;  // this rollout already started
@@ -69,7 +69,7 @@ void UpgradeCoordinator::StartRollouts() {
 }
 
 void UpgradeCoordinator::StartRollout(const std::string& scope, int64_t wave_size) {
-  gates_[scope].Start(host_.settings().site_version, wave_size);
+  gates_[scope].Start(host_.settings->settings().site_version, wave_size);
   if (wave_size > 0) {
     Audit({.event = "rollout_wave", .detail = "canary wave of " + std::to_string(wave_size)},
           scope);

@@ -52,7 +52,7 @@ void UpgradeCoordinator::OnCheckedIn(UpgradeClient& session) { Evaluate(session)
 
 void UpgradeCoordinator::Evaluate(UpgradeClient& session) {
   const proto::Checkin& info = session.last_checkin();
-  const std::string& site_version = host_.settings().site_version;
+  const std::string& site_version = host_.settings->settings().site_version;
   const std::string kind(proto::ToString(info.kind));
   auto mine = Version::Parse(info.version);
   auto site = Version::Parse(site_version);
@@ -393,7 +393,7 @@ void UpgradeCoordinator::Audit(store::AuditRow row, const std::string& scope) {
 bool UpgradeCoordinator::AutoUpgrades(const std::string& kind) const {
   auto policy = policies_.find(kind);
   return Allows(policy == policies_.end() ? store::PolicySetting{} : policy->second,
-                host_.settings().site_version);
+                host_.settings->settings().site_version);
 }
 
 sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& scope,
@@ -406,7 +406,7 @@ sched::ScopeForecastInput UpgradeCoordinator::ForecastInput(const std::string& s
                                   .connection_rate_per_s = static_cast<double>(connection_rate_)};
   if (pacer_.rate() > 0) {
     for (const auto& [key, package] : packages_) {
-      if (key.kind != scope || key.version != host_.settings().site_version) continue;
+      if (key.kind != scope || key.version != host_.settings->settings().site_version) continue;
       const uint64_t shared = package.size * static_cast<uint64_t>(std::max(input.limit, 1));
       input.transfer_floor_ms =
           std::max(input.transfer_floor_ms, static_cast<int64_t>(shared * 1000 / pacer_.rate()));
@@ -428,7 +428,7 @@ void UpgradeCoordinator::OnSiteVersionChanged() {
 void UpgradeCoordinator::PrunePackages() {
   std::set<PackageKey> in_use;
   for (const auto& [client_id, key] : wanted_) in_use.insert(key);
-  const std::string& site_version = host_.settings().site_version;
+  const std::string& site_version = host_.settings->settings().site_version;
   std::erase_if(packages_, [&](const auto& entry) {
     return entry.first.version != site_version && !in_use.contains(entry.first);
   });

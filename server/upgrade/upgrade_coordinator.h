@@ -28,7 +28,7 @@
 #include "server/sched/forecast.h"
 #include "server/sched/rollout_gate.h"
 #include "server/sched/scheduler.h"
-#include "server/site/site_settings.h"
+#include "server/site/settings_service.h"
 #include "server/store/audit_repo.h"
 #include "server/store/limits_repo.h"
 #include "server/store/store.h"
@@ -76,7 +76,7 @@ class UpgradeCoordinator {
     store::Store* store;
     Clock* clock;
     uv::Loop* loop;
-    std::function<const SiteSettings&()> settings;
+    const SettingsService* settings;
     // The authenticated session of a client, or null.
     std::function<UpgradeClient*(const std::string& client_id)> find_client;
     // The session on a connection, or null (it may have closed since).
