@@ -11,27 +11,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/base/file_util.h"
+
 extern char** environ;
 
 namespace sluice::msi {
 namespace {
-
-// Closes a descriptor on scope exit unless released.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 std::string ErrnoText(const char* what, int err) {
   return std::string(what) + ": " + std::strerror(err);
@@ -87,9 +72,9 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return Fail(Errc::kIo, ErrnoText("pipe2", errno));
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (pipe2(err_pipe, O_CLOEXEC) != 0) return Fail(Errc::kIo, ErrnoText("pipe2", errno));
-  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -106,8 +91,8 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   int spawn_rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_rc != 0) return Fail(Errc::kIo, ErrnoText(("starting " + argv[0]).c_str(), spawn_rc));
-  out_write.Reset();
-  err_write.Reset();
+  (void)out_write.Close();
+  (void)err_write.Close();
 
   ProcessResult result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -134,7 +119,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     for (size_t i = 0; i < fds.size() && ready > 0; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       if (!Drain(fds[i].fd, *sinks[i])) {
-        fds[i].fd = -1;  // poll ignores negative descriptors; the Fd still closes it
+        fds[i].fd = -1;  // poll ignores negative descriptors; the UniqueFd still closes it
         --open_count;
       }
     }

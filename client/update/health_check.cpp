@@ -13,29 +13,14 @@
 #include <optional>
 #include <thread>
 
+#include "common/base/file_util.h"
+
 extern char** environ;
 
 namespace sluice::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  int get() const { return fd_; }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Reads what the non-blocking pipe holds, keeping at most `cap` bytes. Returns false at EOF.
 bool Drain(int fd, std::string* out, size_t cap) {
@@ -127,12 +112,12 @@ Status RunHealthCheck(const HealthCheckOptions& options) {
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return Fail(Errc::kIo, std::string("health check pipe: ") + std::strerror(errno));
   }
-  Fd read_end(fds[0]);
-  Fd write_end(fds[1]);
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
   ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
   auto pid = Spawn(options.argv, write_end.get());
   if (!pid) return Fail(pid.error());
-  write_end.Close();
+  (void)write_end.Close();  // the child holds its own copy
 
   std::string output;
   bool pipe_open = true;

@@ -14,19 +14,30 @@
 
 namespace sluice {
 
-// Owns a file descriptor; closes it on destruction unless Close() already did.
+// Owns a file descriptor (or none: -1); closes it on destruction unless Close() already did.
+// Movable, not copyable.
 class UniqueFd {
  public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      Close();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~UniqueFd() { Close(); }
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
-  // Closes now and returns close(2)'s result, so write-back errors reported there are not lost.
-  int Close() { return ::close(std::exchange(fd_, -1)); }
+  // Closes now and returns close(2)'s result (0 when nothing was open), so write-back errors
+  // reported there are not lost; errno says why on -1.
+  int Close() {
+    const int fd = std::exchange(fd_, -1);
+    return fd >= 0 ? ::close(fd) : 0;
+  }
 
  private:
   int fd_;

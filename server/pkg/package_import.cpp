@@ -21,23 +21,6 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now; returns close(2)'s errno (0 on success) so write-back errors are not lost.
-  int Close() { return ::close(std::exchange(fd_, -1)) == 0 ? 0 : errno; }
-
- private:
-  int fd_;
-};
-
 // A temp file in the store, removed on destruction unless Keep() was called.
 class TempFile {
  public:
@@ -67,8 +50,8 @@ std::unexpected<Error> StoreError(std::string_view action, const std::string& pa
 
 // Opens the source for reading; it must be a non-empty regular file. O_NONBLOCK keeps a FIFO
 // from blocking the open; it changes nothing for regular files.
-Result<Fd> OpenSource(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+Result<UniqueFd> OpenSource(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return Fail(ErrnoError("opening package file", path, errno));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Fail(ErrnoError("reading package file", path, errno));
@@ -94,7 +77,7 @@ int WriteAll(int fd, const uint8_t* data, size_t size) {
 
 // Streams `source` into `out` (the temp file at `temp_path`), hashing as it goes, then fsyncs
 // and closes `out`.
-Result<Copied> CopyAndHash(int source, const std::string& source_path, Fd& out,
+Result<Copied> CopyAndHash(int source, const std::string& source_path, UniqueFd& out,
                            const std::string& temp_path, const std::atomic<bool>* cancel) {
   auto buffer = std::make_unique<uint8_t[]>(kChunkBytes);
   crypto::Sha256Hasher hasher;
@@ -119,7 +102,7 @@ Result<Copied> CopyAndHash(int source, const std::string& source_path, Fd& out,
     return Fail(Errc::kInvalidArgument, "package file " + source_path + " is empty");
   }
   if (::fsync(out.get()) != 0) return StoreError("syncing", temp_path, errno);
-  if (int err = out.Close(); err != 0) return StoreError("closing", temp_path, err);
+  if (out.Close() != 0) return StoreError("closing", temp_path, errno);
   copied.sha256 = crypto::HexEncode(hasher.Finish());
   return copied;
 }
@@ -143,7 +126,7 @@ Status Publish(TempFile& temp, const std::string& packages_dir, const std::strin
     return StoreError("renaming package into place at", final_path, errno);
   }
   temp.Keep();
-  Fd dir(::open(packages_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(packages_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0 || (::fsync(dir.get()) != 0 && errno != EINVAL)) {
     return StoreError("syncing package directory", packages_dir, errno);
   }
@@ -163,7 +146,7 @@ Result<PackageRecord> ImportPackage(const std::string& packages_dir, const std::
   }
 
   std::string temp_name = PackageFilePath(packages_dir, ".import-XXXXXX");
-  Fd out(::mkostemp(temp_name.data(), O_CLOEXEC));  // created with mode 0600
+  UniqueFd out(::mkostemp(temp_name.data(), O_CLOEXEC));  // created with mode 0600
   if (out.get() < 0) return StoreError("creating a temp file in", packages_dir, errno);
   TempFile temp(temp_name);
   if (::fchmod(out.get(), 0644) != 0) return StoreError("setting mode of", temp_name, errno);
