@@ -23,7 +23,8 @@ class Lifetime {
       if (alive.lock()) fn(std::forward<decltype(args)>(args)...);
     };
   }
-  // True while this Lifetime exists (for completions that must do something either way).
+  // A token that expires when this Lifetime is destroyed, for completions that must do
+  // something either way (check `expired()`).
   std::weak_ptr<const bool> Token() const { return alive_; }
 
  private:
