@@ -21,11 +21,16 @@ namespace {
 namespace fs = std::filesystem;
 
 // Keeps the kCachedTemplates most recently used templates (by modification time, which a use
-// refreshes) and removes the rest. Best effort: a template removed here is rebuilt when needed.
+// refreshes) and removes the rest, and any staging folder a crash left behind (builds run one at
+// a time, so none is in use here). Best effort: a template removed here is rebuilt when needed.
 void PruneTemplates(const std::string& templates_dir) {
   std::vector<std::pair<fs::file_time_type, fs::path>> templates;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(templates_dir, ec)) {
+    if (entry.path().filename().string().starts_with(".staging-")) {
+      fs::remove_all(entry.path(), ec);
+      continue;
+    }
     if (entry.path().extension() != ".msi") continue;
     templates.emplace_back(entry.last_write_time(ec), entry.path());
   }

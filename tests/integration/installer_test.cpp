@@ -296,7 +296,11 @@ TEST_F(InstallerTest, DeletedAndOutdatedKeysAreRefusedAndSiteUpdatesRegenerate) 
       << server_->log();
   EXPECT_TRUE(Contains(server_->log(), "--platform windows-x86_64 --version 2.0.0"));
   EXPECT_EQ(Find(jump["id"])["product_code"], jump["product_code"]);
-  // Adding that client regenerates it, around the new client.
+  // Adding that client regenerates it, around the new client; a staging folder a crashed
+  // template build left behind is swept when the new template is built.
+  const std::string crashed = server_->data_dir() + "/cache/templates/.staging-crashed";
+  std::filesystem::create_directories(crashed);
+  msit::WriteFile(crashed + "/sluice-jump-client.exe", "partial");
   const std::string client_2 = AddWindowsClient("jump-client", "2.0.0");
   ASSERT_TRUE(WaitUntil([&] { return Find(jump["id"])["site_version"] == "2.0.0"; },
                         std::chrono::seconds(60)))
@@ -304,6 +308,7 @@ TEST_F(InstallerTest, DeletedAndOutdatedKeysAreRefusedAndSiteUpdatesRegenerate) 
   json rebuilt = Find(jump["id"]);
   EXPECT_EQ(msit::Sha256Hex(EmbeddedClient(rebuilt["file"], "jump-client")),
             msit::Sha256Hex(client_2));
+  EXPECT_FALSE(std::filesystem::exists(crashed));
   EXPECT_EQ(rebuilt["upgrade_code"], jump["upgrade_code"]);
   EXPECT_NE(rebuilt["product_code"], jump["product_code"]);
   EXPECT_NE(rebuilt["key_info"], jump["key_info"]);
