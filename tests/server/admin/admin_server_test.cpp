@@ -19,29 +19,13 @@ using nlohmann::json;
 using testing::LoopThread;
 using testing::RawClient;
 
-class AdminServerTest : public ::testing::Test {
+class AdminServerTest : public testing::AdminServerFixture {
  protected:
   void SetUp() override {
-    auto dir = MakeTempDir("sluice-admin-");
-    ASSERT_TRUE(dir) << dir.error().ToString();
-    dir_ = *dir;
-    path_ = dir_ + "/run/admin.sock";
-    ASSERT_TRUE(loop_.Sync([this] {
-      auto server = AdminServer::Start(loop_.loop(), path_);
-      ASSERT_TRUE(server) << server.error().ToString();
-      server_ = std::move(*server);
-      server_->Register("echo", [](const json& args, Reply reply) { reply(args); });
-    }));
-    ASSERT_TRUE(server_);
-  }
-  void TearDown() override {
-    loop_.Sync([this] {
-      held_.clear();
-      server_.reset();
-    });
-    if (!dir_.empty()) {
-      EXPECT_TRUE(RemoveAll(dir_));
-    }
+    AdminServerFixture::SetUp();
+    if (HasFatalFailure()) return;
+    loop_.Sync(
+        [this] { server_->Register("echo", [](const json& args, Reply reply) { reply(args); }); });
   }
 
   // Registers `cmd` with a handler that keeps its Reply in held_ (loop thread) unanswered.
@@ -69,12 +53,6 @@ class AdminServerTest : public ::testing::Test {
     EXPECT_EQ(response["error"]["code"], code) << response.dump();
     EXPECT_FALSE(response["error"]["message"].get<std::string>().empty());
   }
-
-  LoopThread loop_;
-  std::string dir_;
-  std::string path_;
-  std::unique_ptr<AdminServer> server_;
-  std::vector<Reply> held_;  // loop thread only
 };
 
 TEST_F(AdminServerTest, EchoesSeveralRequestsOnOneConnection) {

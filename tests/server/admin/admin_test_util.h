@@ -12,11 +12,15 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "common/base/file_util.h"
 #include "common/uv/loop.h"
+#include "server/admin/admin_server.h"
 
 namespace sluice::admin::testing {
 
@@ -133,6 +137,40 @@ class RawClient {
   int fd_ = -1;
   bool connected_ = false;
   std::string buffer_;
+};
+
+// A fixture with a real AdminServer on a loop thread, listening on `path_` inside a fresh
+// temp dir `dir_`. Derived fixtures register their commands in their SetUp after this one (on
+// the loop thread, loop_.Sync) and return early if HasFatalFailure().
+class AdminServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = MakeTempDir("sluice-admin-");
+    ASSERT_TRUE(dir) << dir.error().ToString();
+    dir_ = *dir;
+    path_ = dir_ + "/run/admin.sock";
+    loop_.Sync([this] {
+      auto server = AdminServer::Start(loop_.loop(), path_);
+      ASSERT_TRUE(server) << server.error().ToString();
+      server_ = std::move(*server);
+    });
+    ASSERT_TRUE(server_);
+  }
+  void TearDown() override {
+    loop_.Sync([this] {
+      held_.clear();
+      server_.reset();
+    });
+    if (!dir_.empty()) {
+      EXPECT_TRUE(RemoveAll(dir_));
+    }
+  }
+
+  LoopThread loop_;
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<AdminServer> server_;
+  std::vector<Reply> held_;  // loop thread only; replies a test answers later
 };
 
 }  // namespace sluice::admin::testing

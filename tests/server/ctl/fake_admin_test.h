@@ -23,7 +23,7 @@ inline constexpr const char* kCtl = SLUICE_BIN_DIR "/sluicectl";
 
 using Outcome = server::testing::CtlOutcome;
 
-class FakeAdminTest : public ::testing::Test {
+class FakeAdminTest : public admin::testing::AdminServerFixture {
  protected:
   using json = nlohmann::json;
   using Reply = admin::Reply;
@@ -33,24 +33,7 @@ class FakeAdminTest : public ::testing::Test {
   void SetUp() override {
     struct stat st {};
     ASSERT_EQ(::stat(kCtl, &st), 0) << kCtl << " is missing: build the sluicectl target first";
-    auto dir = MakeTempDir("sluice-ctl-");
-    ASSERT_TRUE(dir) << dir.error().ToString();
-    dir_ = *dir;
-    loop_.Sync([this] {
-      auto server = admin::AdminServer::Start(loop_.loop(), dir_ + "/run/admin.sock");
-      ASSERT_TRUE(server) << server.error().ToString();
-      server_ = std::move(*server);
-    });
-    ASSERT_TRUE(server_);
-  }
-  void TearDown() override {
-    loop_.Sync([this] {
-      held_.clear();
-      server_.reset();
-    });
-    if (!dir_.empty()) {
-      EXPECT_TRUE(RemoveAll(dir_));
-    }
+    AdminServerFixture::SetUp();
   }
 
   // Answers `cmd` with `result`, remembering the args it was sent. Loop thread.
@@ -74,11 +57,7 @@ class FakeAdminTest : public ::testing::Test {
     return text.find(part) != std::string::npos;
   }
 
-  admin::testing::LoopThread loop_;
-  std::string dir_;
-  std::unique_ptr<admin::AdminServer> server_;
   std::map<std::string, json> received_;  // loop thread only
-  std::vector<Reply> held_;               // loop thread only; replies a test answers later
 
  private:
   std::optional<json> Find(const std::string& cmd, bool forget) {
