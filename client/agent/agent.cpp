@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <variant>
 
 #include "client/stats/system_stats.h"
 #include "common/base/log.h"
@@ -47,53 +48,74 @@ Agent::Agent(uv::Loop& loop, AgentOptions options, StateDir state,
              std::unique_ptr<Updater> updater)
     : loop_(loop),
       options_(std::move(options)),
-      state_(std::move(state)),
+      state_dir_(std::move(state)),
       tls_(std::move(tls)),
       identity_(std::move(identity)),
       updater_(std::move(updater)),
       contact_timer_(uv::Timer::Create(loop)),
       heartbeat_timer_(uv::Timer::Create(loop)),
       hold_timer_(uv::Timer::Create(loop)),
-      jitter_(crypto::RandomU64()) {
-}
+      jitter_(crypto::RandomU64()) {}
 
 // Destroying an open connection closes its socket without calling back into this agent.
 Agent::~Agent() = default;
+
+bool Agent::Fire(ContactEvent event) {
+  auto next = Transition(state_, event);
+  if (!next) {
+    Log("agent")->error("{}", next.error().message());
+    return false;
+  }
+  state_ = *next;
+  return true;
+}
+
+bool Agent::Accept(ContactEvent event, std::string_view message_type) {
+  if (Transition(state_, event)) return Fire(event);
+  Unexpected(message_type);
+  return false;
+}
+
+void Agent::Unexpected(std::string_view message_type) {
+  const std::string why = "'" + std::string(message_type) +
+                          "' is not expected by a client in state " + std::string(ToString(state_));
+  if (IsAttempt(state_)) AttemptFailed(Error(Errc::kProtocol, why));
+  (void)Fire(ContactEvent::kAbort);
+  connection_->SendErrorAndClose(proto::ErrorCode::kUnexpectedMessage, why);
+}
 
 void Agent::Start() {
   // Finish or undo what a killed agent left half-done; its outcome is reported at check-in.
   unreported_ = updater_->Recover();
   if (!unreported_) unreported_ = updater_->PendingReport();
-  ScheduleContact(0);
+  contact_timer_->Start(0, 0, [this] { Dial(); });
 }
 
 void Agent::CheckInNow() {
-  if (stopped_ || attempt_open_) return;
-  if (active() && connected()) return;
-  ScheduleContact(0);
+  if (state_ == ContactState::kIdle) contact_timer_->Start(0, 0, [this] { Dial(); });
 }
 
 void Agent::Stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  if (state_ == ContactState::kStopping || state_ == ContactState::kStopped) return;
+  (void)Fire(ContactEvent::kStop);
   contact_timer_->Stop();
   heartbeat_timer_->Stop();
   hold_timer_->Stop();
-  if (connection_) {
+  if (state_ == ContactState::kStopping) {
     connection_->Close();  // OnClosed finishes the stop
     return;
   }
+  NotifyStopped();
+}
+
+void Agent::NotifyStopped() {
   if (options_.on_stopped) options_.on_stopped();
 }
 
-void Agent::ScheduleContact(uint64_t delay_ms) {
-  if (stopped_) return;
-  contact_timer_->Start(delay_ms, 0, [this] { Connect(); });
-}
-
-void Agent::Connect() {
-  if (stopped_ || connection_ != nullptr) return;
-  attempt_open_ = true;
+void Agent::Dial() {
+  if (!Fire(ContactEvent::kDial)) return;
+  next_checkin_at_ms_.reset();
+  retry_at_ms_.reset();
   auto alive = lifetime_.Token();
   net::DialTcp(loop_, options_.config.host, options_.config.port, std::nullopt,
                [this, alive](Result<uv::HandlePtr<uv::Stream>> stream) {
@@ -103,19 +125,17 @@ void Agent::Connect() {
 }
 
 void Agent::OnDialed(Result<uv::HandlePtr<uv::Stream>> stream) {
-  if (stopped_) {
-    if (options_.on_stopped) options_.on_stopped();
-    return;
-  }
-  if (!stream) {
-    AttemptFinished(Fail(stream.error()));
-    return;
-  }
-  auto session = tls::TlsSession::Create(tls_, resume_);
+  // Stopped while dialing: on_stopped has run; the stream is dropped.
+  if (state_ == ContactState::kStopped) return;
+  auto session = stream ? tls::TlsSession::Create(tls_, resume_)
+                        : Result<std::unique_ptr<tls::TlsSession>>(Fail(stream.error()));
   if (!session) {
-    AttemptFinished(Fail(session.error()));
+    (void)Fire(ContactEvent::kDialFailed);
+    AttemptFailed(session.error());
+    ComeBack(ContactState::kDialing);
     return;
   }
+  (void)Fire(ContactEvent::kDialed);
   connection_ = std::make_unique<net::TlsConnection>(loop_, std::move(*stream),
                                                      std::move(*session),
                                                      net::ConnectionOptions{}, this);
@@ -123,6 +143,7 @@ void Agent::OnDialed(Result<uv::HandlePtr<uv::Stream>> stream) {
 }
 
 void Agent::OnHandshake(net::TlsConnection& connection) {
+  if (!Fire(ContactEvent::kHandshake)) return;
   if (!identity_) {
     connection.Send(proto::Enroll{
         .enrollment_key = options_.config.enrollment_key,
@@ -148,72 +169,21 @@ void Agent::SendCheckin() {
       .mode = options_.config.mode,
       .version = updater_->CurrentVersion(),
       .platform = PlatformName(),
-      .stats = ReadSystemStats(state_.path()),
+      .stats = ReadSystemStats(state_dir_.path()),
   });
 }
 
-void Agent::OnMessage(net::TlsConnection& connection, proto::Message message) {
-  if (auto* enrolled = std::get_if<proto::Enrolled>(&message)) {
-    OnEnrolled(*enrolled);
-  } else if (auto* ok = std::get_if<proto::CheckinOk>(&message)) {
-    OnCheckinOk(*ok);
-  } else if (std::holds_alternative<proto::HeartbeatAck>(message)) {
-    // The idle deadline was re-armed by the frame itself.
-  } else if (auto* grant = std::get_if<proto::UpgradeGrant>(&message)) {
-    OnGrant(*grant);
-  } else if (auto* chunk = std::get_if<proto::Chunk>(&message)) {
-    OnChunk(*chunk);
-  } else if (auto* ack = std::get_if<proto::UpgradeResultAck>(&message)) {
-    updater_->ReportDelivered(ack->lease_id);
-    unreported_.reset();
-    EndContact();
-  } else if (auto* wait = std::get_if<proto::UpgradeWait>(&message)) {
-    Log("agent")->info("upgrade queued position={} retry_after_s={} hold_s={}", wait->position,
-                       wait->retry_after_s, wait->hold_s);
-    if (!active()) {
-      OnPassiveWait(*wait);
-    } else if (options_.once) {
-      EndContact();
-    }
-  } else if (auto* refused = std::get_if<proto::UpgradeRefused>(&message)) {
-    Log("agent")->info("upgrade refused reason={} message=\"{}\"", proto::ToString(refused->reason),
-                       refused->message);
-    EndContact();
-  } else if (auto* error = std::get_if<proto::ErrorMessage>(&message);
-             error != nullptr && error->code == proto::ErrorCode::kReconnect) {
-    // The site was updated: not a failure; come back at once (OnClosed) and check in.
-    Log("agent")->info("site asks to reconnect now: {}", error->message);
-    reconnect_now_ = true;
-    attempt_open_ = false;
-  } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
-    if (error->code == proto::ErrorCode::kNotEnrolled) {
-      // The site no longer knows this client (deleted after long silence): enroll afresh.
-      Log("agent")->warn("site does not know client={}; enrolling again", identity_->client_id);
-      identity_.reset();
-      state_.ForgetIdentity();
-    }
-    AttemptFinished(Fail(proto::ErrcFor(error->code),
-                         "server refused: " + std::string(proto::ToString(error->code)) + ": " +
-                             error->message));
-    if (!identity_ && IsInstallerRefusal(error->code)) {
-      // Retrying cannot help: the installer key itself is no longer accepted.
-      installer_refusal_ = error->code;
-      Log("agent")->error("installer key refused code={} message=\"{}\"",
-                          proto::ToString(error->code), error->message);
-      Stop();
-    }
-  } else {
-    connection.SendErrorAndClose(proto::ErrorCode::kUnexpectedMessage,
-                                 "'" + std::string(proto::MessageType(message)) +
-                                     "' is not expected by a client");
-  }
+void Agent::OnMessage(net::TlsConnection& /*connection*/, proto::Message message) {
+  std::visit([this](const auto& m) { Receive(m); }, message);
 }
 
-void Agent::OnEnrolled(const proto::Enrolled& enrolled) {
+void Agent::Receive(const proto::Enrolled& enrolled) {
+  if (!Accept(ContactEvent::kEnrolled, "enrolled")) return;
   Identity identity{enrolled.client_id, enrolled.client_secret};
-  if (auto saved = state_.SaveIdentity(identity); !saved) {
+  if (auto saved = state_dir_.SaveIdentity(identity); !saved) {
     // Without a stored secret this client could never authenticate again: stop here.
-    AttemptFinished(Context(saved.error(), "saving identity"));
+    AttemptFailed(Context(saved.error(), "saving identity").error());
+    (void)Fire(ContactEvent::kAbort);
     connection_->Close();
     return;
   }
@@ -222,17 +192,19 @@ void Agent::OnEnrolled(const proto::Enrolled& enrolled) {
   SendCheckin();
 }
 
-void Agent::OnCheckinOk(const proto::CheckinOk& ok) {
+void Agent::Receive(const proto::CheckinOk& ok) {
+  if (!Accept(ContactEvent::kCheckedIn, "checkin_ok")) return;
+  consecutive_failures_ = 0;
+  last_result_ = {};
   last_checkin_ = ok;
   resume_ = connection_->tls().resumption_session();
   Log("agent")->info("checked in client={} site_version={} up_to_date={}", identity_->client_id,
                      ok.site_version, ok.up_to_date);
-  AttemptFinished({});
   if (unreported_) connection_->Send(*unreported_);
   if (!active() && !options_.once) {
     const uint64_t next_s =
         std::clamp<uint64_t>(ok.next_checkin_s, 1, options_.max_checkin_interval_s);
-    ScheduleContact(jitter_.SpreadMs(next_s * 1000, 0.1));
+    next_checkin_at_ms_ = loop_.NowMs() + jitter_.SpreadMs(next_s * 1000, 0.1);
   }
   // Outdated clients hear about their upgrade next; up-to-date ones may be done.
   if (ok.up_to_date && !unreported_) EndContact();
@@ -245,28 +217,10 @@ void Agent::OnCheckinOk(const proto::CheckinOk& ok) {
   }
 }
 
-void Agent::EndContact() {
-  if (downloading_) return;
-  if (connection_ && (!active() || options_.once)) connection_->Close();
-}
-
-void Agent::OnPassiveWait(const proto::UpgradeWait& wait) {
-  // The server already spread retry_after_s and hold_s; they are used as given.
-  const uint64_t retry_ms = std::max<uint64_t>(wait.retry_after_s, 1) * 1000;
-  if (wait.hold_s == 0 || options_.once) {
-    ScheduleContact(retry_ms);
-    EndContact();
-    return;
-  }
-  // Held: wait connected for a pushed grant; when the hold ends (or the connection drops),
-  // come back after retry_after_s.
-  held_retry_ms_ = retry_ms;
-  hold_timer_->Start(wait.hold_s * 1000, 0, [this] { EndContact(); });
-}
-
-void Agent::OnGrant(const proto::UpgradeGrant& grant) {
+void Agent::Receive(const proto::UpgradeGrant& grant) {
+  if (!Accept(ContactEvent::kGrant, "upgrade_grant")) return;
   hold_timer_->Stop();
-  held_retry_ms_ = 0;
+  retry_at_ms_.reset();  // the place in line is used
   Log("agent")->info("upgrade granted lease={} version={}", grant.lease_id, grant.version);
   auto offset = options_.config.signing_key.empty()
                     ? Result<uint64_t>(Fail(Errc::kCrypto, "no site signing key is pinned"))
@@ -276,6 +230,7 @@ void Agent::OnGrant(const proto::UpgradeGrant& grant) {
                 .version = grant.version,
                 .outcome = proto::UpgradeOutcome::kVerifyFailed,
                 .detail = offset.error().message()});
+    (void)Fire(ContactEvent::kUpgradeDone);
     return;
   }
   // The updater verified the manifest; its size says whether a resumed download is complete.
@@ -285,11 +240,11 @@ void Agent::OnGrant(const proto::UpgradeGrant& grant) {
     ApplyAndReport();
     return;
   }
-  downloading_ = true;
   connection_->Send(proto::Download{.lease_id = grant.lease_id, .offset = *offset});
 }
 
-void Agent::OnChunk(const proto::Chunk& chunk) {
+void Agent::Receive(const proto::Chunk& chunk) {
+  if (!Accept(ContactEvent::kChunk, "chunk")) return;
   auto complete = updater_->AddChunk(chunk);
   if (!complete) {
     connection_->SendErrorAndClose(proto::ErrorCode::kInvalidField, complete.error().message());
@@ -298,15 +253,84 @@ void Agent::OnChunk(const proto::Chunk& chunk) {
   if (*complete) ApplyAndReport();
 }
 
+void Agent::Receive(const proto::UpgradeResultAck& ack) {
+  updater_->ReportDelivered(ack.lease_id);
+  unreported_.reset();
+  EndContact();
+}
+
+void Agent::Receive(const proto::UpgradeWait& wait) {
+  Log("agent")->info("upgrade queued position={} retry_after_s={} hold_s={}", wait.position,
+                     wait.retry_after_s, wait.hold_s);
+  if (active()) {
+    if (options_.once) EndContact();
+    return;  // an active client stays online; the site pushes its grant
+  }
+  // The site already spread retry_after_s and hold_s; they are used as given.
+  retry_at_ms_ = loop_.NowMs() + std::max<uint64_t>(wait.retry_after_s, 1) * 1000;
+  if (wait.hold_s == 0 || options_.once) {
+    EndContact();
+    return;
+  }
+  // Held: wait connected for a pushed grant; when the hold ends (or the connection drops),
+  // come back at the retry time.
+  if (!Accept(ContactEvent::kHold, "upgrade_wait")) return;
+  hold_timer_->Start(wait.hold_s * 1000, 0, [this] { EndContact(); });
+}
+
+void Agent::Receive(const proto::UpgradeRefused& refused) {
+  Log("agent")->info("upgrade refused reason={} message=\"{}\"", proto::ToString(refused.reason),
+                     refused.message);
+  EndContact();
+}
+
+void Agent::Receive(const proto::ErrorMessage& error) {
+  if (error.code == proto::ErrorCode::kReconnect) {
+    // The site was updated: not a failure; come back at once (ComeBack) and check in.
+    Log("agent")->info("site asks to reconnect now: {}", error.message);
+    if (Fire(ContactEvent::kReconnect)) connection_->Close();
+    return;
+  }
+  const Error why(
+      proto::ErrcFor(error.code),
+      "server refused: " + std::string(proto::ToString(error.code)) + ": " + error.message);
+  if (error.code == proto::ErrorCode::kNotEnrolled && identity_) {
+    // The site no longer knows this client (deleted after long silence): enroll afresh.
+    Log("agent")->warn("site does not know client={}; enrolling again", identity_->client_id);
+    identity_.reset();
+    state_dir_.ForgetIdentity();
+  }
+  if (state_ == ContactState::kDownloading) {
+    last_result_ = Fail(Errc::kClosed, "the package download was cut off: " + why.message());
+  }
+  if (IsAttempt(state_)) AttemptFailed(why);
+  if (!Fire(ContactEvent::kAbort)) return;
+  if (!identity_ && IsInstallerRefusal(error.code)) {
+    // Retrying cannot help: the installer key itself is no longer accepted.
+    installer_refusal_ = error.code;
+    Log("agent")->error("installer key refused code={} message=\"{}\"", proto::ToString(error.code),
+                        error.message);
+    Stop();
+    return;
+  }
+  connection_->Close();
+}
+
+void Agent::EndContact() {
+  if (active() && !options_.once) return;
+  // A download in progress stays (the table keeps it): its report ends the contact later.
+  if (Fire(ContactEvent::kHangUp) && state_ == ContactState::kHangingUp) connection_->Close();
+}
+
 void Agent::ApplyAndReport() {
   // Blocking by design: staging and the health check are short and the agent has nothing
   // else to do meanwhile; heartbeats resume afterwards.
-  downloading_ = false;
   proto::UpgradeResult result = updater_->Apply();
   Log("agent")->info("upgrade finished lease={} version={} outcome={} detail=\"{}\"",
                      result.lease_id, result.version, proto::ToString(result.outcome),
                      result.detail);
   SendReport(std::move(result));
+  (void)Fire(ContactEvent::kUpgradeDone);
 }
 
 void Agent::SendReport(proto::UpgradeResult result) {
@@ -314,72 +338,64 @@ void Agent::SendReport(proto::UpgradeResult result) {
   if (connected()) connection_->Send(result);
 }
 
-void Agent::AttemptFinished(Status result) {
-  if (!attempt_open_) return;
-  attempt_open_ = false;
-  if (result) {
-    consecutive_failures_ = 0;
-  } else {
-    ++consecutive_failures_;
-    Log("agent")->warn("check-in failed: {}", result.error().ToString());
-  }
-  last_result_ = std::move(result);
-  if (!last_result_ && options_.once) {
-    if (connection_) {
-      connection_->Close();
-    } else {
-      Stop();
-    }
-    return;
-  }
-  if (!last_result_ && !connection_) {
-    // Dial or TLS setup failed: retry with backoff (passive clients too).
-    ScheduleContact(ReconnectDelayMs());
-  }
+void Agent::AttemptFailed(Error why) {
+  ++consecutive_failures_;
+  Log("agent")->warn("check-in failed: {}", why.ToString());
+  last_result_ = Fail(std::move(why));
 }
 
 void Agent::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
   heartbeat_timer_->Stop();
   hold_timer_->Stop();
-  const uint64_t held_retry_ms = std::exchange(held_retry_ms_, 0);
-  if (downloading_) {
+  const ContactState ended_in = state_;
+  if (ended_in == ContactState::kDownloading) {
     // A later grant resumes from the partial file; a one-shot run did not succeed.
-    downloading_ = false;
     last_result_ = Fail(Errc::kClosed, "connection lost during the package download");
   }
-  if (attempt_open_) {
-    AttemptFinished(Fail(why.value_or(Error(Errc::kClosed, "server closed the connection"))));
-  } else if (why && !stopped_) {
+  if (IsAttempt(ended_in)) {
+    AttemptFailed(why.value_or(Error(Errc::kClosed, "server closed the connection")));
+  } else if (why && ended_in != ContactState::kStopping) {
     Log("agent")->info("connection lost: {}", why->ToString());
   }
   // Destroy the connection outside its own callback.
   auto* closed = connection_.release();
   (void)connection;
   loop_.Defer([closed] { delete closed; });
-  if (stopped_ || options_.once) {
-    stopped_ = true;
-    if (options_.on_stopped) options_.on_stopped();
+  (void)Fire(ContactEvent::kClosed);
+  if (state_ == ContactState::kStopped) {
+    NotifyStopped();
     return;
   }
-  if (held_retry_ms > 0 && !reconnect_now_) {
-    ScheduleContact(held_retry_ms);  // its place in line waits for it
-    return;
-  }
-  if (reconnect_now_) {
-    // A little jitter (0-200 ms) so a whole fleet does not dial in the same millisecond; the
-    // site's connection rate shapes the rest.
-    reconnect_now_ = false;
-    ScheduleContact(jitter_.SpreadMs(100, 1.0));
-    return;
-  }
-  if (active() || !last_result_) ScheduleContact(ReconnectDelayMs());
+  ComeBack(ended_in);
 }
 
-uint64_t Agent::ReconnectDelayMs() {
-  const int exponent = std::clamp(consecutive_failures_ - 1, 0, 16);
-  const uint64_t backoff =
-      std::min(options_.reconnect_min_ms << exponent, options_.reconnect_max_ms);
-  return jitter_.SpreadMs(backoff, 0.2);
+void Agent::ComeBack(ContactState ended_in) {
+  if (options_.once) {
+    (void)Fire(ContactEvent::kStop);
+    NotifyStopped();
+    return;
+  }
+  std::optional<uint64_t> delay_ms;
+  switch (ComebackAfter(ended_in)) {
+    case Comeback::kSoon:
+      // 0-200 ms, so a whole fleet does not dial in the same millisecond; the site's
+      // connection rate shapes the rest.
+      delay_ms = jitter_.SpreadMs(100, 1.0);
+      break;
+    case Comeback::kPlanned:
+      if (auto at = retry_at_ms_ ? retry_at_ms_ : next_checkin_at_ms_) {
+        const uint64_t now = loop_.NowMs();
+        delay_ms = *at > now ? *at - now : 0;
+      }
+      break;
+    case Comeback::kBackoff:
+      break;
+  }
+  if (!delay_ms) {
+    delay_ms = ReconnectBackoffMs(options_.reconnect_min_ms, options_.reconnect_max_ms,
+                                  consecutive_failures_, jitter_);
+  }
+  contact_timer_->Start(*delay_ms, 0, [this] { Dial(); });
 }
 
 }  // namespace sluice::client
