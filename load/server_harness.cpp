@@ -1,13 +1,9 @@
 #include "load/server_harness.h"
 
-#include "common/base/file_util.h"
-
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +13,8 @@
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "common/base/file_util.h"
 
 namespace sluice::load {
 namespace {
@@ -78,43 +76,16 @@ Status ServerHarness::Spawn(const std::string& listen) {
   std::error_code ignored;
   std::filesystem::remove(endpoint, ignored);
   const std::string log_path = dir_ + "/sluiced.log";
-  std::vector<std::string> args;
-  if (options_.cpu >= 0) args = {"taskset", "-c", std::to_string(options_.cpu)};
-  for (std::string arg : {options_.server_bin, std::string("--data-dir"), data_dir_,
-                          std::string("--listen"), listen, std::string("--log-level"),
-                          std::string("warn")}) {
-    args.push_back(arg);
-  }
+  // The server must not outlive a load run that crashed or was killed: setpriv (util-linux,
+  // always present) sets the parent-death signal and execs the rest in the same process.
+  std::vector<std::string> args = {"setpriv", "--pdeathsig", "TERM"};
+  if (options_.cpu >= 0) args.insert(args.end(), {"taskset", "-c", std::to_string(options_.cpu)});
+  args.insert(args.end(), {options_.server_bin, "--data-dir", data_dir_, "--listen", listen,
+                           "--log-level", "warn"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) {
-    if (log_fd >= 0) ::close(log_fd);
-    if (null_fd >= 0) ::close(null_fd);
-    return Fail(Errc::kIo, "cannot open " + log_path + ": " + std::strerror(errno));
-  }
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // The server must not outlive a load run that crashed or was killed.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  const int fork_errno = errno;
-  ::close(log_fd);
-  ::close(null_fd);
-  if (pid_ < 0) {
-    pid_ = -1;
-    return Fail(Errc::kIo, "cannot start " + args.front() + ": " + std::strerror(fork_errno));
-  }
+  auto child = Child::Spawn({.argv = std::move(args)}, log_path);
+  if (!child) return Fail(child.error());
+  child_ = std::move(*child);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.start_timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -123,9 +94,9 @@ Status ServerHarness::Spawn(const std::string& listen) {
       port_ = std::atoi(text.substr(text.rfind(':') + 1).c_str());
       if (port_ > 0) return {};
     }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (!child_->running()) {
+      exit_status_ = child_->exit_code().value_or(-1);
+      child_.reset();
       return Fail(Errc::kIo, "sluiced exited at startup:\n" + Tail(Slurp(log_path), 2000));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -144,12 +115,9 @@ Status ServerHarness::Restart(bool crash) {
 }
 
 void ServerHarness::Kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exit_status_ = 137;
+  if (!child_) return;
+  exit_status_ = child_->Kill();
+  child_.reset();
 }
 
 ServerHarness::~ServerHarness() {
@@ -192,8 +160,8 @@ Result<nlohmann::json> ServerHarness::Admin(const std::string& cmd, const nlohma
 }
 
 double ServerHarness::CpuSeconds() const {
-  if (pid_ <= 0) return 0;
-  std::string stat = Slurp("/proc/" + std::to_string(pid_) + "/stat");
+  if (!child_) return 0;
+  std::string stat = Slurp("/proc/" + std::to_string(pid()) + "/stat");
   size_t close_paren = stat.rfind(')');
   if (close_paren == std::string::npos) return 0;
   std::istringstream fields(stat.substr(close_paren + 2));
@@ -207,26 +175,16 @@ double ServerHarness::CpuSeconds() const {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-double ServerHarness::PeakRssMib() const { return StatusFieldMib(pid_, "VmHWM:"); }
+double ServerHarness::PeakRssMib() const { return StatusFieldMib(pid(), "VmHWM:"); }
 
-double ServerHarness::RssMib() const { return StatusFieldMib(pid_, "VmRSS:"); }
+double ServerHarness::RssMib() const { return StatusFieldMib(pid(), "VmRSS:"); }
 
 int ServerHarness::Stop() {
-  if (pid_ <= 0) return exit_status_;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  for (int i = 0; i < 3000; ++i) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return exit_status_;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exit_status_ = 137;
+  if (!child_) return exit_status_;
+  child_->Signal(SIGTERM);
+  const std::optional<int> code = child_->Wait(std::chrono::seconds(30));
+  exit_status_ = code ? *code : child_->Kill();
+  child_.reset();
   return exit_status_;
 }
 

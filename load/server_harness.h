@@ -7,10 +7,12 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/base/error.h"
+#include "common/base/subprocess.h"
 
 namespace sluice::load {
 
@@ -53,7 +55,7 @@ class ServerHarness {
   bool owned() const { return !options_.server_bin.empty(); }
 
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
   const std::string& dir() const { return dir_; }  // scratch space (the temp dir)
   const std::string& data_dir() const { return data_dir_; }
 
@@ -64,7 +66,7 @@ class ServerHarness {
   ServerHarnessOptions options_;
   std::string dir_;
   std::string data_dir_;
-  pid_t pid_ = -1;
+  std::optional<Child> child_;  // the sluiced this harness started, while it runs
   int port_ = 0;
   int exit_status_ = -1;
 };

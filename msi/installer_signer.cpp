@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/base/log.h"
-#include "msi/subprocess.h"
+#include "common/base/subprocess.h"
 
 namespace sluice::msi {
 namespace {
@@ -97,10 +97,15 @@ Status SignInstaller(const std::string& msi_path, const SigningConfig& config) {
               {"-h", "sha256", "-n", config.description, "-in", msi_path, "-out", signed_path});
 
   std::error_code ec;
-  auto result = RunProcess(argv, kSignTimeout);
+  auto result = RunProcess({.argv = argv}, kSignTimeout);
   if (!result) {
     fs::remove(signed_path, ec);
     return Context(result.error(), "signing " + msi_path);
+  }
+  if (result->timed_out) {
+    fs::remove(signed_path, ec);
+    return Fail(Errc::kTimeout, "osslsigncode did not finish signing " + msi_path + " within " +
+                                    std::to_string(kSignTimeout.count()) + " s");
   }
   if (result->exit_code != 0) {
     fs::remove(signed_path, ec);

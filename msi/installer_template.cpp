@@ -1,6 +1,7 @@
 #include "msi/installer_template.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
@@ -10,14 +11,12 @@
 #include <system_error>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/base/file_util.h"
 #include "common/base/log.h"
+#include "common/base/subprocess.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/hash.h"
 #include "msi/installer_builder.h"
-#include "msi/subprocess.h"
 
 namespace sluice::msi {
 namespace {
@@ -108,8 +107,12 @@ Result<std::string> CopyHashing(const std::string& from, const std::string& to) 
 }
 
 Status RunWixl(const std::string& wxs, const std::string& out) {
-  auto ran = RunProcess({"wixl", "--arch", "x64", "-o", out, wxs}, kWixlTimeout);
+  auto ran = RunProcess({.argv = {"wixl", "--arch", "x64", "-o", out, wxs}}, kWixlTimeout);
   if (!ran) return Context(ran.error(), "running wixl (package msitools)");
+  if (ran->timed_out) {
+    return Fail(Errc::kTimeout,
+                "wixl did not finish within " + std::to_string(kWixlTimeout.count()) + " ms");
+  }
   if (ran->exit_code != 0) {
     std::string why = ran->err.empty() ? ran->out : ran->err;
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base/subprocess.h"
 #include "msi/installer_template.h"
-#include "msi/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::msi::testing {
@@ -26,9 +26,10 @@ using sluice::testing::TempDir;
 
 // Runs a tool with a generous bound; fails the test if it cannot start.
 inline ProcessResult Tool(const std::vector<std::string>& argv) {
-  auto result = RunProcess(argv, std::chrono::seconds(60));
+  auto result = RunProcess({.argv = argv}, std::chrono::seconds(60));
   EXPECT_TRUE(result.has_value()) << argv[0] << ": " << result.error().ToString();
-  return result ? *result : ProcessResult{-1, "", ""};
+  EXPECT_FALSE(result && result->timed_out) << argv[0] << " did not finish within 60 s";
+  return result ? *result : ProcessResult{};
 }
 
 inline std::string ReadFile(const std::string& path) {

@@ -9,28 +9,27 @@
 #include <string>
 #include <vector>
 
+#include "common/base/subprocess.h"
+
 namespace sluice::testing {
 
 // Path of a built binary ("sluiced" -> <build>/bin/sluiced).
 std::string BinaryPath(const std::string& name);
 
+// A started child (sluice::Child) that throws if it cannot start: a test cannot go on then.
 class Process {
  public:
   // Starts argv[0] with stdout and stderr appended to `log_path` (or /dev/null if empty).
   Process(std::vector<std::string> argv, const std::string& log_path);
-  ~Process();  // SIGKILLs and reaps a child still running
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
 
-  pid_t pid() const { return pid_; }
-  bool running();
-  void Signal(int signum);
+  pid_t pid() const { return child_.pid(); }
+  bool running() { return child_.running(); }
+  void Signal(int signum) { child_.Signal(signum); }
   // Waits for exit; nullopt on timeout. Returns the exit code (128+signal if killed).
-  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  std::optional<int> Wait(std::chrono::milliseconds timeout) { return child_.Wait(timeout); }
 
  private:
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
+  Child child_;
 };
 
 struct RunResult {

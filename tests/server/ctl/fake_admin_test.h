@@ -50,7 +50,7 @@ class FakeAdminTest : public admin::testing::AdminServerFixture {
   // Runs sluicectl with `args` (after "--data-dir <dir_>" unless `with_data_dir` is false).
   Outcome Run(std::vector<std::string> args, bool with_data_dir = true) {
     if (with_data_dir) args.insert(args.begin(), {"--data-dir", dir_});
-    return server::testing::RunCtl(std::move(args), dir_, dir_);
+    return server::testing::RunCtl(std::move(args), dir_);
   }
 
   static bool Has(const std::string& text, const std::string& part) {

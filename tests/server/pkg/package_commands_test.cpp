@@ -220,7 +220,7 @@ TEST_F(PackageCommandsTest, SluicectlAddsAndListsPackages) {
   const std::vector<std::string> data_dir = {"--data-dir", root_};
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), data_dir.begin(), data_dir.end());
-    return RunCtl(std::move(args), root_, root_);
+    return RunCtl(std::move(args), root_);
   };
 
   // A relative FILE: sluicectl resolves it against its own working directory.
@@ -255,7 +255,7 @@ TEST_F(PackageCommandsTest, SluicectlReportsRefusalsAndBadUsage) {
   WriteTestFile(root_ + "/pkg.bin", "payload");
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"--data-dir", root_});
-    return RunCtl(std::move(args), root_, root_);
+    return RunCtl(std::move(args), root_);
   };
   auto bad_version =
       ctl({"package", "add", "--kind", "jump-client", "--version", "2.x", "pkg.bin"});
@@ -281,7 +281,7 @@ TEST_F(PackageCommandsTest, SluicectlReportsRefusalsAndBadUsage) {
 }
 
 TEST_F(PackageCommandsTest, SluicectlSetsTheSiteVersion) {
-  auto set = RunCtl({"--data-dir", root_, "site", "set-version", "2.0.0"}, root_, root_);
+  auto set = RunCtl({"--data-dir", root_, "site", "set-version", "2.0.0"}, root_);
   ASSERT_EQ(set.exit_code, 0) << set.err;
   EXPECT_EQ(set.out, "site version is now 2.0.0\n");
   json args;

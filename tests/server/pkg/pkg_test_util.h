@@ -2,20 +2,16 @@
 // Test helpers for the package store tests: package files in temp dirs, directory listings and
 // a bounded run of the built sluicectl binary.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/base/file_util.h"
+#include "common/base/subprocess.h"
 
 namespace sluice::server::testing {
 
@@ -50,53 +46,20 @@ inline std::set<std::string> ListTree(const std::string& dir) {
   return names;
 }
 
-struct CtlOutcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CtlOutcome = ProcessResult;
 
-// Runs SLUICE_BIN_DIR/sluicectl with `args` in working directory `cwd`, waiting at most 30 s.
-// Its stdout and stderr go through files in `scratch_dir`.
-inline CtlOutcome RunCtl(std::vector<std::string> args, const std::string& cwd,
-                         const std::string& scratch_dir) {
-  static const char* const kCtl = SLUICE_BIN_DIR "/sluicectl";
-  args.insert(args.begin(), kCtl);
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string out_path = scratch_dir + "/ctl.stdout";
-  const std::string err_path = scratch_dir + "/ctl.stderr";
-  CtlOutcome outcome;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec.
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-    ::execv(kCtl, argv.data());
-    ::_exit(127);
+// Runs SLUICE_BIN_DIR/sluicectl with `args` in working directory `cwd`, waiting at most 30 s;
+// stdout and stderr are captured apart.
+inline CtlOutcome RunCtl(std::vector<std::string> args, const std::string& cwd) {
+  args.insert(args.begin(), SLUICE_BIN_DIR "/sluicectl");
+  auto ran = RunProcess({.argv = std::move(args), .working_dir = cwd}, std::chrono::seconds(30),
+                        {.max_bytes = 256 << 20});  // whole: tests parse large listings
+  if (!ran) {
+    ADD_FAILURE() << ran.error().ToString();
+    return {};
   }
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return outcome;
-  }
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "sluicectl did not exit";
-      return outcome;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  outcome.out = ReadFile(out_path).value_or("");
-  outcome.err = ReadFile(err_path).value_or("");
-  return outcome;
+  if (ran->timed_out) ADD_FAILURE() << "sluicectl did not exit within 30 s";
+  return *ran;
 }
 
 }  // namespace sluice::server::testing
