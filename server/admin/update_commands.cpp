@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/base/time_format.h"
 #include "server/admin/admin_args.h"
 
 namespace sluice::server {
@@ -12,18 +13,96 @@ using nlohmann::json;
 constexpr int64_t kDefaultKeyMinutes = 2400;
 constexpr int64_t kMaxKeyMinutes = 366 * 24 * 60;
 
+json HeaderJson(const update::BundleHeader& header) {
+  return {{"id", header.id},
+          {"kind", header.kind},
+          {"version", header.version},
+          {"depends_on", header.depends_on},
+          {"created", FormatIsoUtc(header.created_ms)},
+          {"packages", update::BundlePackagesJson(header.packages)}};
+}
+
+// {"source", "base_version", "site_version", "updates": [UPDATE + "missing", "file"], "problems"}
+json CheckJson(const UpdateCheck& check) {
+  json updates = json::array();
+  for (const Candidate& candidate : check.updates) {
+    json entry = HeaderJson(candidate.entry.header);
+    entry["missing"] = candidate.missing;
+    entry["file"] = candidate.entry.where.path;
+    updates.push_back(std::move(entry));
+  }
+  return {{"source", check.source},
+          {"base_version", check.base_version},
+          {"site_version", check.site_version},
+          {"updates", std::move(updates)},
+          {"problems", check.problems}};
+}
+
+// INSTALLED (docs/admin.md): the update's header, the backup, the file and the new versions.
+json InstalledJson(const UpdateInstalled& installed) {
+  json result = HeaderJson(installed.header);
+  result["backup"] = installed.backup;
+  result["file"] = installed.file;
+  result["site_version"] = installed.site_version;
+  result["base_version"] = installed.base_version;
+  return result;
+}
+
+json FileInstalledJson(const FileInstalled& file) {
+  json installed = json::array();
+  for (const UpdateInstalled& one : file.installed) installed.push_back(InstalledJson(one));
+  return {{"site_id", file.site_id},
+          {"installed", std::move(installed)},
+          {"skipped", file.skipped},
+          {"site_version", file.site_version},
+          {"base_version", file.base_version}};
+}
+
+json DownloadKeyJson(const IssuedDownloadKey& key) {
+  return {{"key", key.key},
+          {"site_id", key.site_id},
+          {"expires", FormatIsoUtc(key.fields.expires_ms)},
+          {"base_version", key.fields.base_version},
+          {"site_version", key.fields.site_version},
+          {"installed", key.fields.installed}};
+}
+
+json InstalledListJson(const std::vector<InstalledUpdate>& rows) {
+  json list = json::array();
+  for (const InstalledUpdate& row : rows) {
+    list.push_back({{"id", row.id},
+                    {"kind", row.kind},
+                    {"version", row.version},
+                    {"depends_on", row.depends_on},
+                    {"installed", FormatIsoUtc(row.installed_ms)},
+                    {"bundle_sha256", row.bundle_sha256},
+                    {"backup", row.backup}});
+  }
+  return {{"updates", std::move(list)}};
+}
+
+// Answers `reply` with `to_json` of a successful result, or the error.
+template <typename T>
+Done<T> Answer(admin::Reply reply, json (*to_json)(const T&)) {
+  return [reply = std::move(reply), to_json](Result<T> result) {
+    if (!result) return reply(Fail(result.error()));
+    reply(to_json(*result));
+  };
+}
+
 }  // namespace
 
 void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates) {
-  admin.Register("update-check",
-                 [&updates](const json&, admin::Reply reply) { updates.Check(std::move(reply)); });
+  admin.Register("update-check", [&updates](const json&, admin::Reply reply) {
+    updates.Check(Answer(std::move(reply), CheckJson));
+  });
   admin.Register("updates", [&updates](const json&, admin::Reply reply) {
-    updates.Installed(std::move(reply));
+    updates.Installed(Answer(std::move(reply), InstalledListJson));
   });
   admin.Register("update-install", [&updates](const json& args, admin::Reply reply) {
     auto id = NonEmptyStringArg(args, "id");
     if (!id) return reply(Fail(id.error()));
-    updates.Install(std::move(*id), std::move(reply));
+    updates.Install(std::move(*id), Answer(std::move(reply), InstalledJson));
   });
   admin.Register("update-install-file", [&updates](const json& args, admin::Reply reply) {
     auto path = NonEmptyStringArg(args, "path");
@@ -32,7 +111,7 @@ void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates) {
     if (!std::filesystem::path(*path).is_absolute()) {
       return reply(Fail(Errc::kInvalidArgument, "path '" + *path + "' must be absolute"));
     }
-    updates.InstallFile(std::move(*path), std::move(reply));
+    updates.InstallFile(std::move(*path), Answer(std::move(reply), FileInstalledJson));
   });
   admin.Register("update-download-key", [&updates](const json& args, admin::Reply reply) {
     int64_t minutes = kDefaultKeyMinutes;
@@ -45,7 +124,7 @@ void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates) {
       }
       minutes = it->get<int64_t>();
     }
-    updates.DownloadKey(minutes, std::move(reply));
+    updates.IssueDownloadKey(minutes, Answer(std::move(reply), DownloadKeyJson));
   });
 }
 

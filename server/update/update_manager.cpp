@@ -15,8 +15,6 @@
 
 namespace sluice::server {
 
-using nlohmann::json;
-
 struct UpdateManager::Prepared {
   update::BundleHeader header;
   std::string header_sha256;
@@ -28,21 +26,11 @@ struct UpdateManager::Prepared {
 struct FileInstall {
   update::OfflineFile file;
   size_t next = 0;
-  json installed = json::array();
-  json skipped = json::array();
-  admin::Reply reply;
+  FileInstalled result;
+  Done<FileInstalled> done;
 };
 
 namespace {
-
-json HeaderJson(const update::BundleHeader& header) {
-  return {{"id", header.id},
-          {"kind", header.kind},
-          {"version", header.version},
-          {"depends_on", header.depends_on},
-          {"created", FormatIsoUtc(header.created_ms)},
-          {"packages", update::BundlePackagesJson(header.packages)}};
-}
 
 Result<Bytes> LoadTrustKey(const std::string& path) {
   auto text = ReadFile(path);
@@ -137,41 +125,34 @@ void UpdateManager::WithSiteState(std::function<void(Result<SiteState>)> next) {
       });
 }
 
-void UpdateManager::Check(admin::Reply reply) {
-  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
+void UpdateManager::Check(Done<UpdateCheck> done) {
+  if (auto ready = Ready(); !ready) return done(Fail(ready.error()));
   if (options_.source_dir.empty()) {
-    return reply(Fail(Errc::kNotFound,
-                      "no update source is configured: start sluiced with --update-source DIR"));
+    return done(Fail(Errc::kNotFound,
+                     "no update source is configured: start sluiced with --update-source DIR"));
   }
-  WithSiteState([this, reply = std::move(reply)](Result<SiteState> site) {
-    if (!site) return reply(Fail(site.error()));
+  WithSiteState([this, done = std::move(done)](Result<SiteState> site) {
+    if (!site) return done(Fail(site.error()));
     scan_worker_->Run<SourceScan>(
         [dir = options_.source_dir, key = trust_key_] { return ScanSource(dir, key); },
-        [this, site = *site, reply](Result<SourceScan> scan) {
-          if (!scan) return reply(Fail(scan.error()));
-          json updates = json::array();
-          for (const auto& candidate : AvailableUpdates(scan->entries, site)) {
-            json entry = HeaderJson(candidate.entry.header);
-            entry["missing"] = candidate.missing;
-            entry["file"] = candidate.entry.where.path;
-            updates.push_back(std::move(entry));
-          }
-          reply(json{{"source", options_.source_dir},
-                     {"base_version", site.base_version},
-                     {"site_version", site.site_version},
-                     {"updates", std::move(updates)},
-                     {"problems", scan->problems}});
+        [this, site = *site, done](Result<SourceScan> scan) {
+          if (!scan) return done(Fail(scan.error()));
+          done(UpdateCheck{.source = options_.source_dir,
+                           .base_version = site.base_version,
+                           .site_version = site.site_version,
+                           .updates = AvailableUpdates(scan->entries, site),
+                           .problems = std::move(scan->problems)});
         });
   });
 }
 
-void UpdateManager::Install(std::string id, admin::Reply reply) {
-  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
+void UpdateManager::Install(std::string id, Done<UpdateInstalled> done) {
+  if (auto ready = Ready(); !ready) return done(Fail(ready.error()));
   if (options_.source_dir.empty()) {
-    return reply(Fail(Errc::kNotFound,
-                      "no update source is configured: start sluiced with --update-source DIR"));
+    return done(Fail(Errc::kNotFound,
+                     "no update source is configured: start sluiced with --update-source DIR"));
   }
-  if (installing_) return reply(Fail(Errc::kInvalidArgument, "another update is being installed"));
+  if (installing_) return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
   installing_ = true;
   scan_worker_->Run<update::BundleLocation>(
       [dir = options_.source_dir, key = trust_key_, id]() -> Result<update::BundleLocation> {
@@ -183,20 +164,20 @@ void UpdateManager::Install(std::string id, admin::Reply reply) {
         return Fail(Errc::kNotFound, "no update '" + id + "' in the update source " + dir +
                                          " (`sluicectl update check` lists them)");
       },
-      [this, id, reply = std::move(reply)](Result<update::BundleLocation> where) {
+      [this, id, done = std::move(done)](Result<update::BundleLocation> where) {
         if (!where) {
           installing_ = false;
-          return reply(Fail(where.error()));
+          return done(Fail(where.error()));
         }
-        InstallBundle(*where, id, [this, reply](Result<json> installed) {
+        InstallBundle(*where, id, [this, done](Result<UpdateInstalled> installed) {
           installing_ = false;
-          reply(std::move(installed));
+          done(std::move(installed));
         });
       });
 }
 
 void UpdateManager::InstallBundle(update::BundleLocation where, std::string expected_id,
-                                  std::function<void(Result<json>)> done) {
+                                  Done<UpdateInstalled> done) {
   WithSiteState([this, where = std::move(where), expected_id = std::move(expected_id),
                  done = std::move(done)](Result<SiteState> site) {
     if (!site) return done(Fail(site.error()));
@@ -233,8 +214,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
   });
 }
 
-void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared,
-                                   std::function<void(Result<json>)> done) {
+void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared, Done<UpdateInstalled> done) {
   const update::BundleHeader& header = prepared->header;
   const std::string key = header.kind == "site" ? "site_version" : "base_version";
   auto record = [prepared, now = host_.clock->WallMs()](db::Database& db) -> Status {
@@ -269,37 +249,37 @@ void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared,
             "update installed id={} kind={} version={} packages={} "
             "backup={}",
             h.id, h.kind, h.version, prepared->packages.size(), prepared->backup);
-        json result = HeaderJson(h);
-        result["backup"] = prepared->backup;
-        result["file"] = prepared->file;
-        result["site_version"] = host_.settings->settings().site_version;
-        result["base_version"] = host_.settings->settings().base_version;
-        done(std::move(result));
+        done(UpdateInstalled{.header = h,
+                             .backup = prepared->backup,
+                             .file = prepared->file,
+                             .base_version = host_.settings->settings().base_version,
+                             .site_version = host_.settings->settings().site_version});
       },
       std::move(record));
 }
 
-void UpdateManager::InstallFile(std::string path, admin::Reply reply) {
-  if (auto ready = Ready(); !ready) return reply(Fail(ready.error()));
-  if (installing_) return reply(Fail(Errc::kInvalidArgument, "another update is being installed"));
+void UpdateManager::InstallFile(std::string path, Done<FileInstalled> done) {
+  if (auto ready = Ready(); !ready) return done(Fail(ready.error()));
+  if (installing_) return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
   installing_ = true;
   scan_worker_->Run<update::OfflineFile>(
       [path] { return update::ReadOfflineFile(path); },
-      [this, reply = std::move(reply)](Result<update::OfflineFile> file) {
+      [this, done = std::move(done)](Result<update::OfflineFile> file) {
         if (!file) {
           installing_ = false;
-          return reply(Fail(file.error()));
+          return done(Fail(file.error()));
         }
         if (file->site_id != site_id_) {
           installing_ = false;
-          return reply(
+          return done(
               Fail(Errc::kInvalidArgument, "this offline update file was made for site " +
                                                file->site_id + ", not for this site (" + site_id_ +
                                                "): fetch one with this site's download key"));
         }
         auto state = std::make_shared<FileInstall>();
         state->file = std::move(*file);
-        state->reply = reply;
+        state->result.site_id = site_id_;
+        state->done = done;
         InstallFileStep(std::move(state));
       });
 }
@@ -307,36 +287,35 @@ void UpdateManager::InstallFile(std::string path, admin::Reply reply) {
 void UpdateManager::InstallFileStep(std::shared_ptr<FileInstall> state) {
   if (state->next == state->file.bundles.size()) {
     installing_ = false;
-    state->reply(json{{"site_id", site_id_},
-                      {"installed", state->installed},
-                      {"skipped", state->skipped},
-                      {"site_version", host_.settings->settings().site_version},
-                      {"base_version", host_.settings->settings().base_version}});
+    state->result.base_version = host_.settings->settings().base_version;
+    state->result.site_version = host_.settings->settings().site_version;
+    state->done(std::move(state->result));
     return;
   }
   const size_t index = state->next++;
-  InstallBundle(state->file.bundles[index], state->file.ids[index],
-                [this, state, index](Result<json> installed) {
-                  if (installed) {
-                    state->installed.push_back(std::move(*installed));
-                  } else if (installed.error().code() == Errc::kAlreadyExists) {
-                    // Installed earlier (e.g. before a crash in the middle of this file).
-                    state->skipped.push_back(state->file.ids[index]);
-                  } else {
-                    installing_ = false;
-                    return state->reply(Context(
-                        installed.error(),
-                        "installing " + state->file.ids[index] + " from the offline file (" +
-                            std::to_string(state->installed.size()) + " installed before it)"));
-                  }
-                  InstallFileStep(state);
-                });
+  InstallBundle(
+      state->file.bundles[index], state->file.ids[index],
+      [this, state, index](Result<UpdateInstalled> installed) {
+        if (installed) {
+          state->result.installed.push_back(std::move(*installed));
+        } else if (installed.error().code() == Errc::kAlreadyExists) {
+          // Installed earlier (e.g. before a crash in the middle of this file).
+          state->result.skipped.push_back(state->file.ids[index]);
+        } else {
+          installing_ = false;
+          return state->done(Context(
+              installed.error(),
+              "installing " + state->file.ids[index] + " from the offline file (" +
+                  std::to_string(state->result.installed.size()) + " installed before it)"));
+        }
+        InstallFileStep(state);
+      });
 }
 
-void UpdateManager::DownloadKey(int64_t valid_for_minutes, admin::Reply reply) {
-  if (!host_.dir->signing_key) return reply(Fail(Errc::kInternal, "site signing key not loaded"));
-  WithSiteState([this, valid_for_minutes, reply = std::move(reply)](Result<SiteState> site) {
-    if (!site) return reply(Fail(site.error()));
+void UpdateManager::IssueDownloadKey(int64_t valid_for_minutes, Done<IssuedDownloadKey> done) {
+  if (!host_.dir->signing_key) return done(Fail(Errc::kInternal, "site signing key not loaded"));
+  WithSiteState([this, valid_for_minutes, done = std::move(done)](Result<SiteState> site) {
+    if (!site) return done(Fail(site.error()));
     const int64_t now = host_.clock->WallMs();
     update::DownloadKey key{.site_id = {},
                             .public_key = {},
@@ -345,32 +324,15 @@ void UpdateManager::DownloadKey(int64_t valid_for_minutes, admin::Reply reply) {
                             .installed = {site->installed.begin(), site->installed.end()},
                             .issued_ms = now,
                             .expires_ms = now + valid_for_minutes * 60'000};
-    reply(json{{"key", update::EncodeDownloadKey(key, *host_.dir->signing_key)},
-               {"site_id", site_id_},
-               {"expires", FormatIsoUtc(key.expires_ms)},
-               {"base_version", key.base_version},
-               {"site_version", key.site_version},
-               {"installed", key.installed}});
+    std::string encoded = update::EncodeDownloadKey(key, *host_.dir->signing_key);
+    done(IssuedDownloadKey{
+        .key = std::move(encoded), .site_id = site_id_, .fields = std::move(key)});
   });
 }
 
-void UpdateManager::Installed(admin::Reply reply) {
+void UpdateManager::Installed(Done<std::vector<InstalledUpdate>> done) {
   host_.store->Submit<std::vector<InstalledUpdate>>(
-      [](db::Database& db) { return ListInstalledUpdates(db); },
-      [reply = std::move(reply)](Result<std::vector<InstalledUpdate>> rows) {
-        if (!rows) return reply(Fail(rows.error()));
-        json list = json::array();
-        for (const auto& row : *rows) {
-          list.push_back({{"id", row.id},
-                          {"kind", row.kind},
-                          {"version", row.version},
-                          {"depends_on", row.depends_on},
-                          {"installed", FormatIsoUtc(row.installed_ms)},
-                          {"bundle_sha256", row.bundle_sha256},
-                          {"backup", row.backup}});
-        }
-        reply(json{{"updates", std::move(list)}});
-      });
+      [](db::Database& db) { return ListInstalledUpdates(db); }, std::move(done));
 }
 
 }  // namespace sluice::server

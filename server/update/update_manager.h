@@ -3,30 +3,65 @@
 // offers, installs base and site updates (backup, package import, one committing transaction),
 // issues appliance download keys and installs offline update files.
 //
-// Every method is called on the loop thread and answers through its Reply, also on the loop
-// thread. File work runs on worker threads; the database is touched only through the store.
-// One install (or install-file) runs at a time.
+// Every method is called on the loop thread and answers through its `done`, also on the loop
+// thread, with a typed result (JSON is made only by the admin commands). File work runs on worker
+// threads; the database is touched only through the store. One install (or install-file) runs at a
+// time.
 
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/base/clock.h"
 #include "common/db/database.h"
+#include "common/update/download_key.h"
 #include "common/uv/loop.h"
 #include "common/uv/worker_thread.h"
-#include "server/admin/admin_server.h"
 #include "server/site/data_dir.h"
 #include "server/site/settings_service.h"
 #include "server/site/site_settings.h"
 #include "server/store/store.h"
+#include "server/update/update_repo.h"
 #include "server/update/update_source.h"
 
 namespace sluice::server {
 
 struct FileInstall;  // an install-file in progress (update_manager.cpp)
+
+// Results of the manager's operations; the admin commands turn them into JSON.
+template <typename T>
+using Done = std::function<void(Result<T>)>;
+
+struct UpdateCheck {
+  std::string source;
+  std::string base_version;
+  std::string site_version;
+  std::vector<Candidate> updates;     // installable or waiting for a dependency, by id
+  std::vector<std::string> problems;  // files of the source that were skipped, with why
+};
+
+struct UpdateInstalled {
+  update::BundleHeader header;
+  std::string backup;        // the database copy taken before the install
+  std::string file;          // the bundle it came from
+  std::string base_version;  // the site's versions after the install
+  std::string site_version;
+};
+
+struct FileInstalled {
+  std::string site_id;
+  std::vector<UpdateInstalled> installed;
+  std::vector<std::string> skipped;  // ids installed before (e.g. before a crash mid-file)
+  std::string base_version;
+  std::string site_version;
+};
+
+struct IssuedDownloadKey {
+  std::string key;  // the encoded, signed key
+  std::string site_id;
+  update::DownloadKey fields;
+};
 
 struct SiteUpdateOptions {
   std::string source_dir{};      // --update-source; empty: none configured
@@ -54,17 +89,16 @@ class UpdateManager {
                                                                      SiteUpdateOptions options);
   ~UpdateManager();
 
-  // {"source", "base_version", "site_version", "updates": [UPDATE + "missing"], "problems"}.
-  void Check(admin::Reply reply);
-  // Installs update `id` from the source. Result: INSTALLED (see docs).
-  void Install(std::string id, admin::Reply reply);
+  // What the update source offers this site now, with the dependencies each still lacks.
+  void Check(Done<UpdateCheck> done);
+  // Installs update `id` from the source.
+  void Install(std::string id, Done<UpdateInstalled> done);
   // Installs every update of an offline file not yet installed, in order.
-  // Result: {"site_id", "installed": [INSTALLED...], "skipped": [id...]}.
-  void InstallFile(std::string path, admin::Reply reply);
-  // {"key", "site_id", "expires", "base_version", "site_version", "installed"}.
-  void DownloadKey(int64_t valid_for_minutes, admin::Reply reply);
-  // {"updates": [{"id", "kind", "version", "depends_on", "installed", "backup"}]}.
-  void Installed(admin::Reply reply);
+  void InstallFile(std::string path, Done<FileInstalled> done);
+  // A signed appliance download key, valid for `valid_for_minutes`.
+  void IssueDownloadKey(int64_t valid_for_minutes, Done<IssuedDownloadKey> done);
+  // Every installed update, oldest first.
+  void Installed(Done<std::vector<InstalledUpdate>> done);
 
   const std::string& site_id() const { return site_id_; }
 
@@ -76,9 +110,8 @@ class UpdateManager {
   void WithSiteState(std::function<void(Result<SiteState>)> next);
   // Prepares (worker) and commits (store) the bundle at `where`; `done` gets INSTALLED.
   void InstallBundle(update::BundleLocation where, std::string expected_id,
-                     std::function<void(Result<nlohmann::json>)> done);
-  void CommitPrepared(std::shared_ptr<Prepared> prepared,
-                      std::function<void(Result<nlohmann::json>)> done);
+                     Done<UpdateInstalled> done);
+  void CommitPrepared(std::shared_ptr<Prepared> prepared, Done<UpdateInstalled> done);
   void InstallFileStep(std::shared_ptr<FileInstall> state);
 
   Host host_;
