@@ -35,12 +35,9 @@ std::string AdvertisedEndpoint(const std::string& configured, const std::string&
 }  // namespace
 
 Server::Server(uv::Loop& loop, ServerOptions options, DataDir dir)
-    : loop_(loop), options_(std::move(options)), dir_(std::move(dir)) {}
+    : loop_(loop), options_(std::move(options)), dir_(std::move(dir)), sessions_(loop) {}
 
-Server::~Server() {
-  Shutdown();
-  sessions_.clear();
-}
+Server::~Server() { Shutdown(); }
 
 Result<std::unique_ptr<Server>> Server::Start(uv::Loop& loop, ServerOptions options) {
   auto listen = uv::SplitHostPort(options.listen);
@@ -85,6 +82,25 @@ Status Server::SweepOrphanedPackages() {
 Status Server::Open() {
   started_ms_ = options_.clock->WallMs();
   if (auto present = CheckDatabasePresent(); !present) return present;
+  if (auto opened = OpenStore(); !opened) return opened;
+  if (auto opened = OpenUpgrades(); !opened) return opened;
+  if (auto listening = Listen(); !listening) return listening;
+  OpenCheckin();
+  if (auto opened = OpenUpdates(); !opened) return opened;
+  if (auto opened = OpenAdmin(); !opened) return opened;
+  settings_->OnChanged([this](const SettingChange& change) { OnSettingChanged(change); });
+  // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
+  installers_->RegenerateOutdated(settings().site_version);
+  if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
+    return Fail(written.error());
+  }
+  StartTimers();
+  Log("server")->info("listening on {} data_dir={} site_version={}", endpoint_, dir_.root,
+                      settings().site_version);
+  return {};
+}
+
+Status Server::OpenStore() {
   auto store = store::Store::Open({
       .path = dir_.db_path,
       .post_to_loop = [this](std::function<void()> task) { PostGuarded(std::move(task)); },
@@ -92,8 +108,6 @@ Status Server::Open() {
   if (!store) return Context(store.error(), "database " + dir_.db_path);
   store_ = std::move(*store);
   if (auto swept = SweepOrphanedPackages(); !swept) return swept;
-
-  // Startup reads and writes are synchronous: nothing is being served yet.
   auto stored = store_->Call<std::map<std::string, std::string>>(
       [](db::Database& db) -> Result<std::map<std::string, std::string>> {
         if (auto offline = store::MarkAllOffline(db); !offline) return Fail(offline.error());
@@ -104,35 +118,31 @@ Status Server::Open() {
   if (!loaded) return Fail(loaded.error());
   settings_ = std::make_unique<SettingsService>(SettingsServiceOptions{
       .store = store_.get(), .clock = options_.clock, .initial = std::move(*loaded)});
+  return {};
+}
 
-  upgrades_ = std::make_unique<UpgradeCoordinator>(
-      UpgradeCoordinator::Host{
-          .store = store_.get(),
-          .clock = options_.clock,
-          .loop = &loop_,
-          .settings = settings_.get(),
-          .find_client = [this](const std::string& id) { return FindClient(id); },
-          .find_connection = [this](uint64_t id) { return FindSession(id); },
-          .sessions =
-              [this] {
-                auto sessions = AuthenticatedSessions();
-                return std::vector<UpgradeClient*>(sessions.begin(), sessions.end());
-              },
-      },
-      options_.upgrade);
+Status Server::OpenUpgrades() {
+  upgrades_ =
+      std::make_unique<UpgradeCoordinator>(UpgradeCoordinator::Host{.store = store_.get(),
+                                                                    .clock = options_.clock,
+                                                                    .loop = &loop_,
+                                                                    .settings = settings_.get(),
+                                                                    .clients = &sessions_},
+                                           options_.upgrade);
   if (auto restored = upgrades_->Restore(); !restored) return Fail(restored.error());
-  upgrades_->on_connection_rate_changed = [this](uint64_t rate) {
-    accept_bucket_->SetRate(static_cast<double>(rate), static_cast<double>(rate),
+  const auto rate = static_cast<double>(upgrades_->connection_rate());
+  accept_bucket_ = std::make_unique<TokenBucket>(rate, rate, static_cast<int64_t>(loop_.NowMs()));
+  upgrades_->on_connection_rate_changed = [this](uint64_t changed) {
+    accept_bucket_->SetRate(static_cast<double>(changed), static_cast<double>(changed),
                             static_cast<int64_t>(loop_.NowMs()));
   };
-  accept_bucket_ = std::make_unique<TokenBucket>(
-      static_cast<double>(upgrades_->connection_rate()),
-      static_cast<double>(upgrades_->connection_rate()), static_cast<int64_t>(loop_.NowMs()));
+  return {};
+}
 
+Status Server::Listen() {
   auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
   if (!tls) return Fail(tls.error());
   tls_ = std::move(*tls);
-
   auto host_port = uv::SplitHostPort(options_.listen);
   auto listener = uv::Listener::ListenTcp(
       loop_, host_port->first, host_port->second, kListenBacklog,
@@ -141,24 +151,29 @@ Status Server::Open() {
   listener_ = std::move(*listener);
   endpoint_ = listener_->LocalAddress();
   advertise_ = AdvertisedEndpoint(options_.advertise, host_port->first, listener_->LocalPort());
+  return {};
+}
 
+void Server::OpenCheckin() {
+  const std::filesystem::path root = std::filesystem::absolute(dir_.root);
+  std::optional<msi::SigningConfig> code_signing;
+  if (!options_.code_signing_cert.empty()) {
+    code_signing = msi::SigningConfig{.cert_pem = options_.code_signing_cert,
+                                      .key_pem = options_.code_signing_key,
+                                      .description = "Sluice client",
+                                      .password = {}};
+  }
   installers_ = std::make_unique<InstallerService>(InstallerServiceOptions{
       .loop = &loop_,
       .store = store_.get(),
       .clock = options_.clock,
       .signing_key = dir_.signing_key ? &*dir_.signing_key : nullptr,
-      .installers_dir = (std::filesystem::absolute(dir_.root) / "installers").string(),
-      .templates_dir = (std::filesystem::absolute(dir_.root) / "cache" / "templates").string(),
+      .installers_dir = (root / "installers").string(),
+      .templates_dir = (root / "cache" / "templates").string(),
       .endpoint = advertise_,
       .certificate_pin = dir_.certificate_pin,
       .site_version = [this] { return settings().site_version; },
-      .code_signing = options_.code_signing_cert.empty()
-                          ? std::nullopt
-                          : std::optional<msi::SigningConfig>(
-                                msi::SigningConfig{.cert_pem = options_.code_signing_cert,
-                                                   .key_pem = options_.code_signing_key,
-                                                   .description = "Sluice client",
-                                                   .password = {}}),
+      .code_signing = std::move(code_signing),
       .min_validity_ms = options_.min_installer_validity_s * 1000,
   });
   checkin_ = std::make_unique<CheckinService>(CheckinServiceOptions{
@@ -167,30 +182,26 @@ Status Server::Open() {
       .installers = installers_.get(),
       .enrollment_key = dir_.enrollment_key,
   });
-  settings_->OnChanged([this](const SettingChange& change) {
-    // Clients reconnect at once and check in against the new version.
-    if (change.reconnect_clients) ReconnectAllClients();
-    if (change.key != "site_version") return;
-    // The site moved: connected outdated clients start upgrading now, and installers made for
-    // older versions are rebuilt for the new one.
-    upgrades_->OnSiteVersionChanged();
-    installers_->RegenerateOutdated(settings().site_version);
-  });
-  // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
-  installers_->RegenerateOutdated(settings().site_version);
+  session_services_ = SessionServices{.settings = settings_.get(),
+                                      .clock = options_.clock,
+                                      .checkin = checkin_.get(),
+                                      .upgrades = upgrades_.get(),
+                                      .registry = &sessions_};
+}
 
-  auto updates = UpdateManager::Create(
-      UpdateManager::Host{
-          .loop = &loop_,
-          .store = store_.get(),
-          .dir = &dir_,
-          .clock = options_.clock,
-          .settings = settings_.get(),
-      },
-      options_.updates);
+Status Server::OpenUpdates() {
+  auto updates = UpdateManager::Create(UpdateManager::Host{.loop = &loop_,
+                                                           .store = store_.get(),
+                                                           .dir = &dir_,
+                                                           .clock = options_.clock,
+                                                           .settings = settings_.get()},
+                                       options_.updates);
   if (!updates) return Context(updates.error(), "site updates");
   updates_ = std::move(*updates);
+  return {};
+}
 
+Status Server::OpenAdmin() {
   auto admin = admin::AdminServer::Start(loop_, dir_.admin_socket_path);
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
@@ -215,10 +226,20 @@ Status Server::Open() {
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
   RegisterUpdateCommands(*admin_, *updates_);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
+  return {};
+}
 
-  if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
-    return Fail(written.error());
-  }
+void Server::OnSettingChanged(const SettingChange& change) {
+  // Clients reconnect at once and check in against the new version.
+  if (change.reconnect_clients) ReconnectAllClients();
+  if (change.key != "site_version") return;
+  // The site moved: connected outdated clients start upgrading now, and installers made for
+  // older versions are rebuilt for the new one.
+  upgrades_->OnSiteVersionChanged();
+  installers_->RegenerateOutdated(settings().site_version);
+}
+
+void Server::StartTimers() {
   sweep_timer_ = uv::Timer::Create(loop_);
   sweep_timer_->Start(0, kSweepIntervalMs, [this] { SweepStaleClients(); });
   certificate_timer_ = uv::Timer::Create(loop_);
@@ -228,9 +249,6 @@ Status Server::Open() {
     TrimMemory();
     ReportShedConnections();
   });
-  Log("server")->info("listening on {} data_dir={} site_version={}", endpoint_, dir_.root,
-                      settings().site_version);
-  return {};
 }
 
 void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
@@ -242,14 +260,12 @@ void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
     return;
   }
   (void)stream->SetNoDelay(true);
-  auto session = std::make_unique<ClientSession>(
-      *this, loop_, std::move(stream), std::move(*tls),
-      net::ConnectionOptions{.max_frame_bytes = options_.max_frame_bytes,
-                             .handshake_timeout_ms = options_.handshake_timeout_ms});
-  ClientSession* raw = session.get();
-  sessions_.emplace(raw->id(), std::move(session));
-  ++opened_or_closed_since_trim_;
-  raw->Start();
+  sessions_
+      .Add(std::make_unique<ClientSession>(
+          session_services_, loop_, std::move(stream), std::move(*tls),
+          net::ConnectionOptions{.max_frame_bytes = options_.max_frame_bytes,
+                                 .handshake_timeout_ms = options_.handshake_timeout_ms}))
+      .Start();
 }
 
 bool Server::AdmitConnection() {
@@ -265,56 +281,11 @@ void Server::ReportShedConnections() {
   shed_since_report_ = 0;
 }
 
-ClientSession* Server::FindClient(const std::string& client_id) {
-  auto it = authenticated_.find(client_id);
-  return it == authenticated_.end() ? nullptr : FindSession(it->second);
-}
-
-std::vector<ClientSession*> Server::AuthenticatedSessions() {
-  std::vector<ClientSession*> out;
-  out.reserve(authenticated_.size());
-  for (const auto& [client_id, connection_id] : authenticated_) {
-    ClientSession* session = FindSession(connection_id);
-    // A closing connection (e.g. told to reconnect) gets nothing more, upgrades included.
-    if (session != nullptr && !session->closing()) out.push_back(session);
-  }
-  return out;
-}
-
-ClientSession* Server::FindSession(uint64_t connection_id) {
-  auto it = sessions_.find(connection_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
-}
-
-void Server::OnAuthenticated(ClientSession& session) {
-  auto [it, inserted] = authenticated_.try_emplace(session.client_id(), session.id());
-  if (inserted || it->second == session.id()) return;
-  // The client reconnected while its old connection still looked alive: keep the new one.
-  if (ClientSession* old = FindSession(it->second)) old->Close();
-  it->second = session.id();
-}
-
 void Server::TrimMemory() {
-  if (opened_or_closed_since_trim_ < kTrimAfterConnectionChurn) return;
-  opened_or_closed_since_trim_ = 0;
+  churn_since_trim_ += sessions_.TakeChurn();
+  if (churn_since_trim_ < kTrimAfterConnectionChurn) return;
+  churn_since_trim_ = 0;
   ::malloc_trim(0);
-}
-
-void Server::OnSessionClosed(ClientSession& session) {
-  ++opened_or_closed_since_trim_;
-  const uint64_t id = session.id();
-  auto online = authenticated_.find(session.client_id());
-  if (online != authenticated_.end() && online->second == id) {
-    authenticated_.erase(online);
-    if (!shut_down_ && session.active()) {
-      store_->Detach<void>(
-          "server: marking client " + session.client_id() + " offline",
-          [client_id = session.client_id(), now = options_.clock->WallMs()](db::Database& db) {
-            return store::SetOnline(db, client_id, false, now);
-          });
-    }
-  }
-  PostGuarded([this, id] { sessions_.erase(id); });
 }
 
 void Server::RenewCertificate() {
@@ -349,7 +320,7 @@ void Server::SweepStaleClients() {
 }
 
 void Server::ReconnectAllClients() {
-  const auto sessions = AuthenticatedSessions();
+  const auto sessions = sessions_.CheckedInSessions();
   Log("server")->info("telling connected clients to reconnect count={}", sessions.size());
   for (ClientSession* session : sessions) {
     session->SendErrorAndClose(proto::ErrorCode::kReconnect, "the site was updated; reconnect now");
@@ -364,7 +335,7 @@ void Server::Shutdown() {
   sweep_timer_.reset();
   trim_timer_.reset();
   if (admin_) admin_->Stop();
-  for (auto& [id, session] : sessions_) session->Close();
+  sessions_.CloseAll();
   if (store_) {
     // Blocking on purpose: the server is going away and these writes must land first.
     (void)store_->Call<void>([](db::Database& db) { return store::MarkAllOffline(db); });

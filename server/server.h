@@ -17,7 +17,7 @@
 #include "server/checkin/checkin_service.h"
 #include "server/installer/installer_service.h"
 #include "server/net/client_session.h"
-#include "server/net/session_host.h"
+#include "server/net/session_registry.h"
 #include "server/site/data_dir.h"
 #include "server/site/settings_service.h"
 #include "server/update/update_manager.h"
@@ -49,13 +49,13 @@ struct ServerOptions {
   bool new_database = false;
 };
 
-class Server final : public SessionHost {
+class Server final {
  public:
   // Prepares the data dir (first start creates certificate, keys and database), binds the
   // listener and the admin socket, writes DIR/run/endpoint. Call on the loop thread before
   // Loop::Run. Errors name what failed (a port that cannot be bound names the address).
   [[nodiscard]] static Result<std::unique_ptr<Server>> Start(uv::Loop& loop, ServerOptions options);
-  ~Server() override;
+  ~Server();
 
   // Stops accepting, closes every connection, commits outstanding writes and stops the loop.
   // Idempotent. Loop thread.
@@ -72,22 +72,24 @@ class Server final : public SessionHost {
   const std::string& enrollment_key() const { return dir_.enrollment_key; }
   InstallerService& installers() { return *installers_; }
 
-  // SessionHost
-  const SiteSettings& settings() const override { return settings_->settings(); }
+  const SiteSettings& settings() const { return settings_->settings(); }
   SettingsService& settings_service() { return *settings_; }
-  Clock& clock() override { return *options_.clock; }
-  CheckinService& checkin() override { return *checkin_; }
-  ClientSession* FindSession(uint64_t connection_id) override;
-  UpgradeCoordinator& upgrades() override { return *upgrades_; }
-  void OnAuthenticated(ClientSession& session) override;
-  ClientSession* FindClient(const std::string& client_id) override;
-  std::vector<ClientSession*> AuthenticatedSessions();
-
-  void OnSessionClosed(ClientSession& session) override;
+  UpgradeCoordinator& upgrades() { return *upgrades_; }
 
  private:
   Server(uv::Loop& loop, ServerOptions options, DataDir dir);
+  // Builds the services in dependency order; each step below builds one and says what it
+  // needs. Startup reads and writes are synchronous: nothing is being served yet.
   [[nodiscard]] Status Open();
+  [[nodiscard]] Status OpenStore();     // the database and the site settings
+  [[nodiscard]] Status OpenUpgrades();  // the throttle, restored; the connection rate
+  [[nodiscard]] Status Listen();        // the TLS context and the client port
+  void OpenCheckin();                   // installers, then enrollment and check-in
+  [[nodiscard]] Status OpenUpdates();
+  [[nodiscard]] Status OpenAdmin();  // the admin socket and every admin command
+  void StartTimers();
+  // What a site or settings change sets off across services.
+  void OnSettingChanged(const SettingChange& change);
   // Refuses an existing site whose database is missing or empty (ServerOptions::new_database).
   [[nodiscard]] Status CheckDatabasePresent() const;
   // A crash mid-import or a refused re-add leaves files in packages/ that no package names:
@@ -128,15 +130,16 @@ class Server final : public SessionHost {
   uv::HandlePtr<uv::Timer> trim_timer_;
   uv::HandlePtr<uv::Timer> certificate_timer_;
   static constexpr uint64_t kCertificateCheckMs = 12ULL * 3600 * 1000;
-  uint64_t opened_or_closed_since_trim_ = 0;
+  uint64_t churn_since_trim_ = 0;
   static constexpr uint64_t kTrimIntervalMs = 5'000;
   static constexpr uint64_t kTrimAfterConnectionChurn = 1'000;
-  std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;
-  std::unordered_map<std::string, uint64_t> authenticated_;  // client id -> connection id
   std::unique_ptr<UpgradeCoordinator> upgrades_;
   std::unique_ptr<UpdateManager> updates_;
   std::unique_ptr<InstallerService> installers_;
   std::unique_ptr<CheckinService> checkin_;
+  SessionServices session_services_;
+  // Declared after the services its sessions use: destroyed (with its sessions) before them.
+  SessionRegistry sessions_;
   std::unique_ptr<TokenBucket> accept_bucket_;
   uint64_t shed_since_report_ = 0;
   std::string endpoint_;

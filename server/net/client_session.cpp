@@ -3,6 +3,8 @@
 #include "common/base/log.h"
 #include "common/base/version.h"
 #include "server/checkin/checkin_service.h"
+#include "server/net/session_registry.h"
+#include "server/site/settings_service.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
@@ -12,9 +14,10 @@ constexpr uint64_t kHelloTimeoutMs = 10'000;
 constexpr uint64_t kPassiveIdleMs = 30'000;
 }  // namespace
 
-ClientSession::ClientSession(SessionHost& host, uv::Loop& loop, uv::HandlePtr<uv::Stream> stream,
-                             std::unique_ptr<tls::TlsSession> tls, net::ConnectionOptions options)
-    : host_(host), connection_(loop, std::move(stream), std::move(tls), options, this) {}
+ClientSession::ClientSession(const SessionServices& services, uv::Loop& loop,
+                             uv::HandlePtr<uv::Stream> stream, std::unique_ptr<tls::TlsSession> tls,
+                             net::ConnectionOptions options)
+    : services_(services), connection_(loop, std::move(stream), std::move(tls), options, this) {}
 
 void ClientSession::OnHandshake(net::TlsConnection& connection) {
   // Only `sluice/1` reaches the client protocol. `http/1.1` is negotiated for the web dashboard,
@@ -41,10 +44,10 @@ void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
     HandleHeartbeat(*heartbeat);
   } else if (auto* download = std::get_if<proto::Download>(&message);
              download && state_ == State::kOnline) {
-    host_.upgrades().OnDownload(*this, *download);
+    services_.upgrades->OnDownload(*this, *download);
   } else if (auto* result = std::get_if<proto::UpgradeResult>(&message);
              result && state_ == State::kOnline) {
-    host_.upgrades().OnResult(*this, *result);
+    services_.upgrades->OnResult(*this, *result);
   } else if (auto* error = std::get_if<proto::ErrorMessage>(&message)) {
     // An error is never answered with one (two peers must not trade errors): note it, hang up.
     Log("net")->warn("client sent an error conn={} peer={} client={} code={} message=\"{}\"", id(),
@@ -58,7 +61,7 @@ void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
 }
 
 void ClientSession::OnDrain(net::TlsConnection&) {
-  if (state_ == State::kOnline) host_.upgrades().OnDrain(*this);
+  if (state_ == State::kOnline) services_.upgrades->OnDrain(*this);
 }
 
 void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
@@ -67,54 +70,51 @@ void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
 
 void ClientSession::HandleEnroll(const proto::Enroll& enroll) {
   state_ = State::kEnrolling;
-  host_.checkin().Enroll(
+  services_.checkin->Enroll(
       enroll, peer_address(),
-      [&host = host_, id = id(),
-       client_id = enroll.client_id](std::expected<std::string, Refusal> secret) {
-        ClientSession* self = host.FindSession(id);
-        if (self == nullptr) return;
-        if (!secret) {
-          self->Refuse(secret.error().code, secret.error().message);
-          return;
-        }
-        self->state_ = State::kAwaitCheckin;
-        self->Send(proto::Enrolled{.client_id = client_id, .client_secret = *secret});
-      });
+      lifetime_.Guard(
+          [this, client_id = enroll.client_id](std::expected<std::string, Refusal> secret) {
+            if (!secret) {
+              Refuse(secret.error().code, secret.error().message);
+              return;
+            }
+            state_ = State::kAwaitCheckin;
+            Send(proto::Enrolled{.client_id = client_id, .client_secret = *secret});
+          }));
 }
 
 void ClientSession::HandleCheckin(const proto::Checkin& checkin) {
   state_ = State::kAuthenticating;
   checkin_read_ns_ = uv_hrtime();
-  host_.checkin().CheckIn(checkin, peer_address(),
-                          [&host = host_, id = id(), checkin](std::optional<Refusal> refusal) {
-                            ClientSession* self = host.FindSession(id);
-                            if (self != nullptr && self->closing()) self = nullptr;
-                            if (self == nullptr) {
-                              // The connection ended (refused, dropped) while the check-in was
-                              // being recorded as online: it is not online (unless it has connected
-                              // again since).
-                              if (!refusal && checkin.mode == proto::Mode::kActive &&
-                                  host.FindClient(checkin.client_id) == nullptr) {
-                                host.checkin().MarkOffline(checkin.client_id);
-                              }
-                              return;
-                            }
-                            if (refusal) {
-                              self->Refuse(refusal->code, refusal->message);
-                              return;
-                            }
-                            self->OnCheckinRecorded(checkin);
-                          });
+  services_.checkin->CheckIn(checkin, peer_address(),
+                             [this, alive = lifetime_.Token(), &services = services_,
+                              checkin](std::optional<Refusal> refusal) {
+                               if (alive.expired() || closing()) {
+                                 // The connection ended (refused, dropped) while the check-in was
+                                 // being recorded as online: it is not online (unless it has
+                                 // connected again since).
+                                 if (!refusal && checkin.mode == proto::Mode::kActive &&
+                                     services.registry->FindClient(checkin.client_id) == nullptr) {
+                                   services.checkin->MarkOffline(checkin.client_id);
+                                 }
+                                 return;
+                               }
+                               if (refusal) {
+                                 Refuse(refusal->code, refusal->message);
+                                 return;
+                               }
+                               OnCheckinRecorded(checkin);
+                             });
 }
 
 void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
-  const SiteSettings& settings = host_.settings();
+  const SiteSettings& settings = services_.settings->settings();
   client_id_ = checkin.client_id;
   active_ = checkin.mode == proto::Mode::kActive;
   last_checkin_ = checkin;
   last_checkin_.client_secret.clear();
   state_ = State::kOnline;
-  last_heartbeat_persisted_ms_ = host_.clock().WallMs();
+  last_heartbeat_persisted_ms_ = services_.clock->WallMs();
   bool up_to_date = false;
   auto site = Version::Parse(settings.site_version);
   auto mine = Version::Parse(checkin.version);
@@ -124,25 +124,25 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
       .up_to_date = up_to_date,
       .heartbeat_s = active_ ? static_cast<uint64_t>(settings.heartbeat_s) : 0,
       .next_checkin_s = active_ ? 0 : static_cast<uint64_t>(settings.passive_checkin_s),
-      .server_time_ms = static_cast<uint64_t>(host_.clock().WallMs()),
+      .server_time_ms = static_cast<uint64_t>(services_.clock->WallMs()),
   });
-  host_.upgrades().load_monitor().RecordCheckin(static_cast<double>(uv_hrtime() - checkin_read_ns_) /
-                                                1e6);
+  services_.upgrades->load_monitor().RecordCheckin(
+      static_cast<double>(uv_hrtime() - checkin_read_ns_) / 1e6);
   Log("checkin")->debug("checked in client={} mode={} version={} peer={}", client_id_,
                         proto::ToString(checkin.mode), checkin.version, peer_address());
   ResetIdleDeadline();
-  host_.OnAuthenticated(*this);
-  host_.upgrades().OnCheckedIn(*this);
+  services_.registry->OnCheckedIn(*this);
+  services_.upgrades->OnCheckedIn(*this);
 }
 
 void ClientSession::ResetIdleDeadline() {
-  connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * host_.settings().heartbeat_s
+  connection_.SetIdleDeadline(active_ ? 3ULL * 1000 * services_.settings->settings().heartbeat_s
                                       : kPassiveIdleMs);
 }
 
 void ClientSession::HandleHeartbeat(const proto::Heartbeat& heartbeat) {
   Send(proto::HeartbeatAck{.seq = heartbeat.seq});
-  host_.checkin().RecordHeartbeat(client_id_, &last_heartbeat_persisted_ms_);
+  services_.checkin->RecordHeartbeat(client_id_, &last_heartbeat_persisted_ms_);
 }
 
 void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {
@@ -151,8 +151,10 @@ void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {
                     "connection closed conn={} peer={} client={} reason=\"{}\"", id(),
                      peer_address(), client_id_.empty() ? "-" : client_id_, why->ToString());
   }
-  if (state_ == State::kOnline) host_.upgrades().OnClosed(*this);
-  host_.OnSessionClosed(*this);
+  if (state_ == State::kOnline) services_.upgrades->OnClosed(*this);
+  // The client's current session going away takes it offline (an active client is online only
+  // while connected).
+  if (services_.registry->OnClosed(*this) && active_) services_.checkin->MarkOffline(client_id_);
 }
 
 }  // namespace sluice::server

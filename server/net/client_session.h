@@ -5,20 +5,35 @@
 //                            --checkin---------------------------------------> authenticating
 //   authenticating -> online (active: heartbeats until the peer goes quiet)
 //                  -> online (passive: idle until the client closes)
-// Store work is asynchronous; completions find the session again by connection id.
+// Store work is asynchronous; its completions are guarded by the session's lifetime.
 
 #include <memory>
 #include <string>
 
+#include "common/base/clock.h"
 #include "common/net/tls_connection.h"
-#include "server/net/session_host.h"
+#include "common/uv/lifetime.h"
 #include "server/upgrade/upgrade_client.h"
 
 namespace sluice::server {
 
+class CheckinService;
+class SessionRegistry;
+class SettingsService;
+class UpgradeCoordinator;
+
+// What a session works with; all outlive it (built once by the server).
+struct SessionServices {
+  const SettingsService* settings = nullptr;
+  Clock* clock = nullptr;
+  CheckinService* checkin = nullptr;  // enrollment, authentication, online marks
+  UpgradeCoordinator* upgrades = nullptr;
+  SessionRegistry* registry = nullptr;  // owns the session
+};
+
 class ClientSession final : public net::ConnectionHandler, public UpgradeClient {
  public:
-  ClientSession(SessionHost& host, uv::Loop& loop, uv::HandlePtr<uv::Stream> stream,
+  ClientSession(const SessionServices& services, uv::Loop& loop, uv::HandlePtr<uv::Stream> stream,
                 std::unique_ptr<tls::TlsSession> tls, net::ConnectionOptions options);
 
   void Start() { connection_.Start(); }
@@ -57,7 +72,7 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
   void Refuse(proto::ErrorCode code, std::string message);
   void OnCheckinRecorded(const proto::Checkin& checkin);
 
-  SessionHost& host_;
+  const SessionServices& services_;
   net::TlsConnection connection_;
   State state_ = State::kHandshake;
   std::string client_id_;
@@ -65,6 +80,7 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
   proto::Checkin last_checkin_;
   int64_t last_heartbeat_persisted_ms_ = 0;  // see CheckinService::RecordHeartbeat
   uint64_t checkin_read_ns_ = 0;  // uv_hrtime() when the check-in frame was read
+  uv::Lifetime lifetime_;         // guards the check-in service's completions
 };
 
 }  // namespace sluice::server

@@ -34,14 +34,14 @@ void UpgradeCoordinator::OnDownload(UpgradeClient& session, const proto::Downloa
   DownloadStream::Sink sink{
       .send =
           [this, client_id, lease_id](uint64_t offset, Bytes data) {
-            if (UpgradeClient* s = host_.find_client(client_id)) {
+            if (UpgradeClient* s = host_.clients->FindClient(client_id)) {
               s->Send(
                   proto::Chunk{.lease_id = lease_id, .offset = offset, .data = std::move(data)});
             }
           },
       .pending_bytes =
           [this, client_id] {
-            UpgradeClient* s = host_.find_client(client_id);
+            UpgradeClient* s = host_.clients->FindClient(client_id);
             return s == nullptr ? size_t{0} : s->pending_write_bytes();
           },
       .progress = [this, lease_id](uint64_t done) { OnProgress(lease_id, done); },
@@ -73,7 +73,7 @@ void UpgradeCoordinator::OnProgress(uint64_t lease_id, uint64_t bytes_done) {
   const sched::Lease* lease = scheduler_.FindLease(lease_id);
   if (it == downloads_.end() || lease == nullptr) return;
   // Progress keeps the connection alive as it keeps the lease alive.
-  if (UpgradeClient* session = host_.find_client(lease->client_id)) {
+  if (UpgradeClient* session = host_.clients->FindClient(lease->client_id)) {
     session->SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
   }
   const int quarter = static_cast<int>(bytes_done * 4 / std::max<uint64_t>(it->second.size, 1));

@@ -51,7 +51,7 @@ void UpgradeCoordinator::OnPackageUnreadable(uint64_t lease_id, const Error& err
       scheduler_.Finish(held->id);
       EndLease(*held, store::audit_event::kFail, "server: " + reason);
     }
-    if (UpgradeClient* session = host_.find_client(client_id)) {
+    if (UpgradeClient* session = host_.clients->FindClient(client_id)) {
       session->Send(
           proto::UpgradeRefused{.reason = proto::RefusalReason::kNoPackage, .message = reason});
     }

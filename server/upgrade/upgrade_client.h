@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/proto/messages.h"
 
@@ -35,6 +36,22 @@ class UpgradeClient {
 
  protected:
   ~UpgradeClient() = default;
+};
+
+// The connected clients as the coordinator looks them up: asynchronous completions find their
+// client again here instead of holding a pointer that may dangle. Implemented by the server's
+// session registry (server/net). Loop thread only.
+class UpgradeClientDirectory {
+ public:
+  // The checked-in session of `client_id`, or null.
+  virtual UpgradeClient* FindClient(const std::string& client_id) = 0;
+  // The session on this connection, or null once it closed.
+  virtual UpgradeClient* FindConnection(uint64_t connection_id) = 0;
+  // Every checked-in session whose connection is not closing.
+  virtual std::vector<UpgradeClient*> CheckedIn() = 0;
+
+ protected:
+  ~UpgradeClientDirectory() = default;
 };
 
 }  // namespace sluice::server

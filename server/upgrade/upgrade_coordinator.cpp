@@ -87,7 +87,7 @@ void UpgradeCoordinator::Evaluate(UpgradeClient& session) {
       [key](db::Database& db) { return FindPackage(db, key.kind, key.platform, key.version); },
       [this, alive, connection_id, key](Result<std::optional<PackageRecord>> found) {
         if (alive.expired()) return;
-        UpgradeClient* session = host_.find_connection(connection_id);
+        UpgradeClient* session = host_.clients->FindConnection(connection_id);
         if (session == nullptr) return;
         if (!found || !found->has_value()) {
           session->Send(proto::UpgradeRefused{
@@ -125,7 +125,7 @@ std::function<Status(db::Database&)> UpgradeCoordinator::PersistEstimate(
 }
 
 void UpgradeCoordinator::RequestSlot(uint64_t connection_id, const PackageKey& key) {
-  UpgradeClient* session = host_.find_connection(connection_id);
+  UpgradeClient* session = host_.clients->FindConnection(connection_id);
   if (session == nullptr) return;
   const std::string client_id = session->client_id();
   wanted_[client_id] = key;
@@ -163,7 +163,7 @@ void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
   if (cached != nullptr) package = *cached;
   auto send = [this, lease_id = lease.id, client_id = lease.client_id, package] {
     const sched::Lease* live = scheduler_.FindLease(lease_id);
-    UpgradeClient* session = host_.find_client(client_id);
+    UpgradeClient* session = host_.clients->FindClient(client_id);
     if (live == nullptr || session == nullptr || !package) return;
     session->SetIdleDeadline(static_cast<uint64_t>(options_.lease_ttl_ms));
     session->Send(proto::UpgradeGrant{
@@ -239,7 +239,7 @@ void UpgradeCoordinator::OnResult(UpgradeClient& session, const proto::UpgradeRe
       },
       [this, alive, connection_id, client_id, scope, result](Result<bool> granted) {
         if (alive.expired()) return;
-        UpgradeClient* session = host_.find_connection(connection_id);
+        UpgradeClient* session = host_.clients->FindConnection(connection_id);
         if (session == nullptr) return;
         if (!granted || !*granted) {
           session->SendErrorAndClose(
@@ -277,7 +277,7 @@ void UpgradeCoordinator::RecordVersion(const std::string& client_id,
 
 // The ack goes out only once the outcome is durable: an acknowledged report is never lost.
 void UpgradeCoordinator::AcknowledgeResult(const std::string& client_id, uint64_t lease_id) {
-  UpgradeClient* session = host_.find_client(client_id);
+  UpgradeClient* session = host_.clients->FindClient(client_id);
   if (session == nullptr) return;
   session->Send(proto::UpgradeResultAck{.lease_id = lease_id});
   session->ResetIdleDeadline();
@@ -345,7 +345,7 @@ void UpgradeCoordinator::ExpireDue() {
          first = waiter ? waiter->first_request_ms : lease.granted_ms](db::Database& db) {
           return store::SaveWaiter(db, client_id, scope, first);
         });
-    if (UpgradeClient* session = host_.find_client(lease.client_id);
+    if (UpgradeClient* session = host_.clients->FindClient(lease.client_id);
         session && !session->active()) {
       session->Close();  // a passive client holding a dead lease comes back later
     }
@@ -435,7 +435,7 @@ void UpgradeCoordinator::PrunePackages() {
 }
 
 void UpgradeCoordinator::ReevaluateConnected() {
-  for (UpgradeClient* session : host_.sessions()) {
+  for (UpgradeClient* session : host_.clients->CheckedIn()) {
     // Connected clients: active ones, and passive ones held in the queue.
     auto waiter = scheduler_.FindWaiter(session->client_id());
     if (session->active() || (waiter && waiter->present)) Evaluate(*session);

@@ -77,12 +77,9 @@ class UpgradeCoordinator {
     Clock* clock;
     uv::Loop* loop;
     const SettingsService* settings;
-    // The authenticated session of a client, or null.
-    std::function<UpgradeClient*(const std::string& client_id)> find_client;
-    // The session on a connection, or null (it may have closed since).
-    std::function<UpgradeClient*(uint64_t connection_id)> find_connection;
-    // Every authenticated session (to re-evaluate after a site or policy change).
-    std::function<std::vector<UpgradeClient*>()> sessions;
+    // The connected clients (completions look theirs up again; a site or policy change
+    // re-evaluates them all).
+    UpgradeClientDirectory* clients;
   };
 
   UpgradeCoordinator(Host host, UpgradeOptions options);

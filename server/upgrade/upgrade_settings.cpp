@@ -161,7 +161,7 @@ void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting
 }
 
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {
-  UpgradeClient* session = host_.find_client(client_id);
+  UpgradeClient* session = host_.clients->FindClient(client_id);
   const std::string kind =
       session ? std::string(proto::ToString(session->last_checkin().kind)) : std::string();
   if (session != nullptr && policies_[kind].mode != store::UpgradePolicy::kDisabled) {
