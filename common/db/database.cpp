@@ -98,41 +98,4 @@ int Database::Changes() const { return sqlite3_changes(db_.get()); }
 
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
-Status Database::BackupTo(const std::string& path) {
-  if (::access(path.c_str(), F_OK) == 0) {
-    return Fail(Errc::kAlreadyExists, "backup target " + path + " already exists");
-  }
-  sqlite3* raw = nullptr;
-  const int opened =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  SqlitePtr dest(raw);
-  auto fail = [&](Error error) {
-    dest.reset();
-    ::unlink(path.c_str());
-    return Fail(std::move(error));
-  };
-  if (opened != SQLITE_OK) return fail(internal::SqliteError(raw, opened, "creating " + path, {}));
-  sqlite3_backup* backup = sqlite3_backup_init(dest.get(), "main", db_.get(), "main");
-  if (backup == nullptr) {
-    return fail(internal::SqliteError(dest.get(), sqlite3_errcode(dest.get()),
-                                      "starting the backup to " + path, {}));
-  }
-  int step = SQLITE_OK;
-  do {
-    step = sqlite3_backup_step(backup, 256);
-    if (step == SQLITE_BUSY || step == SQLITE_LOCKED) sqlite3_sleep(20);
-  } while (step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED);
-  const int finished = sqlite3_backup_finish(backup);
-  if (step != SQLITE_DONE || finished != SQLITE_OK) {
-    const int rc = step != SQLITE_DONE ? step : finished;
-    return fail(internal::SqliteError(dest.get(), rc, "backing up the database to " + path, {}));
-  }
-  // Closing the copy completes it; SQLite synced it at the end of the backup.
-  if (sqlite3_close_v2(dest.release()) != SQLITE_OK) {
-    ::unlink(path.c_str());
-    return Fail(Errc::kIo, "closing the backup " + path);
-  }
-  return {};
-}
-
 }  // namespace sluice::db

@@ -95,12 +95,6 @@ class Database {
   bool InTransaction() const;
   const std::string& path() const { return path_; }
 
-  // Copies this database, as of one moment, to a new file at `path` with SQLite's online
-  // backup API, a few pages at a time: other connections keep reading and writing meanwhile
-  // (the copy restarts its pass if they write). `path` must not exist; on failure it is
-  // removed. Errors: kDatabase (or kIo naming the file), kAlreadyExists if `path` exists.
-  [[nodiscard]] Status BackupTo(const std::string& path);
-
   // The raw handle, for SQLite features this wrapper does not cover (sessions).
   sqlite3* handle() const { return db_.get(); }
 

@@ -4,6 +4,7 @@
 
 #include "common/base/log.h"
 #include "common/db/migrate.h"
+#include "common/db/online_backup.h"
 #include "common/db/transaction.h"
 #include "server/store/schema.h"
 
@@ -69,12 +70,24 @@ void Store::WorkerMain(std::promise<Status>& ready) {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) break;  // closing, and everything queued has been committed
-      const size_t take = std::min(queue_.size(), max_batch);
+      // A batch is the transactional jobs in front, up to max_batch; a job that must run
+      // outside a transaction goes alone.
+      size_t take = 1;
+      if (queue_.front()->in_transaction()) {
+        while (take < std::min(queue_.size(), max_batch) && queue_[take]->in_transaction()) {
+          ++take;
+        }
+      }
       auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
       std::move(queue_.begin(), end, std::back_inserter(batch));
       queue_.erase(queue_.begin(), end);
     }
-    RunBatch(batch);
+    if (batch.front()->in_transaction()) {
+      RunBatch(batch);
+    } else {
+      (void)batch.front()->Run(*db_);
+      batch.front()->Finish();
+    }
     batch.clear();
   }
   db_.reset();  // close on the thread that owns the connection
@@ -109,6 +122,46 @@ Status Store::RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& 
   if (Status committed = txn->Commit(); !committed) {
     return Context(committed.error(), "store: committing batch");
   }
+  return {};
+}
+
+Status Store::BackupTo(const std::string& path,
+                       const std::function<void(uint64_t, uint64_t)>& progress) {
+  // Created, stepped and destroyed on the store thread only; this thread just waits.
+  auto backup = std::make_shared<std::unique_ptr<db::OnlineBackup>>();
+  auto started = CallOutsideTransaction<bool>([backup, path](db::Database& db) -> Result<bool> {
+    auto made = db::OnlineBackup::Start(db, path);
+    if (!made) return Fail(made.error());
+    *backup = std::move(*made);
+    return true;
+  });
+  if (!started) return Fail(started.error());
+  struct Stepped {
+    bool done = false;
+    uint64_t pages_done = 0;
+    uint64_t page_count = 0;
+  };
+  while (true) {
+    auto step = CallOutsideTransaction<Stepped>([backup](db::Database&) -> Result<Stepped> {
+      auto done = (*backup)->Step(kBackupStepPages);
+      if (!done) return Fail(done.error());
+      return Stepped{*done, (*backup)->pages_done(), (*backup)->page_count()};
+    });
+    if (!step) {
+      // Abandon it (its partial file is removed) where it lives.
+      (void)CallOutsideTransaction<bool>([backup](db::Database&) -> Result<bool> {
+        backup->reset();
+        return true;
+      });
+      return Fail(step.error());
+    }
+    if (progress) progress(step->pages_done, step->page_count);
+    if (step->done) break;
+  }
+  (void)CallOutsideTransaction<bool>([backup](db::Database&) -> Result<bool> {
+    backup->reset();
+    return true;
+  });
   return {};
 }
 

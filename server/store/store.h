@@ -41,6 +41,8 @@ class StoreJob {
   virtual void Fail(const Error& error) = 0;
   // Delivers the outcome. Called once, after the batch is durable (or has failed).
   virtual void Finish() = 0;
+  // False for a job that must run outside any transaction, alone (an online backup step).
+  virtual bool in_transaction() const { return true; }
 };
 
 // Runs `job`, turning a stray exception into kInternal so it cannot kill the store thread.
@@ -95,6 +97,16 @@ class Store {
   template <class T>
   [[nodiscard]] Result<T> Call(std::function<Result<T>(db::Database&)> job);
 
+  // Copies the database, as of one moment, to a new file at `path` (which must not exist) with
+  // SQLite's online backup API, in steps of kBackupStepPages between the queued jobs: the
+  // server keeps reading and writing while a large copy runs. `progress` (may be empty) gets
+  // pages done and pages in all after each step, on the calling thread. Blocks: call it from a
+  // worker or an admin tool, never from the loop or a store job. On failure nothing is left at
+  // `path`. Errors: kAlreadyExists, kDatabase or kIo naming the file, kClosed.
+  [[nodiscard]] Status BackupTo(const std::string& path,
+                                const std::function<void(uint64_t, uint64_t)>& progress = {});
+  static constexpr int kBackupStepPages = 256;
+
   // Commits everything queued so far, posts those completions, then stops the thread and
   // closes the database. Idempotent; thread-safe; must not be called from a store job.
   void Close();
@@ -111,6 +123,11 @@ class Store {
   class CallJob;
 
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
+  // Call() for a job that runs alone, outside any transaction.
+  template <class T>
+  [[nodiscard]] Result<T> CallOutsideTransaction(std::function<Result<T>(db::Database&)> job);
+  template <class T>
+  [[nodiscard]] Result<T> CallJobAndWait(std::shared_ptr<CallJob<T>> pending);
   // Queues `job`; false if the store is closed (the job is then not queued).
   bool Enqueue(std::shared_ptr<internal::StoreJob> job);
   void WorkerMain(std::promise<Status>& ready);
@@ -175,8 +192,8 @@ class Store::SubmitJob final : public internal::StoreJob,
 template <class T>
 class Store::CallJob final : public internal::StoreJob {
  public:
-  CallJob(const Store& store, std::function<Result<T>(db::Database&)> job)
-      : failed_(store.failed_jobs_), job_(std::move(job)) {}
+  CallJob(const Store& store, std::function<Result<T>(db::Database&)> job, bool in_transaction)
+      : failed_(store.failed_jobs_), job_(std::move(job)), in_transaction_(in_transaction) {}
 
   bool Run(db::Database& db) override {
     result_.emplace(internal::RunGuarded(job_, db));
@@ -189,10 +206,12 @@ class Store::CallJob final : public internal::StoreJob {
     promise_.set_value(std::move(*result_));
   }
   std::future<Result<T>> Future() { return promise_.get_future(); }
+  bool in_transaction() const override { return in_transaction_; }
 
  private:
   std::shared_ptr<std::atomic<int64_t>> failed_;
   std::function<Result<T>(db::Database&)> job_;
+  bool in_transaction_;
   std::optional<Result<T>> result_;
   std::promise<Result<T>> promise_;
 };
@@ -215,10 +234,19 @@ void Store::Detach(std::string context, std::function<Result<T>(db::Database&)> 
 
 template <class T>
 [[nodiscard]] Result<T> Store::Call(std::function<Result<T>(db::Database&)> job) {
+  return CallJobAndWait(std::make_shared<CallJob<T>>(*this, std::move(job), true));
+}
+
+template <class T>
+[[nodiscard]] Result<T> Store::CallOutsideTransaction(std::function<Result<T>(db::Database&)> job) {
+  return CallJobAndWait(std::make_shared<CallJob<T>>(*this, std::move(job), false));
+}
+
+template <class T>
+[[nodiscard]] Result<T> Store::CallJobAndWait(std::shared_ptr<CallJob<T>> pending) {
   if (std::this_thread::get_id() == worker_id_) {
     return Fail(Errc::kInternal, "Store::Call from a store job would deadlock");
   }
-  auto pending = std::make_shared<CallJob<T>>(*this, std::move(job));
   auto future = pending->Future();
   if (!Enqueue(pending)) return Fail(Errc::kClosed, "store is closed");
   return future.get();

@@ -9,12 +9,11 @@
 #include "common/base/log.h"
 #include "common/base/time_format.h"
 #include "common/crypto/random.h"
-#include "common/db/database.h"
 #include "server/pkg/package_import.h"
 
 namespace sluice::server {
 
-Result<std::string> BackupDatabase(const std::string& db_path, const std::string& backups_dir,
+Result<std::string> BackupDatabase(store::Store& store, const std::string& backups_dir,
                                    int64_t now_ms, std::string_view site_version,
                                    std::string_view base_version, std::string_view update_id) {
   if (auto made = EnsureDir(backups_dir, 0700); !made) return Context(made.error(), "backups");
@@ -25,10 +24,7 @@ Result<std::string> BackupDatabase(const std::string& db_path, const std::string
   const std::string path = backups_dir + "/" + name;
   const std::string temp = backups_dir + "/.partial-" + crypto::RandomHex(8) + ".db";
 
-  auto source =
-      db::Database::Open(db_path, {.wal = true, .busy_timeout_ms = 5000, .create = false});
-  if (!source) return Context(source.error(), "opening the database to back it up");
-  if (auto copied = (*source)->BackupTo(temp); !copied) return Fail(copied.error());
+  if (auto copied = store.BackupTo(temp); !copied) return Fail(copied.error());
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(temp.c_str());

@@ -14,15 +14,16 @@
 #include "common/crypto/ed25519.h"
 #include "common/update/update_bundle.h"
 #include "server/pkg/package_store.h"
+#include "server/store/store.h"
 
 namespace sluice::server {
 
-// Copies the live database at `db_path` into `backups_dir` (created 0700) with SQLite's online
-// backup API, from a read transaction of its own (other connections keep writing meanwhile).
+// Copies the live database into `backups_dir` (created 0700) through the store's online backup
+// (Store::BackupTo: the server keeps serving meanwhile). Blocks: call it from a worker thread.
 // The file is "sluice-<UTC time, ms>-site-<site_version>-base-<base_version or none>-before-
 // <update id>.db", written under a temp name and renamed when complete. Returns its path.
 // Errors: kDatabase, kIo naming the file.
-[[nodiscard]] Result<std::string> BackupDatabase(const std::string& db_path,
+[[nodiscard]] Result<std::string> BackupDatabase(store::Store& store,
                                                  const std::string& backups_dir, int64_t now_ms,
                                                  std::string_view site_version,
                                                  std::string_view base_version,

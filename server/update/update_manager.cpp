@@ -183,7 +183,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
     if (!site) return done(Fail(site.error()));
     const DataDir& dir = *host_.dir;
     install_worker_->Run<std::shared_ptr<Prepared>>(
-        [where, expected_id, site = *site, key = trust_key_, db_path = dir.db_path,
+        [where, expected_id, site = *site, key = trust_key_, store = host_.store,
          backups = dir.root + "/backups", packages = dir.packages_dir, &signing = *dir.signing_key,
          now = host_.clock->WallMs(), pause_at = options_.pause_install_at,
          &cancel = install_worker_->cancelled()]() -> Result<std::shared_ptr<Prepared>> {
@@ -194,7 +194,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
                         where.path + " holds update " + bundle->header.id + ", not " + expected_id);
           }
           if (auto ok = CheckInstallable(bundle->header, site); !ok) return Fail(ok.error());
-          auto backup = BackupDatabase(db_path, backups, now, site.site_version, site.base_version,
+          auto backup = BackupDatabase(*store, backups, now, site.site_version, site.base_version,
                                        bundle->header.id);
           if (!backup) return Fail(backup.error());
           MaybePauseForTest("after_backup", pause_at, cancel);

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/db/online_backup.h"
 #include "tests/support/temp_dir.h"
 
 namespace sluice::db {
@@ -191,29 +193,82 @@ TEST(DbDatabase, SecondConnectionSeesCommittedData) {
   EXPECT_EQ(x, 5);
 }
 
-TEST(DbDatabase, BackupToCopiesWhatIsCommittedWhileAnotherConnectionWrites) {
+// Steps to the end; false if a step failed (the failure is reported).
+bool RunToEnd(OnlineBackup& backup, int pages) {
+  for (int i = 0; i < 100'000; ++i) {
+    auto done = backup.Step(pages);
+    if (!done) {
+      ADD_FAILURE() << done.error().ToString();
+      return false;
+    }
+    if (*done) return true;
+  }
+  return false;
+}
+
+TEST(DbOnlineBackup, CopiesWhatIsCommittedWhileAnotherConnectionWrites) {
   TempDir dir;
   auto live = OpenOrDie(dir / "live.db");
-  ASSERT_TRUE(live->Exec("CREATE TABLE t (x INTEGER)"));
-  for (int i = 0; i < 500; ++i) ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1)", i));
+  ASSERT_TRUE(live->Exec("CREATE TABLE t (x INTEGER, pad BLOB)"));
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1, zeroblob(1000))", i));
+  }
   auto reader = OpenOrDie(dir / "live.db");
-  ASSERT_TRUE(reader->BackupTo(dir / "copy.db"));
-  ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1)", 500));  // after the copy: not in it
+  auto backup = OnlineBackup::Start(*reader, dir / "copy.db");
+  ASSERT_TRUE(backup) << backup.error().ToString();
+  ASSERT_FALSE(*(*backup)->Step(4));  // a few pages: not done yet
+  EXPECT_GT((*backup)->page_count(), 4u);
+  EXPECT_EQ((*backup)->pages_done(), 4u);
+  // Another connection writes mid-copy: the copy starts its pass again and includes it.
+  ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1, NULL)", 500));
+  ASSERT_TRUE(RunToEnd(**backup, 8));
+  EXPECT_EQ((*backup)->pages_done(), (*backup)->page_count());
+  ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1, NULL)", 501));  // after the copy: not in it
 
   auto copy = OpenOrDie(dir / "copy.db", {.create = false});
   int64_t rows = 0;
   ASSERT_TRUE(
       copy->Query("SELECT count(*) FROM t", [&](const Statement& row) { rows = row.Int64(0); }));
-  EXPECT_EQ(rows, 500);
+  EXPECT_EQ(rows, 501);
   EXPECT_EQ(PragmaText(*copy, "PRAGMA integrity_check"), "ok");
+}
 
-  // An existing file is never overwritten; a target that cannot be created leaves nothing.
-  auto again = reader->BackupTo(dir / "copy.db");
-  ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code(), Errc::kAlreadyExists);
-  auto nowhere = reader->BackupTo(dir / "no/such/dir/copy.db");
+TEST(DbOnlineBackup, WritesThroughTheSourceConnectionAreCarriedIn) {
+  TempDir dir;
+  auto live = OpenOrDie(dir / "live.db");
+  ASSERT_TRUE(live->Exec("CREATE TABLE t (x INTEGER, pad BLOB)"));
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(live->Run("INSERT INTO t VALUES (?1, zeroblob(1000))", i));
+  }
+  auto backup = OnlineBackup::Start(*live, dir / "copy.db");
+  ASSERT_TRUE(backup);
+  ASSERT_FALSE(*(*backup)->Step(2));
+  ASSERT_TRUE(live->Run("DELETE FROM t WHERE x < 100"));
+  ASSERT_TRUE(RunToEnd(**backup, 2));
+  auto copy = OpenOrDie(dir / "copy.db", {.create = false});
+  int64_t rows = 0;
+  ASSERT_TRUE(
+      copy->Query("SELECT count(*) FROM t", [&](const Statement& row) { rows = row.Int64(0); }));
+  EXPECT_EQ(rows, 200);
+}
+
+TEST(DbOnlineBackup, RefusesAnExistingFileAndLeavesNothingBehind) {
+  TempDir dir;
+  auto live = OpenOrDie(dir / "live.db");
+  ASSERT_TRUE(live->Exec("CREATE TABLE t (x INTEGER)"));
+  { std::ofstream(dir / "taken.db") << "mine"; }
+  auto taken = OnlineBackup::Start(*live, dir / "taken.db");
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code(), Errc::kAlreadyExists);
+  auto nowhere = OnlineBackup::Start(*live, dir / "no/such/dir/copy.db");
   ASSERT_FALSE(nowhere);
   EXPECT_FALSE(std::filesystem::exists(dir / "no/such/dir/copy.db"));
+  {
+    // Abandoned half-way: the partial copy is removed.
+    auto backup = OnlineBackup::Start(*live, dir / "partial.db");
+    ASSERT_TRUE(backup);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "partial.db"));
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -145,6 +148,75 @@ TEST_F(StoreTest, QueuedJobsShareOneTransaction) {
   // One batch for the gate, one for the 300 jobs queued behind it.
   EXPECT_EQ(store->batches_committed() - before, 2);
   EXPECT_EQ(LoggedNumbers(*store).size(), static_cast<size_t>(kJobs));
+}
+
+TEST_F(StoreTest, BackupRunsInStepsBetweenJobsAndCopiesOneMoment) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Call<void>([](db::Database& db) {
+    return db.Exec("CREATE TABLE blob (n INTEGER PRIMARY KEY, pad BLOB)");
+  }));
+  // About 8 MiB: many steps of kBackupStepPages.
+  ASSERT_TRUE(store->Call<void>([](db::Database& db) -> Status {
+    for (int i = 0; i < 2'000; ++i) {
+      if (auto ok = db.Run("INSERT INTO blob (n, pad) VALUES (?1, zeroblob(4000))", i); !ok) {
+        return ok;
+      }
+    }
+    return {};
+  }));
+  ASSERT_TRUE(store->Call<void>(CreateLog));
+  // Writes keep landing while the copy runs: each step is queued behind them.
+  std::atomic<bool> copying = true;
+  std::thread writer([&] {
+    for (int i = 0; copying.load() && i < 100'000; ++i) {
+      ASSERT_TRUE(store->Call<void>(
+          [i](db::Database& db) { return db.Run("INSERT INTO log (n) VALUES (?1)", i); }));
+    }
+  });
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  const Status copied = store->BackupTo(
+      dir_ / "copy.db", [&](uint64_t done, uint64_t total) { progress.emplace_back(done, total); });
+  copying = false;
+  writer.join();
+  ASSERT_TRUE(copied) << copied.error().ToString();
+  ASSERT_GT(progress.size(), 3u);
+  EXPECT_EQ(progress.back().first, progress.back().second);
+  const size_t written = LoggedNumbers(*store).size();
+  EXPECT_GT(written, 0u);
+
+  auto copy = db::Database::Open(dir_ / "copy.db", {.wal = false, .create = false});
+  ASSERT_TRUE(copy);
+  int64_t blobs = 0;
+  int64_t logged = 0;
+  int64_t max_logged = -1;
+  ASSERT_TRUE((*copy)->Query("SELECT count(*) FROM blob",
+                             [&](const db::Statement& row) { blobs = row.Int64(0); }));
+  ASSERT_TRUE((*copy)->Query("SELECT count(*), coalesce(max(n), -1) FROM log",
+                             [&](const db::Statement& row) {
+                               logged = row.Int64(0);
+                               max_logged = row.Int64(1);
+                             }));
+  EXPECT_EQ(blobs, 2'000);
+  // One moment: a prefix of the writes, with no gap.
+  EXPECT_EQ(max_logged + 1, logged);
+  EXPECT_LE(static_cast<size_t>(logged), written);
+}
+
+TEST_F(StoreTest, BackupRefusesAnExistingFileAndLeavesNothingOnFailure) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  { std::ofstream(dir_ / "taken.db") << "mine"; }
+  const Status taken = store->BackupTo(dir_ / "taken.db");
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code(), Errc::kAlreadyExists);
+  EXPECT_FALSE(store->BackupTo(dir_ / "no/such/dir/copy.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "no/such/dir/copy.db"));
+  store->Close();
+  const Status closed = store->BackupTo(dir_ / "late.db");
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(closed.error().code(), Errc::kClosed);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "late.db"));
 }
 
 TEST_F(StoreTest, MaxBatchSplitsLongQueues) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <functional>
+
 #include "common/db/database.h"
 #include "tests/support/temp_dir.h"
 
@@ -12,16 +15,20 @@ namespace {
 
 TEST(InstallStepsTest, BackupIsAReadableCopyNamedWithTimeAndVersions) {
   testing::TempDir dir;
-  auto live = db::Database::Open(dir / "live.db");
+  auto live = store::Store::Open(
+      {.path = dir / "live.db", .post_to_loop = [](std::function<void()> task) { task(); }});
   ASSERT_TRUE(live);
-  ASSERT_TRUE((*live)->Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('before')"));
+  ASSERT_TRUE((*live)->Call<void>([](db::Database& db) {
+    return db.Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('before')");
+  }));
 
-  auto backup = BackupDatabase(dir / "live.db", dir / "backups", 1'764'057'600'123, "1.0.0", "",
-                               "site-2.0.0");
+  auto backup =
+      BackupDatabase(**live, dir / "backups", 1'764'057'600'123, "1.0.0", "", "site-2.0.0");
   ASSERT_TRUE(backup) << backup.error().ToString();
   EXPECT_EQ(*backup, (dir / "backups") +
                          "/sluice-20251125T080000.123Z-site-1.0.0-base-none-before-site-2.0.0.db");
-  ASSERT_TRUE((*live)->Exec("UPDATE t SET v = 'after'"));
+  ASSERT_TRUE(
+      (*live)->Call<void>([](db::Database& db) { return db.Exec("UPDATE t SET v = 'after'"); }));
 
   auto copy = db::Database::Open(*backup, {.wal = false, .busy_timeout_ms = 100, .create = false});
   ASSERT_TRUE(copy);
@@ -29,7 +36,9 @@ TEST(InstallStepsTest, BackupIsAReadableCopyNamedWithTimeAndVersions) {
   ASSERT_TRUE(
       (*copy)->Query("SELECT v FROM t", [&](const db::Statement& row) { value = row.Text(0); }));
   EXPECT_EQ(value, "before");
-  EXPECT_FALSE(BackupDatabase(dir / "missing.db", dir / "backups", 1, "1", "", "x"));
+  // A backups folder that cannot be made: refused, nothing written.
+  { std::ofstream(dir / "not-a-dir") << "file"; }
+  EXPECT_FALSE(BackupDatabase(**live, dir / "not-a-dir", 1, "1", "", "x"));
 }
 
 }  // namespace
