@@ -28,6 +28,10 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
     return {};
   }
   if (key == "base_version") {
+    if (value.empty()) {  // before the first base update, as the default says
+      base_version.clear();
+      return {};
+    }
     auto version = Version::Parse(value);
     if (!version) return Fail(version.error());
     base_version = std::string(value);
@@ -44,6 +48,7 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
       {"passive_checkin_s", &passive_checkin_s, 60, 24 * 3600},
       {"lost_after_days", &lost_after_days, 15, 3650},
       {"delete_after_days", &delete_after_days, 0, 3650},
+      {"update_backups_kept", &update_backups_kept, 1, 1000},
   };
   for (const auto& setting : ints) {
     if (setting.name != key) continue;
@@ -64,7 +69,7 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
   return Fail(Errc::kNotFound,
               "unknown setting '" + std::string(key) +
                   "' (known: site_version, base_version, heartbeat_s, passive_checkin_s, "
-                  "lost_after_days, delete_after_days)");
+                  "lost_after_days, delete_after_days, update_backups_kept)");
 }
 
 std::map<std::string, std::string> SiteSettings::ToMap() const {
@@ -75,6 +80,7 @@ std::map<std::string, std::string> SiteSettings::ToMap() const {
       {"passive_checkin_s", std::to_string(passive_checkin_s)},
       {"lost_after_days", std::to_string(lost_after_days)},
       {"delete_after_days", std::to_string(delete_after_days)},
+      {"update_backups_kept", std::to_string(update_backups_kept)},
   };
 }
 
@@ -84,7 +90,7 @@ Result<SiteSettings> SiteSettings::FromMap(const std::map<std::string, std::stri
   // lost_after_days applies, then check the stored delete_after_days against it.
   if (stored.contains("delete_after_days")) settings.delete_after_days = 0;
   for (std::string_view key : {"site_version", "base_version", "heartbeat_s", "passive_checkin_s",
-                               "lost_after_days", "delete_after_days"}) {
+                               "lost_after_days", "delete_after_days", "update_backups_kept"}) {
     auto it = stored.find(std::string(key));
     if (it == stored.end()) continue;
     if (auto applied = settings.Set(key, it->second); !applied) {

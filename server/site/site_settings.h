@@ -24,6 +24,9 @@ struct SiteSettings {
   // replace), and before it is deleted (0: never; otherwise after lost_after_days).
   int lost_after_days = 30;
   int delete_after_days = 90;
+  // Automatic database copies taken before site updates (DATA_DIR/backups): the newest this
+  // many are kept, older ones deleted.
+  int update_backups_kept = 5;
 
   // Validates `value` for `key` and applies it. Errors: kInvalidArgument naming the key and
   // the accepted range, or kNotFound for an unknown key.

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "common/base/file_util.h"
@@ -13,16 +15,49 @@
 
 namespace sluice::server {
 
+namespace {
+
+constexpr std::string_view kBackupPrefix = "sluice-";
+constexpr std::string_view kPartialPrefix = ".partial-";
+
+// Deletes all but the newest `keep` copies (their names start with the UTC time, so name order
+// is age order) and any partial copy a crash left behind.
+void PruneBackups(const std::string& backups_dir, int keep) {
+  std::vector<std::filesystem::path> copies;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(backups_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(kPartialPrefix)) {
+      std::filesystem::remove(entry.path(), ec);
+    } else if (name.starts_with(kBackupPrefix) && name.ends_with(".db")) {
+      copies.push_back(entry.path());
+    }
+  }
+  std::sort(copies.begin(), copies.end());
+  const size_t kept = static_cast<size_t>(std::max(keep, 1));
+  for (size_t i = 0; i + kept < copies.size(); ++i) {
+    if (std::filesystem::remove(copies[i], ec)) {
+      Log("update")->info("removed an old pre-update database copy path={}", copies[i].string());
+    } else if (ec) {
+      Log("update")->warn("cannot remove the old copy {}: {}", copies[i].string(), ec.message());
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::string> BackupDatabase(store::Store& store, const std::string& backups_dir,
                                    int64_t now_ms, std::string_view site_version,
-                                   std::string_view base_version, std::string_view update_id) {
+                                   std::string_view base_version, std::string_view update_id,
+                                   int keep) {
   if (auto made = EnsureDir(backups_dir, 0700); !made) return Context(made.error(), "backups");
   const std::string name =
-      "sluice-" + FormatCompactUtc(now_ms) + "-site-" + std::string(site_version) + "-base-" +
-      (base_version.empty() ? std::string("none") : std::string(base_version)) + "-before-" +
-      std::string(update_id) + ".db";
+      std::string(kBackupPrefix) + FormatCompactUtc(now_ms) + "-site-" + std::string(site_version) +
+      "-base-" + (base_version.empty() ? std::string("none") : std::string(base_version)) +
+      "-before-" + std::string(update_id) + ".db";
   const std::string path = backups_dir + "/" + name;
-  const std::string temp = backups_dir + "/.partial-" + crypto::RandomHex(8) + ".db";
+  const std::string temp =
+      backups_dir + "/" + std::string(kPartialPrefix) + crypto::RandomHex(8) + ".db";
 
   if (auto copied = store.BackupTo(temp); !copied) return Fail(copied.error());
   if (::rename(temp.c_str(), path.c_str()) != 0) {
@@ -30,6 +65,7 @@ Result<std::string> BackupDatabase(store::Store& store, const std::string& backu
     ::unlink(temp.c_str());
     return Fail(ErrnoError("renaming backup to", path, err));
   }
+  PruneBackups(backups_dir, keep);
   return path;
 }
 

@@ -21,13 +21,14 @@ namespace sluice::server {
 // Copies the live database into `backups_dir` (created 0700) through the store's online backup
 // (Store::BackupTo: the server keeps serving meanwhile). Blocks: call it from a worker thread.
 // The file is "sluice-<UTC time, ms>-site-<site_version>-base-<base_version or none>-before-
-// <update id>.db", written under a temp name and renamed when complete. Returns its path.
+// <update id>.db", written under a temp name and renamed when complete; then only the newest
+// `keep` copies stay (and no partial copy of a crashed run). Returns its path.
 // Errors: kDatabase, kIo naming the file.
 [[nodiscard]] Result<std::string> BackupDatabase(store::Store& store,
                                                  const std::string& backups_dir, int64_t now_ms,
                                                  std::string_view site_version,
                                                  std::string_view base_version,
-                                                 std::string_view update_id);
+                                                 std::string_view update_id, int keep);
 
 // Imports every package of `bundle` into the package store (server/pkg/package_import.h):
 // each payload is extracted to a temp file in `packages_dir`, hash-checked, imported (content-

@@ -184,6 +184,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
     const DataDir& dir = *host_.dir;
     install_worker_->Run<std::shared_ptr<Prepared>>(
         [where, expected_id, site = *site, key = trust_key_, store = host_.store,
+         keep_backups = host_.settings->settings().update_backups_kept,
          backups = dir.root + "/backups", packages = dir.packages_dir, &signing = *dir.signing_key,
          now = host_.clock->WallMs(), pause_at = options_.pause_install_at,
          &cancel = install_worker_->cancelled()]() -> Result<std::shared_ptr<Prepared>> {
@@ -195,7 +196,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
           }
           if (auto ok = CheckInstallable(bundle->header, site); !ok) return Fail(ok.error());
           auto backup = BackupDatabase(*store, backups, now, site.site_version, site.base_version,
-                                       bundle->header.id);
+                                       bundle->header.id, keep_backups);
           if (!backup) return Fail(backup.error());
           MaybePauseForTest("after_backup", pause_at, cancel);
           auto records = ImportBundlePackages(*bundle, packages, signing, now, cancel);
