@@ -107,7 +107,169 @@ Status CipherAll(EVP_CIPHER_CTX* ctx, ByteView in, uint8_t* out) {
   return {};
 }
 
+constexpr std::string_view kStreamMagic = "SLS1";
+constexpr size_t kPrefixSize = 8;
+constexpr size_t kPrefixOffset = kSaltOffset + kSaltSize;
+constexpr size_t kSegmentSizeOffset = kPrefixOffset + kPrefixSize;
+static_assert(kSegmentSizeOffset + 4 == kStreamHeaderSize);
+constexpr uint32_t kMinSegment = 1u << 10;
+constexpr uint32_t kMaxSegment = 16u << 20;
+
+// The nonce of segment `index`: the stream's prefix, then the index.
+std::array<uint8_t, kNonceSize> SegmentNonce(ByteView header, uint32_t index) {
+  std::array<uint8_t, kNonceSize> nonce{};
+  std::copy_n(header.begin() + kPrefixOffset, kPrefixSize, nonce.begin());
+  PutU32(&nonce[kPrefixSize], index);
+  return nonce;
+}
+
+// The AAD of a segment: the header and whether it is the last one.
+Bytes SegmentAad(ByteView header, bool last) {
+  Bytes aad(header.begin(), header.end());
+  aad.push_back(last ? 1 : 0);
+  return aad;
+}
+
+Key KeyFrom(const std::array<uint8_t, 32>& bytes) {
+  Key key;
+  key.bytes = bytes;
+  return key;
+}
+
 }  // namespace
+
+Result<PasswordStreamSealer> PasswordStreamSealer::Start(std::string_view password,
+                                                         uint32_t segment_size,
+                                                         const ScryptParams& params) {
+  if (password.empty()) return Fail(Errc::kInvalidArgument, "empty password");
+  if (!ParamsSupported(params)) return Fail(Errc::kInvalidArgument, "unsupported scrypt params");
+  if (segment_size < kMinSegment || segment_size > kMaxSegment) {
+    return Fail(Errc::kInvalidArgument, "segment size must be from 1 KiB to 16 MiB");
+  }
+  PasswordStreamSealer sealer;
+  sealer.header_.resize(kStreamHeaderSize);
+  std::memcpy(sealer.header_.data(), kStreamMagic.data(), kStreamMagic.size());
+  PutU32(&sealer.header_[4], params.n);
+  PutU32(&sealer.header_[8], params.r);
+  PutU32(&sealer.header_[12], params.p);
+  const Bytes random = RandomBytes(kSaltSize + kPrefixSize);
+  std::copy(random.begin(), random.end(), sealer.header_.begin() + kSaltOffset);
+  PutU32(&sealer.header_[kSegmentSizeOffset], segment_size);
+  sealer.segment_size_ = segment_size;
+  auto key = DeriveKey(password, ByteView(sealer.header_).subspan(kSaltOffset, kSaltSize), params);
+  if (!key) return Fail(key.error());
+  sealer.key_ = (*key)->bytes;
+  return sealer;
+}
+
+PasswordStreamSealer::PasswordStreamSealer(PasswordStreamSealer&& other) noexcept
+    : key_(other.key_),
+      header_(std::move(other.header_)),
+      segment_size_(other.segment_size_),
+      next_(other.next_),
+      finished_(other.finished_) {
+  OPENSSL_cleanse(other.key_.data(), other.key_.size());
+}
+
+PasswordStreamSealer::~PasswordStreamSealer() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+Result<Bytes> PasswordStreamSealer::Seal(ByteView plaintext, bool last) {
+  if (finished_) return Fail(Errc::kInvalidArgument, "the stream's last segment was sealed");
+  if (plaintext.size() > segment_size_ || (!last && plaintext.size() != segment_size_)) {
+    return Fail(Errc::kInvalidArgument, "a segment but the last must be exactly the segment size");
+  }
+  if (next_ == UINT32_MAX) return Fail(Errc::kInvalidArgument, "too many segments");
+  const Key key = KeyFrom(key_);
+  const auto nonce = SegmentNonce(header_, next_);
+  auto ctx = StartGcm(true, key, nonce, SegmentAad(header_, last));
+  if (!ctx) return Fail(ctx.error());
+  Bytes out(plaintext.size() + kTagSize);
+  if (auto s = CipherAll(ctx->get(), plaintext, out.data()); !s) return Fail(s.error());
+  OSSL_PARAM get_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out.data() + plaintext.size(),
+                                        kTagSize),
+      OSSL_PARAM_construct_end(),
+  };
+  std::array<uint8_t, 16> final_block{};
+  int ignored = 0;
+  if (EVP_EncryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1 ||
+      EVP_CIPHER_CTX_get_params(ctx->get(), get_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM finish"));
+  }
+  ++next_;
+  finished_ = last;
+  return out;
+}
+
+Result<PasswordStreamOpener> PasswordStreamOpener::Start(ByteView header,
+                                                         std::string_view password) {
+  if (header.size() < kStreamHeaderSize) {
+    return Fail(Errc::kCorrupt, "not a password stream: too short");
+  }
+  if (std::memcmp(header.data(), kStreamMagic.data(), kStreamMagic.size()) != 0) {
+    return Fail(Errc::kCorrupt, "not a password stream: bad magic");
+  }
+  const ScryptParams params{GetU32(&header[4]), GetU32(&header[8]), GetU32(&header[12])};
+  if (!ParamsSupported(params)) {
+    return Fail(Errc::kCorrupt, "not a password stream: unsupported scrypt params");
+  }
+  const uint32_t segment_size = GetU32(&header[kSegmentSizeOffset]);
+  if (segment_size < kMinSegment || segment_size > kMaxSegment) {
+    return Fail(Errc::kCorrupt, "not a password stream: unsupported segment size");
+  }
+  PasswordStreamOpener opener;
+  opener.header_.assign(header.begin(), header.begin() + kStreamHeaderSize);
+  opener.segment_size_ = segment_size;
+  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  if (!key) return Fail(key.error());
+  opener.key_ = (*key)->bytes;
+  return opener;
+}
+
+PasswordStreamOpener::PasswordStreamOpener(PasswordStreamOpener&& other) noexcept
+    : key_(other.key_),
+      header_(std::move(other.header_)),
+      segment_size_(other.segment_size_),
+      next_(other.next_),
+      finished_(other.finished_) {
+  OPENSSL_cleanse(other.key_.data(), other.key_.size());
+}
+
+PasswordStreamOpener::~PasswordStreamOpener() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+Result<Bytes> PasswordStreamOpener::Open(ByteView sealed, bool last) {
+  if (finished_) return Fail(Errc::kCorrupt, "data after the stream's last segment");
+  if (sealed.size() < kTagSize || sealed.size() > segment_size_ + kTagSize ||
+      (!last && sealed.size() != segment_size_ + kTagSize)) {
+    return Fail(Errc::kCorrupt, "a sealed segment of impossible size (truncated?)");
+  }
+  const ByteView ciphertext = sealed.first(sealed.size() - kTagSize);
+  std::array<uint8_t, kTagSize> tag{};
+  std::copy(sealed.end() - kTagSize, sealed.end(), tag.begin());
+  const Key key = KeyFrom(key_);
+  const auto nonce = SegmentNonce(header_, next_);
+  auto ctx = StartGcm(false, key, nonce, SegmentAad(header_, last));
+  if (!ctx) return Fail(ctx.error());
+  Bytes plaintext(ciphertext.size());
+  if (auto s = CipherAll(ctx->get(), ciphertext, plaintext.data()); !s) return Fail(s.error());
+  OSSL_PARAM set_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  if (EVP_CIPHER_CTX_set_params(ctx->get(), set_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM tag"));
+  }
+  std::array<uint8_t, 16> final_block{};
+  int ignored = 0;
+  if (EVP_DecryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1) {
+    ClearOpensslErrors();
+    OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    return Fail(Errc::kAuth, "wrong password or corrupted data");
+  }
+  ++next_;
+  finished_ = last;
+  return plaintext;
+}
 
 Result<Bytes> SealWithPassword(ByteView plaintext, std::string_view password,
                                const ScryptParams& params) {
