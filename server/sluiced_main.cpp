@@ -5,9 +5,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 
-#include "common/base/log.h"
 #include "common/base/fd_limit.h"
+#include "common/base/log.h"
 #include "common/uv/loop.h"
 #include "common/uv/signal.h"
 #include "server/server.h"
@@ -94,16 +95,27 @@ int main(int argc, char** argv) {
   }
 
   sluice::uv::Loop loop;
-  auto server = sluice::server::Server::Start(loop, options);
-  if (!server) {
-    std::fprintf(stderr, "sluiced: %s\n", server.error().message().c_str());
-    return 1;
-  }
-  auto shutdown = [&server] { (*server)->Shutdown(); };
+  std::unique_ptr<sluice::server::Server> server;
+  // Watched before the server starts: Start writes run/endpoint, the mark that it is ready, so
+  // a SIGTERM at any moment after that mark must be a clean shutdown, not the default death.
+  // A signal that arrives during Start is handled once the loop runs.
+  auto shutdown = [&server, &loop] {
+    if (server) {
+      server->Shutdown();
+    } else {
+      loop.Stop();
+    }
+  };
   auto on_int = sluice::uv::Signal::Create(loop, SIGINT, shutdown);
   auto on_term = sluice::uv::Signal::Create(loop, SIGTERM, shutdown);
+  auto started = sluice::server::Server::Start(loop, options);
+  if (!started) {
+    std::fprintf(stderr, "sluiced: %s\n", started.error().message().c_str());
+    return 1;
+  }
+  server = std::move(*started);
   loop.Run();
-  server->reset();
+  server.reset();
   sluice::Log("server")->info("stopped");
   return 0;
 }

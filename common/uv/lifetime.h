@@ -26,6 +26,9 @@ class Lifetime {
   // A token that expires when this Lifetime is destroyed, for completions that must do
   // something either way (check `expired()`).
   std::weak_ptr<const bool> Token() const { return alive_; }
+  // Ends the lifetime before the owner is gone, for an owner whose teardown must first cut
+  // off completions (they do nothing from here on).
+  void End() { alive_.reset(); }
 
  private:
   std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);

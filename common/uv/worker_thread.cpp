@@ -3,7 +3,7 @@
 namespace sluice::uv {
 
 WorkerThread::~WorkerThread() {
-  alive_.reset();  // outcomes already posted to the loop are dropped from here on
+  lifetime_.End();  // outcomes already posted to the loop are dropped from here on
   {
     std::lock_guard lock(mu_);
     stopping_ = true;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/base/error.h"
+#include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 
 namespace sluice::uv {
@@ -32,7 +33,7 @@ class WorkerThread {
   // state. Loop thread.
   template <class T>
   void Run(std::function<Result<T>()> work, std::function<void(Result<T>)> done) {
-    Enqueue([&loop = loop_, alive = std::weak_ptr<bool>(alive_), work = std::move(work),
+    Enqueue([&loop = loop_, alive = lifetime_.Token(), work = std::move(work),
              done = std::move(done)]() mutable {
       Result<T> result = work();
       loop.Post(
@@ -51,7 +52,7 @@ class WorkerThread {
   void Main();
 
   Loop& loop_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // loop thread only
+  Lifetime lifetime_;  // loop thread only
   std::atomic<bool> cancel_{false};
   std::mutex mu_;
   std::condition_variable wake_;
