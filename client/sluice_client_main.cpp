@@ -130,13 +130,15 @@ int main(int argc, char** argv) {
                loop.Stop();
              }});
   if (!agent) return Fail(agent.error().message());
-  if (!once) {
-    if (auto written = state->WritePid(); !written) return Fail(written.error().message());
-  }
   auto stop = [&agent] { (*agent)->Stop(); };
   auto on_int = sluice::uv::Signal::Create(loop, SIGINT, stop);
   auto on_term = sluice::uv::Signal::Create(loop, SIGTERM, stop);
   auto on_usr1 = sluice::uv::Signal::Create(loop, SIGUSR1, [&agent] { (*agent)->CheckInNow(); });
+  // The pid file is what `--check-in-now` signals: written only once SIGUSR1 is watched, or the
+  // signal's default action would kill the agent.
+  if (!once) {
+    if (auto written = state->WritePid(); !written) return Fail(written.error().message());
+  }
   (*agent)->Start();
   loop.Run();
   if (!once) state->RemovePid();
