@@ -71,9 +71,13 @@ bool Agent::Fire(ContactEvent event) {
 }
 
 bool Agent::Accept(ContactEvent event, std::string_view message_type) {
-  if (Transition(state_, event)) return Fire(event);
-  Unexpected(message_type);
-  return false;
+  auto next = Transition(state_, event);
+  if (!next) {
+    Unexpected(message_type);
+    return false;
+  }
+  state_ = *next;
+  return true;
 }
 
 void Agent::Unexpected(std::string_view message_type) {

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "common/crypto/openssl_util.h"
 #include "common/crypto/random.h"
@@ -107,6 +108,60 @@ Status CipherAll(EVP_CIPHER_CTX* ctx, ByteView in, uint8_t* out) {
   return {};
 }
 
+// AES-256-GCM of `plaintext` under `key`: the ciphertext followed by the 16-byte tag.
+Result<Bytes> GcmSeal(const Key& key, ByteView nonce, ByteView aad, ByteView plaintext) {
+  auto ctx = StartGcm(true, key, nonce, aad);
+  if (!ctx) return Fail(ctx.error());
+  Bytes out(plaintext.size() + kTagSize);
+  if (auto s = CipherAll(ctx->get(), plaintext, out.data()); !s) return Fail(s.error());
+  OSSL_PARAM get_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out.data() + plaintext.size(),
+                                        kTagSize),
+      OSSL_PARAM_construct_end(),
+  };
+  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
+  int ignored = 0;
+  if (EVP_EncryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1 ||
+      EVP_CIPHER_CTX_get_params(ctx->get(), get_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM finish"));
+  }
+  return out;
+}
+
+// Opens what GcmSeal made (`sealed` = ciphertext | tag, at least the tag long). Errc::kAuth if
+// it does not authenticate; no plaintext is returned then.
+Result<Bytes> GcmOpen(const Key& key, ByteView nonce, ByteView aad, ByteView sealed) {
+  const ByteView ciphertext = sealed.first(sealed.size() - kTagSize);
+  std::array<uint8_t, kTagSize> tag{};
+  std::copy(sealed.end() - kTagSize, sealed.end(), tag.begin());
+  auto ctx = StartGcm(false, key, nonce, aad);
+  if (!ctx) return Fail(ctx.error());
+  Bytes plaintext(ciphertext.size());
+  if (auto s = CipherAll(ctx->get(), ciphertext, plaintext.data()); !s) return Fail(s.error());
+  OSSL_PARAM set_tag[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  if (EVP_CIPHER_CTX_set_params(ctx->get(), set_tag) != 1) {
+    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM tag"));
+  }
+  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
+  int ignored = 0;
+  if (EVP_DecryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1) {
+    ClearOpensslErrors();
+    OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    return Fail(Errc::kAuth, "wrong password or corrupted data");
+  }
+  return plaintext;
+}
+
+// The scrypt params of a header (after its 4-byte magic), if they are supported.
+std::optional<ScryptParams> ReadParams(ByteView header) {
+  const ScryptParams params{GetU32(&header[4]), GetU32(&header[8]), GetU32(&header[12])};
+  if (!ParamsSupported(params)) return std::nullopt;
+  return params;
+}
+
 constexpr std::string_view kStreamMagic = "SLS1";
 constexpr size_t kPrefixSize = 8;
 constexpr size_t kPrefixOffset = kSaltOffset + kSaltSize;
@@ -179,23 +234,9 @@ Result<Bytes> PasswordStreamSealer::Seal(ByteView plaintext, bool last) {
     return Fail(Errc::kInvalidArgument, "a segment but the last must be exactly the segment size");
   }
   if (next_ == UINT32_MAX) return Fail(Errc::kInvalidArgument, "too many segments");
-  const Key key = KeyFrom(key_);
-  const auto nonce = SegmentNonce(header_, next_);
-  auto ctx = StartGcm(true, key, nonce, SegmentAad(header_, last));
-  if (!ctx) return Fail(ctx.error());
-  Bytes out(plaintext.size() + kTagSize);
-  if (auto s = CipherAll(ctx->get(), plaintext, out.data()); !s) return Fail(s.error());
-  OSSL_PARAM get_tag[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out.data() + plaintext.size(),
-                                        kTagSize),
-      OSSL_PARAM_construct_end(),
-  };
-  std::array<uint8_t, 16> final_block{};
-  int ignored = 0;
-  if (EVP_EncryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1 ||
-      EVP_CIPHER_CTX_get_params(ctx->get(), get_tag) != 1) {
-    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM finish"));
-  }
+  auto out =
+      GcmSeal(KeyFrom(key_), SegmentNonce(header_, next_), SegmentAad(header_, last), plaintext);
+  if (!out) return Fail(out.error());
   ++next_;
   finished_ = last;
   return out;
@@ -209,10 +250,8 @@ Result<PasswordStreamOpener> PasswordStreamOpener::Start(ByteView header,
   if (std::memcmp(header.data(), kStreamMagic.data(), kStreamMagic.size()) != 0) {
     return Fail(Errc::kCorrupt, "not a password stream: bad magic");
   }
-  const ScryptParams params{GetU32(&header[4]), GetU32(&header[8]), GetU32(&header[12])};
-  if (!ParamsSupported(params)) {
-    return Fail(Errc::kCorrupt, "not a password stream: unsupported scrypt params");
-  }
+  const std::optional<ScryptParams> params = ReadParams(header);
+  if (!params) return Fail(Errc::kCorrupt, "not a password stream: unsupported scrypt params");
   const uint32_t segment_size = GetU32(&header[kSegmentSizeOffset]);
   if (segment_size < kMinSegment || segment_size > kMaxSegment) {
     return Fail(Errc::kCorrupt, "not a password stream: unsupported segment size");
@@ -220,7 +259,7 @@ Result<PasswordStreamOpener> PasswordStreamOpener::Start(ByteView header,
   PasswordStreamOpener opener;
   opener.header_.assign(header.begin(), header.begin() + kStreamHeaderSize);
   opener.segment_size_ = segment_size;
-  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), *params);
   if (!key) return Fail(key.error());
   opener.key_ = (*key)->bytes;
   return opener;
@@ -243,29 +282,9 @@ Result<Bytes> PasswordStreamOpener::Open(ByteView sealed, bool last) {
       (!last && sealed.size() != segment_size_ + kTagSize)) {
     return Fail(Errc::kCorrupt, "a sealed segment of impossible size (truncated?)");
   }
-  const ByteView ciphertext = sealed.first(sealed.size() - kTagSize);
-  std::array<uint8_t, kTagSize> tag{};
-  std::copy(sealed.end() - kTagSize, sealed.end(), tag.begin());
-  const Key key = KeyFrom(key_);
-  const auto nonce = SegmentNonce(header_, next_);
-  auto ctx = StartGcm(false, key, nonce, SegmentAad(header_, last));
-  if (!ctx) return Fail(ctx.error());
-  Bytes plaintext(ciphertext.size());
-  if (auto s = CipherAll(ctx->get(), ciphertext, plaintext.data()); !s) return Fail(s.error());
-  OSSL_PARAM set_tag[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
-      OSSL_PARAM_construct_end(),
-  };
-  if (EVP_CIPHER_CTX_set_params(ctx->get(), set_tag) != 1) {
-    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM tag"));
-  }
-  std::array<uint8_t, 16> final_block{};
-  int ignored = 0;
-  if (EVP_DecryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1) {
-    ClearOpensslErrors();
-    OPENSSL_cleanse(plaintext.data(), plaintext.size());
-    return Fail(Errc::kAuth, "wrong password or corrupted data");
-  }
+  auto plaintext =
+      GcmOpen(KeyFrom(key_), SegmentNonce(header_, next_), SegmentAad(header_, last), sealed);
+  if (!plaintext) return Fail(plaintext.error());
   ++next_;
   finished_ = last;
   return plaintext;
@@ -275,34 +294,21 @@ Result<Bytes> SealWithPassword(ByteView plaintext, std::string_view password,
                                const ScryptParams& params) {
   if (password.empty()) return Fail(Errc::kInvalidArgument, "empty password");
   if (!ParamsSupported(params)) return Fail(Errc::kInvalidArgument, "unsupported scrypt params");
-  Bytes out(kHeaderSize + plaintext.size() + kTagSize);
-  std::memcpy(out.data(), kMagic.data(), kMagic.size());
-  PutU32(&out[4], params.n);
-  PutU32(&out[8], params.r);
-  PutU32(&out[12], params.p);
+  Bytes header(kHeaderSize);
+  std::memcpy(header.data(), kMagic.data(), kMagic.size());
+  PutU32(&header[4], params.n);
+  PutU32(&header[8], params.r);
+  PutU32(&header[12], params.p);
   const Bytes salt_and_nonce = RandomBytes(kSaltSize + kNonceSize);
-  std::copy(salt_and_nonce.begin(), salt_and_nonce.end(), out.begin() + kSaltOffset);
-  const ByteView header(out.data(), kHeaderSize);
+  std::copy(salt_and_nonce.begin(), salt_and_nonce.end(), header.begin() + kSaltOffset);
 
-  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  auto key = DeriveKey(password, ByteView(header).subspan(kSaltOffset, kSaltSize), params);
   if (!key) return Fail(key.error());
-  auto ctx = StartGcm(true, **key, header.subspan(kNonceOffset, kNonceSize), header);
-  if (!ctx) return Fail(ctx.error());
-  if (auto s = CipherAll(ctx->get(), plaintext, out.data() + kHeaderSize); !s) {
-    return Fail(s.error());
-  }
-  uint8_t* tag = out.data() + kHeaderSize + plaintext.size();
-  OSSL_PARAM get_tag[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagSize),
-      OSSL_PARAM_construct_end(),
-  };
-  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
-  int ignored = 0;
-  if (EVP_EncryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1 ||
-      EVP_CIPHER_CTX_get_params(ctx->get(), get_tag) != 1) {
-    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM finish"));
-  }
-  return out;
+  auto sealed =
+      GcmSeal(**key, ByteView(header).subspan(kNonceOffset, kNonceSize), header, plaintext);
+  if (!sealed) return Fail(sealed.error());
+  header.insert(header.end(), sealed->begin(), sealed->end());
+  return header;
 }
 
 Result<Bytes> OpenWithPassword(ByteView sealed, std::string_view password) {
@@ -312,36 +318,13 @@ Result<Bytes> OpenWithPassword(ByteView sealed, std::string_view password) {
   if (std::memcmp(sealed.data(), kMagic.data(), kMagic.size()) != 0) {
     return Fail(Errc::kCorrupt, "not a password box: bad magic");
   }
-  const ScryptParams params{GetU32(&sealed[4]), GetU32(&sealed[8]), GetU32(&sealed[12])};
-  if (!ParamsSupported(params)) {
-    return Fail(Errc::kCorrupt, "not a password box: unsupported scrypt params");
-  }
+  const std::optional<ScryptParams> params = ReadParams(sealed);
+  if (!params) return Fail(Errc::kCorrupt, "not a password box: unsupported scrypt params");
   const ByteView header = sealed.first(kHeaderSize);
-  const ByteView ciphertext = sealed.subspan(kHeaderSize, sealed.size() - kHeaderSize - kTagSize);
-  std::array<uint8_t, kTagSize> tag{};
-  std::copy(sealed.end() - kTagSize, sealed.end(), tag.begin());
-
-  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), params);
+  auto key = DeriveKey(password, header.subspan(kSaltOffset, kSaltSize), *params);
   if (!key) return Fail(key.error());
-  auto ctx = StartGcm(false, **key, header.subspan(kNonceOffset, kNonceSize), header);
-  if (!ctx) return Fail(ctx.error());
-  Bytes plaintext(ciphertext.size());
-  if (auto s = CipherAll(ctx->get(), ciphertext, plaintext.data()); !s) return Fail(s.error());
-  OSSL_PARAM set_tag[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
-      OSSL_PARAM_construct_end(),
-  };
-  if (EVP_CIPHER_CTX_set_params(ctx->get(), set_tag) != 1) {
-    return Fail(OpensslError(Errc::kCrypto, "AES-256-GCM tag"));
-  }
-  std::array<uint8_t, 16> final_block{};  // GCM writes nothing here
-  int ignored = 0;
-  if (EVP_DecryptFinal_ex(ctx->get(), final_block.data(), &ignored) != 1) {
-    ClearOpensslErrors();
-    OPENSSL_cleanse(plaintext.data(), plaintext.size());
-    return Fail(Errc::kAuth, "wrong password or corrupted data");
-  }
-  return plaintext;
+  return GcmOpen(**key, header.subspan(kNonceOffset, kNonceSize), header,
+                 sealed.subspan(kHeaderSize));
 }
 
 }  // namespace sluice::crypto

@@ -136,6 +136,13 @@ Status Store::BackupTo(const std::string& path,
     return true;
   });
   if (!started) return Fail(started.error());
+  // The copy is destroyed where it lives.
+  auto release = [this, backup] {
+    (void)CallOutsideTransaction<bool>([backup](db::Database&) -> Result<bool> {
+      backup->reset();
+      return true;
+    });
+  };
   struct Stepped {
     bool done = false;
     uint64_t pages_done = 0;
@@ -148,20 +155,13 @@ Status Store::BackupTo(const std::string& path,
       return Stepped{*done, (*backup)->pages_done(), (*backup)->page_count()};
     });
     if (!step) {
-      // Abandon it (its partial file is removed) where it lives.
-      (void)CallOutsideTransaction<bool>([backup](db::Database&) -> Result<bool> {
-        backup->reset();
-        return true;
-      });
+      release();  // an unfinished copy is abandoned and its partial file removed
       return Fail(step.error());
     }
     if (progress) progress(step->pages_done, step->page_count);
     if (step->done) break;
   }
-  (void)CallOutsideTransaction<bool>([backup](db::Database&) -> Result<bool> {
-    backup->reset();
-    return true;
-  });
+  release();
   return {};
 }
 
