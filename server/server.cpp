@@ -9,6 +9,7 @@
 #include "common/base/log.h"
 #include "common/crypto/encoding.h"
 #include "server/admin/admin_commands.h"
+#include "server/admin/backup_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
 #include "server/admin/update_commands.h"
@@ -226,6 +227,13 @@ Status Server::OpenAdmin() {
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
   RegisterUpdateCommands(*admin_, *updates_);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
+  backups_ = std::make_unique<backup::BackupService>(backup::BackupService::Host{
+      .loop = &loop_,
+      .store = store_.get(),
+      .clock = options_.clock,
+      .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string(),
+      .scrypt = {}});
+  RegisterBackupCommands(*admin_, *backups_);
   return {};
 }
 
@@ -341,6 +349,7 @@ void Server::Shutdown() {
     (void)store_->Call<void>([](db::Database& db) { return store::MarkAllOffline(db); });
     store_->Close();
   }
+  backups_.reset();  // after the store closed: a running copy ends at its next step
   loop_.Defer([&loop = loop_] { loop.Stop(); });
 }
 

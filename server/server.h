@@ -14,6 +14,7 @@
 #include "common/uv/listener.h"
 #include "common/uv/timer.h"
 #include "server/admin/admin_server.h"
+#include "server/backup/backup_service.h"
 #include "server/checkin/checkin_service.h"
 #include "server/installer/installer_service.h"
 #include "server/net/client_session.h"
@@ -135,6 +136,7 @@ class Server final {
   static constexpr uint64_t kTrimAfterConnectionChurn = 1'000;
   std::unique_ptr<UpgradeCoordinator> upgrades_;
   std::unique_ptr<UpdateManager> updates_;
+  std::unique_ptr<backup::BackupService> backups_;
   std::unique_ptr<InstallerService> installers_;
   std::unique_ptr<CheckinService> checkin_;
   SessionServices session_services_;

@@ -120,6 +120,19 @@ Status PublishFile(const std::string& temp, const std::string& path) {
   return {};
 }
 
+Status SyncDirectory(const std::string& dir) {
+  if (int err = SyncDir(dir); err != 0) return Fail(ErrnoError("syncing directory", dir, err));
+  return {};
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return Fail(ErrnoError("moving to", to, errno));
+  for (const std::string& dir : {ParentDir(to), ParentDir(from)}) {
+    if (int err = SyncDir(dir); err != 0) return Fail(ErrnoError("syncing directory", dir, err));
+  }
+  return {};
+}
+
 Status EnsureDir(const std::string& path, mode_t mode) {
   if (path.empty()) return Fail(Errc::kInvalidArgument, "EnsureDir: empty path");
   std::filesystem::path so_far;

@@ -64,6 +64,14 @@ Error ErrnoError(std::string_view action, const std::string& path, int err);
 // system). On failure `temp` is removed, `path` is untouched and the error (Errc::kIo) names it.
 [[nodiscard]] Status PublishFile(const std::string& temp, const std::string& path);
 
+// Moves `from` to `to` (same file system; `to` is replaced if it is a file or an empty
+// directory) and fsyncs both parent directories, so the move survives a crash. Errc::kIo.
+[[nodiscard]] Status RenameDurably(const std::string& from, const std::string& to);
+
+// fsyncs the directory `dir` so that entries created, renamed or removed in it survive a crash.
+// Errc::kIo.
+[[nodiscard]] Status SyncDirectory(const std::string& dir);
+
 // Creates `path` and any missing parents (like mkdir -p). Directories this call creates get
 // exactly `mode`; existing directories are left as they are. Errc::kIo if a component exists and
 // is not a directory or cannot be created.

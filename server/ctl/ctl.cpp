@@ -76,6 +76,17 @@ void Ctl::Run(std::string_view cmd, const nlohmann::json& args, bool json, const
   }
 }
 
+std::optional<nlohmann::json> Ctl::CallOrReport(std::string_view cmd, const nlohmann::json& args) {
+  AdminClient* client = Client();
+  if (client == nullptr) return std::nullopt;
+  auto result = client->Call(cmd, args);
+  if (!result) {
+    ReportError(result.error(), kExitFailed);
+    return std::nullopt;
+  }
+  return std::move(*result);
+}
+
 int Ctl::Main(int argc, const char* const* argv) {
   try {
     app_.parse(argc, argv);

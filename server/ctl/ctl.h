@@ -49,6 +49,13 @@ class Ctl {
   // their results go to.
   void ReportFailure(const Error& error) { ReportError(error, kExitFailed); }
   std::ostream& out() { return out_; }
+  // Warnings and progress lines go here.
+  std::ostream& err() { return err_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // For commands that make several calls (e.g. polling a backup): the result, or nullopt once
+  // the error has been reported as Run would.
+  std::optional<nlohmann::json> CallOrReport(std::string_view cmd, const nlohmann::json& args);
 
   // Parses the command line and runs the chosen subcommand; returns the process exit code.
   int Main(int argc, const char* const* argv);

@@ -12,6 +12,7 @@ void AddAllCommands(Ctl& ctl) {
   AddPackageCommands(ctl);
   AddUpdateCommands(ctl);
   AddInstallerCommands(ctl);
+  AddBackupCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

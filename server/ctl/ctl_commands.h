@@ -20,6 +20,7 @@ void AddPackageCommands(Ctl& ctl);   // package add|list, site set-version (ctl_
 void AddUpdateCommands(Ctl& ctl);    // update build|keygen|check|install|...  (ctl_update.cpp)
 
 void AddInstallerCommands(Ctl& ctl);  // installer create|list|extend|delete (ctl_installer.cpp)
+void AddBackupCommands(Ctl& ctl);     // backup create|status|inspect, restore (ctl_backup.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

@@ -13,6 +13,7 @@
 #include "common/base/log.h"
 #include "common/crypto/random.h"
 #include "common/tls/certificate.h"
+#include "server/backup/restore_journal.h"
 
 namespace sluice::server {
 namespace {
@@ -72,6 +73,8 @@ Result<std::string> EnsureEnrollmentKey(const DataDir& dir) {
   return key;
 }
 
+}  // namespace
+
 Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir) {
   const std::string path = run_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -89,8 +92,6 @@ Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir) {
     delete held;
   });
 }
-
-}  // namespace
 
 DataDir DataDir::Layout(const std::string& root) {
   DataDir dir{};
@@ -126,6 +127,10 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
   auto lock = LockDataDir(dir.run_dir);
   if (!lock) return Fail(lock.error());
   dir.lock_fd = std::move(*lock);
+  // A restore a crash interrupted after its commit point is finished before anything is read.
+  auto restored = backup::FinishPendingRestore(root);
+  if (!restored) return Context(restored.error(), "finishing an interrupted restore");
+  if (*restored) Log("server")->warn("finished a restore that was interrupted after its commit");
   dir.existing_site = Exists(dir.enrollment_key_path);
   if (auto cert = EnsureCertificate(dir); !cert) return Context(cert.error(), "TLS certificate");
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -49,6 +49,11 @@ struct DataDir {
   static DataDir Layout(const std::string& root);
 };
 
+// Takes the data dir's exclusive lock (RUN_DIR/lock, created if missing), held while the
+// returned handle lives. Errc::kAlreadyExists "another sluiced is already using this data dir"
+// when a server (or a restore) holds it; kIo otherwise.
+[[nodiscard]] Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir);
+
 // The site's own self-signed certificate (CN sluice-site) is renewed with the same key — the pin
 // clients check does not change — once at most kRenewCertificateDays of it remain, or when it is
 // valid longer than tls::kSelfSignedValidityDays (one from an older release). An imported

@@ -335,9 +335,12 @@ void UpgradeCoordinator::ExpireDue() {
     Log("upgrade")->info("lease expired lease={} client={}", lease.id, lease.client_id);
     gates_[lease.scope].OnExpired();  // a wave's grant comes back: the wave needs its outcome
     scopes.insert(lease.scope);
-    EndLease(lease, "expire",
-             "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s", nullptr,
-             PersistGate(lease.scope));
+    // A restore makes the leases of its backup due by setting their expiry to their grant.
+    const std::string why =
+        lease.expires_ms <= lease.granted_ms
+            ? std::string("running when the restored backup was taken")
+            : "no progress for " + std::to_string(options_.lease_ttl_ms / 1000) + " s";
+    EndLease(lease, "expire", why, nullptr, PersistGate(lease.scope));
     auto waiter = scheduler_.FindWaiter(lease.client_id);
     host_.store->Detach<void>(
         "upgrade: putting client " + lease.client_id + " back in line",

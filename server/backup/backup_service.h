@@ -1,0 +1,58 @@
+#pragma once
+// Backups of the running site, one at a time on their own worker thread (docs/admin.md,
+// "Backups"). The admin command starts one and polls its status, so a backup of any size needs
+// no long-lived request and shows its progress.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/base/clock.h"
+#include "common/base/error.h"
+#include "common/uv/loop.h"
+#include "common/uv/worker_thread.h"
+#include "server/backup/backup_create.h"
+#include "server/store/store.h"
+
+namespace sluice::backup {
+
+class BackupService {
+ public:
+  struct Host {
+    uv::Loop* loop = nullptr;
+    store::Store* store = nullptr;
+    Clock* clock = nullptr;
+    std::string data_root{};  // absolute; backups are made in <data_root>/backups/full
+    crypto::ScryptParams scrypt{};
+  };
+
+  // What a status request reports: the latest backup (running or ended) since the start.
+  struct Job {
+    uint64_t id = 0;  // 0: none yet
+    bool running = false;
+    int64_t started_ms = 0;
+    int64_t ended_ms = 0;
+    uint64_t done = 0;
+    uint64_t total = 0;
+    std::optional<BackupMade> made{};
+    std::optional<Error> error{};
+  };
+
+  explicit BackupService(Host host);
+  ~BackupService();  // a running backup is cancelled; its partial file is removed
+
+  // Starts a backup. Errors: kAlreadyExists while one runs. Loop thread.
+  [[nodiscard]] Result<uint64_t> Start(std::string password, bool history);
+  Job Current() const;  // loop thread
+
+  std::string out_dir() const { return host_.data_root + "/backups/full"; }
+
+ private:
+  Host host_;
+  Job job_;
+  std::shared_ptr<BackupProgress> progress_;
+  uv::WorkerThread worker_;
+};
+
+}  // namespace sluice::backup

@@ -1,0 +1,237 @@
+// Backups and restores with the real binaries: a backup of a serving site, restored into a new
+// server that its clients reach again through a loopback forwarder (the DNS change), and a
+// restore killed with SIGKILL at each step of its switch.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/support/process.h"
+#include "tests/support/rollout_support.h"
+#include "tests/support/server_process.h"
+#include "tests/support/tcp_forwarder.h"
+#include "tests/support/text_util.h"
+
+namespace sluice::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+class BackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(password_) << "correct horse battery staple\n"; }
+
+  RunResult Ctl(const std::string& data_dir, std::vector<std::string> args,
+                const std::string& kill_at = "") {
+    std::vector<std::string> argv;
+    if (!kill_at.empty()) argv = {"/usr/bin/env", "SLUICE_TEST_RESTORE_KILL_AT=" + kill_at};
+    argv.insert(argv.end(), {BinaryPath("sluicectl"), "--data-dir", data_dir});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, seconds(120));
+  }
+  // A client config for `server` that dials `port` instead (the forwarder).
+  std::string ConfigVia(ServerProcess& server, int port) {
+    json config = json::parse(FileText(server.WriteClientConfig("jump-client", "active")));
+    config["server"] = "127.0.0.1:" + std::to_string(port);
+    const std::string path = dir_ / "config.json";
+    std::ofstream(path) << config.dump();
+    return path;
+  }
+  void StartAgents(int n, const std::string& config) {
+    for (int i = 0; i < n; ++i) {
+      const std::string name = "agent-" + std::to_string(i);
+      agents_.push_back(std::make_unique<Process>(
+          std::vector<std::string>{BinaryPath("sluice-client"), "--config", config, "--state-dir",
+                                   dir_ / name, "--log-level", "debug"},
+          dir_ / (name + ".log")));
+    }
+  }
+  static json Clients(ServerProcess& server) {
+    return server.Admin("clients")["result"]["clients"];
+  }
+  static int Online(ServerProcess& server) {
+    int online = 0;
+    for (const json& client : Clients(server)) online += client.value("online", false) ? 1 : 0;
+    return online;
+  }
+  static std::set<std::string> ClientIds(ServerProcess& server) {
+    std::set<std::string> ids;
+    for (const json& client : Clients(server)) ids.insert(client["id"].get<std::string>());
+    return ids;
+  }
+  static std::string Pin(ServerProcess& server) {
+    return server
+        .Admin("client-config",
+               {{"kind", "jump-client"}, {"mode", "active"}})["result"]["config"]["pin"]
+        .get<std::string>();
+  }
+
+  TempDir dir_;
+  std::string password_ = dir_ / "password.txt";
+  std::vector<std::unique_ptr<Process>> agents_;
+};
+
+TEST_F(BackupTest, ASiteRestoredOnANewServerKeepsItsClients) {
+  ServerProcess old_server({"--min-retry-ms", "300"});
+  ASSERT_TRUE(old_server.Start());
+  TcpForwarder dns(old_server.port());
+  const std::string payload = MakePayload(dir_.path(), "jc-2.0.0", 0, 0);
+  PublishPackage(old_server, "jump-client", "2.0.0", payload);
+  StartAgents(3, ConfigVia(old_server, dns.port()));
+  ASSERT_TRUE(WaitUntil([&] { return Online(old_server) == 3; }, seconds(60))) << old_server.log();
+  ASSERT_TRUE(old_server.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  ASSERT_TRUE(
+      WaitUntil([&] { return old_server.Admin("rollout")["result"]["clients"]["up_to_date"] == 3; },
+                seconds(120)))
+      << old_server.log();
+  const std::set<std::string> ids = ClientIds(old_server);
+  const auto events_before = ReadAudit(old_server);
+
+  // The backup, taken while the clients stay connected.
+  const std::string file = dir_ / "site.sluicebackup";
+  RunResult made = Ctl(old_server.data_dir(),
+                       {"backup", "create", "--out", file, "--password-file", password_, "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.output << old_server.log();
+  const json summary = json::parse(made.output.substr(made.output.find('{')));
+  EXPECT_EQ(summary["state"], "done");
+  EXPECT_EQ(summary["manifest"]["site_version"], "2.0.0");
+  EXPECT_TRUE(summary["manifest"]["protected"].get<bool>());
+  EXPECT_EQ(Online(old_server), 3);
+  RunResult inspected =
+      Ctl(old_server.data_dir(), {"backup", "inspect", file, "--password-file", password_});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.output;
+  EXPECT_NE(inspected.output.find("a complete, verified backup"), std::string::npos);
+  EXPECT_NE(inspected.output.find("package"), std::string::npos) << inspected.output;
+  const std::string old_pin = Pin(old_server);
+  ASSERT_EQ(old_server.Stop(), 0);
+
+  // The new server runs the same software (site 2.0.0 with its package), then is stopped.
+  ServerProcess new_server({"--min-retry-ms", "300"});
+  ASSERT_TRUE(new_server.Start());
+  PublishPackage(new_server, "jump-client", "2.0.0", payload);
+  ASSERT_TRUE(new_server.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  RunResult running = Ctl(new_server.data_dir(), {"restore", file, "--password-file", password_});
+  EXPECT_NE(running.exit_code, 0);
+  EXPECT_NE(running.output.find("stop it first"), std::string::npos) << running.output;
+  ASSERT_EQ(new_server.Stop(), 0);
+  RunResult restored = Ctl(new_server.data_dir(), {"restore", file, "--password-file", password_});
+  ASSERT_EQ(restored.exit_code, 0) << restored.output;
+  EXPECT_NE(restored.output.find("failover pair  none"), std::string::npos) << restored.output;
+  EXPECT_EQ(restored.output.find("Missing here"), std::string::npos) << restored.output;
+
+  // The DNS change: clients reach the new server with their pins and secrets, no re-enrollment.
+  ASSERT_TRUE(new_server.Start());
+  dns.Retarget(new_server.port());
+  EXPECT_EQ(Pin(new_server), old_pin);
+  ASSERT_TRUE(WaitUntil([&] { return Online(new_server) == 3; }, seconds(90))) << new_server.log();
+  EXPECT_EQ(ClientIds(new_server), ids);
+  for (const json& client : Clients(new_server)) EXPECT_EQ(client["version"], "2.0.0");
+  // The audit log continues from the old server's: its rows first, then new ones numbered on.
+  ASSERT_TRUE(new_server.Admin("limits-set", {{"kind", "jump-client"}, {"max_concurrent", 7}})["ok"]
+                  .get<bool>());
+  const auto events = ReadAudit(new_server);
+  ASSERT_GT(events.size(), events_before.size());
+  EXPECT_TRUE(std::equal(events_before.begin(), events_before.end(), events.begin()));
+  EXPECT_EQ(events.back().event, "limit_change");
+  EXPECT_GT(events.back().seq, events_before.back().seq);
+  auto replay = ReplayServerAudit(new_server);
+  EXPECT_EQ(replay.violations["jump-client"], 0);
+  EXPECT_TRUE(replay.problems.empty()) << replay.problems.front();
+}
+
+TEST_F(BackupTest, LeasesRunningAtTheBackupExpireAtTheNextStartWithinTheLimit) {
+  ServerProcess old_server;
+  ASSERT_TRUE(old_server.Start());
+  // The upgrade holds its slot through a long health check: it is running when the backup is
+  // taken.
+  const std::string payload = MakePayload(dir_.path(), "slow", 0, 60);
+  PublishPackage(old_server, "jump-client", "2.0.0", payload);
+  ASSERT_TRUE(old_server.Admin("limits-set", {{"kind", "jump-client"}, {"max_concurrent", 1}})["ok"]
+                  .get<bool>());
+  StartAgents(2, old_server.WriteClientConfig("jump-client", "active"));
+  ASSERT_TRUE(WaitUntil([&] { return Online(old_server) == 2; }, seconds(60))) << old_server.log();
+  ASSERT_TRUE(old_server.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  ASSERT_TRUE(
+      WaitUntil([&] { return CountEvents(ReadAudit(old_server), "grant") == 1; }, seconds(60)));
+  const std::string file = dir_ / "site.sluicebackup";
+  RunResult made = Ctl(old_server.data_dir(), {"backup", "create", "--out", file, "--no-password"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_EQ(old_server.Stop(), 0);
+
+  ServerProcess new_server;
+  ASSERT_TRUE(new_server.Start());
+  PublishPackage(new_server, "jump-client", "2.0.0", payload);
+  ASSERT_TRUE(new_server.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  ASSERT_EQ(new_server.Stop(), 0);
+  RunResult restored = Ctl(new_server.data_dir(), {"restore", file});
+  ASSERT_EQ(restored.exit_code, 0) << restored.output;
+  EXPECT_NE(restored.output.find("1 running at the backup"), std::string::npos) << restored.output;
+  ASSERT_TRUE(new_server.Start());
+  // The restored lease ends through the throttle at once; its client is back in line.
+  ASSERT_TRUE(
+      WaitUntil([&] { return CountEvents(ReadAudit(new_server), "expire") == 1; }, seconds(30)))
+      << new_server.log();
+  for (const auto& row : ReadAudit(new_server)) {
+    if (row.event == "expire") {
+      EXPECT_EQ(row.detail, "running when the restored backup was taken");
+    }
+  }
+  auto replay = ReplayServerAudit(new_server);
+  EXPECT_EQ(replay.violations["jump-client"], 0);
+  EXPECT_EQ(replay.max_running["jump-client"], 1);
+}
+
+TEST_F(BackupTest, ARestoreKilledAtAnyStepLeavesTheOldSiteOrTheNew) {
+  ServerProcess source;
+  ASSERT_TRUE(source.Start());
+  const std::string file = dir_ / "site.sluicebackup";
+  RunResult made = Ctl(source.data_dir(), {"backup", "create", "--out", file, "--no-password"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_NE(made.output.find("warning: the backup is not password-protected"), std::string::npos);
+  const std::string source_pin = Pin(source);
+  ASSERT_EQ(source.Stop(), 0);
+
+  for (const std::string step : {"staged", "committed", "moved db", "moved tls"}) {
+    SCOPED_TRACE(step);
+    ServerProcess target;
+    ASSERT_TRUE(target.Start());
+    const std::string own_pin = Pin(target);
+    ASSERT_EQ(target.Stop(), 0);
+    RunResult killed = Ctl(target.data_dir(), {"restore", file}, step);
+    EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+    // The next start finishes a committed restore, or serves the old site untouched.
+    ASSERT_TRUE(target.Start()) << target.log();
+    EXPECT_EQ(Pin(target), step == "staged" ? own_pin : source_pin);
+    EXPECT_FALSE(std::filesystem::exists(target.data_dir() + "/restore-journal"));
+    ASSERT_EQ(target.Stop(), 0);
+  }
+}
+
+TEST_F(BackupTest, CreateNeedsAPasswordOrAnExplicitNoPassword) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  RunResult neither = Ctl(server.data_dir(), {"backup", "create", "--out", dir_ / "a"});
+  EXPECT_EQ(neither.exit_code, 1);
+  EXPECT_NE(neither.output.find("--password-file"), std::string::npos) << neither.output;
+  RunResult both = Ctl(server.data_dir(), {"backup", "create", "--out", dir_ / "b",
+                                           "--password-file", password_, "--no-password"});
+  EXPECT_EQ(both.exit_code, 64) << both.output;
+  RunResult made = Ctl(server.data_dir(), {"backup", "create", "--out", dir_ / "c",
+                                           "--password-file", password_, "--no-history"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_NE(made.output.find("left out (audit)"), std::string::npos) << made.output;
+  RunResult again = Ctl(server.data_dir(),
+                        {"backup", "create", "--out", dir_ / "c", "--password-file", password_});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos);
+  for (const char* name : {"a", "b"}) EXPECT_FALSE(std::filesystem::exists(dir_ / name));
+}
+
+}  // namespace
+}  // namespace sluice::testing
