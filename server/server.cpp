@@ -10,6 +10,7 @@
 #include "common/crypto/encoding.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/backup_commands.h"
+#include "server/admin/cert_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
 #include "server/admin/update_commands.h"
@@ -141,9 +142,10 @@ Status Server::OpenUpgrades() {
 }
 
 Status Server::Listen() {
-  auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
-  if (!tls) return Fail(tls.error());
-  tls_ = std::move(*tls);
+  certificate_ = std::make_unique<SiteCertificate>(dir_, [this](const std::string& pin) {
+    if (installers_) installers_->SetCertificatePin(pin);
+  });
+  if (auto loaded = certificate_->Load(); !loaded) return Fail(loaded.error());
   auto host_port = uv::SplitHostPort(options_.listen);
   auto listener = uv::Listener::ListenTcp(
       loop_, host_port->first, host_port->second, kListenBacklog,
@@ -210,7 +212,7 @@ Status Server::OpenAdmin() {
       *admin_,
       SiteFacts{.listen = endpoint_,
                 .advertised = advertise_,
-                .certificate_pin = dir_.certificate_pin,
+                .certificate_pin = [this] { return dir_.certificate_pin; },
                 .enrollment_key = dir_.enrollment_key,
                 .signing_public_key =
                     dir_.signing_key ? crypto::Base64Encode(dir_.signing_key->PublicKey()) : "",
@@ -234,6 +236,8 @@ Status Server::OpenAdmin() {
       .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string(),
       .scrypt = {}});
   RegisterBackupCommands(*admin_, *backups_);
+  RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
+                       ServedAt{.listen = endpoint_, .advertised = advertise_});
   return {};
 }
 
@@ -261,7 +265,7 @@ void Server::StartTimers() {
 
 void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
   if (!AdmitConnection()) return;  // `stream` closes here, before any TLS work
-  auto tls = tls::TlsSession::Create(tls_);
+  auto tls = tls::TlsSession::Create(certificate_->context());
   if (!tls) {
     Log("net")->error("cannot create TLS session peer={} error=\"{}\"", stream->peer_address(),
                       tls.error().ToString());
@@ -296,20 +300,7 @@ void Server::TrimMemory() {
   ::malloc_trim(0);
 }
 
-void Server::RenewCertificate() {
-  auto renewed = RenewCertificateIfDue(dir_, options_.clock->WallMs() / 1000);
-  if (!renewed) {
-    Log("server")->error("TLS certificate renewal failed: {}", renewed.error().ToString());
-    return;
-  }
-  if (!*renewed) return;
-  auto tls = tls::TlsContext::CreateServer({.cert_path = dir_.cert_path, .key_path = dir_.key_path});
-  if (!tls) {
-    Log("server")->error("cannot load the renewed TLS certificate: {}", tls.error().ToString());
-    return;
-  }
-  tls_ = std::move(*tls);  // sessions keep the context they started with
-}
+void Server::RenewCertificate() { certificate_->RenewIfDue(options_.clock->WallMs() / 1000); }
 
 void Server::SweepStaleClients() {
   store_->Submit<store::SweepResult>(

@@ -21,6 +21,7 @@
 #include "server/net/session_registry.h"
 #include "server/site/data_dir.h"
 #include "server/site/settings_service.h"
+#include "server/site/site_certificate.h"
 #include "server/update/update_manager.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
@@ -124,7 +125,7 @@ class Server final {
   DataDir dir_;
   std::unique_ptr<SettingsService> settings_;
   std::unique_ptr<store::Store> store_;
-  std::shared_ptr<tls::TlsContext> tls_;
+  std::unique_ptr<SiteCertificate> certificate_;
   uv::HandlePtr<uv::Listener> listener_;
   std::unique_ptr<admin::AdminServer> admin_;
   uv::HandlePtr<uv::Timer> sweep_timer_;

@@ -115,7 +115,7 @@ void ClientConfig(Site& site, const json& args, admin::Reply reply) {
   }
   reply(json{{"config",
               {{"server", site.facts.advertised},
-               {"pin", site.facts.certificate_pin},
+               {"pin", site.facts.certificate_pin()},
                {"enrollment_key", site.facts.enrollment_key},
                {"signing_key", site.facts.signing_public_key},
                {"kind", *kind},

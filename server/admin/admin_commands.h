@@ -18,7 +18,7 @@ namespace sluice::server {
 struct SiteFacts {
   std::string listen;              // "HOST:PORT" bound
   std::string advertised;          // "HOST:PORT" clients are told to use
-  std::string certificate_pin;     // "sha256/..."
+  std::function<std::string()> certificate_pin;  // "sha256/...", as currently served
   std::string enrollment_key;      // the site's
   std::string signing_public_key;  // base64 of the site's package-signing public key
   int64_t started_ms = 0;

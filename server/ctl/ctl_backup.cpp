@@ -8,7 +8,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <thread>
 
 #include "common/base/file_util.h"
@@ -17,6 +16,7 @@
 #include "server/backup/restore.h"
 #include "server/ctl/ctl_commands.h"
 #include "server/ctl/ctl_output.h"
+#include "server/ctl/ctl_secret.h"
 
 namespace sluice::ctl {
 namespace {
@@ -40,27 +40,6 @@ std::string FormatBytes(uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
   return text;
-}
-
-// The password in `path` ("-": standard input), without its trailing newline.
-Result<std::string> ReadPasswordFile(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    std::getline(std::cin, text);
-  } else {
-    auto read = ReadFile(path);
-    if (!read) return Fail(read.error());
-    text = std::move(*read);
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return Fail(Errc::kInvalidArgument, "the password in " + path + " is empty");
-  return text;
-}
-
-// The password of an existing backup: none without a file (the reader says when one is needed).
-Result<std::string> OptionalPassword(const std::string& path) {
-  if (path.empty()) return std::string();
-  return ReadPasswordFile(path);
 }
 
 // "backup: 42% (1.2 GB of 2.9 GB)" on one rewritten terminal line; nothing when not a terminal.
@@ -175,7 +154,7 @@ void AddBackupCreate(Ctl& ctl, CLI::App* backup) {
       ctl.err() << "sluicectl: warning: the backup is not password-protected; anyone holding "
                    "it holds the site's signing, enrollment and TLS keys\n";
     } else {
-      auto secret = ReadPasswordFile(options->password_file);
+      auto secret = ReadSecretFile(options->password_file);
       if (!secret) return ctl.ReportFailure(secret.error());
       args["password"] = std::move(*secret);
     }
@@ -248,7 +227,7 @@ void AddBackupInspect(Ctl& ctl, CLI::App* backup) {
                       "A file holding the backup's password ('-': stdin)");
   auto json_flag = Ctl::AddJsonFlag(inspect);
   inspect->callback([&ctl, options, json_flag] {
-    auto password = OptionalPassword(options->password_file);
+    auto password = OptionalSecretFile(options->password_file);
     if (!password) return ctl.ReportFailure(password.error());
     auto manifest = backup::InspectBackup(options->file, *password);
     if (!manifest) return ctl.ReportFailure(manifest.error());
@@ -284,7 +263,7 @@ void AddRestore(Ctl& ctl) {
                       "A file holding the backup's password ('-': stdin)");
   auto json_flag = Ctl::AddJsonFlag(restore);
   restore->callback([&ctl, options, json_flag] {
-    auto password = OptionalPassword(options->password_file);
+    auto password = OptionalSecretFile(options->password_file);
     if (!password) return ctl.ReportFailure(password.error());
     Result<backup::RestoreReport> report = Fail(Errc::kInternal, "not run");
     {

@@ -13,6 +13,7 @@ void AddAllCommands(Ctl& ctl) {
   AddUpdateCommands(ctl);
   AddInstallerCommands(ctl);
   AddBackupCommands(ctl);
+  AddCertCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

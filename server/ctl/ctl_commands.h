@@ -21,6 +21,7 @@ void AddUpdateCommands(Ctl& ctl);    // update build|keygen|check|install|...  (
 
 void AddInstallerCommands(Ctl& ctl);  // installer create|list|extend|delete (ctl_installer.cpp)
 void AddBackupCommands(Ctl& ctl);     // backup create|status|inspect, restore (ctl_backup.cpp)
+void AddCertCommands(Ctl& ctl);       // cert show|export|import                (ctl_cert.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

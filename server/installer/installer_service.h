@@ -79,6 +79,9 @@ class InstallerService {
   // Failures (e.g. no package for `version` yet) are logged; the installer keeps its old MSI,
   // whose key the site refuses as installer_outdated.
   void RegenerateOutdated(const std::string& version);
+  // The site certificate's new pin, for installers built from now on (a certificate import
+  // with a new key).
+  void SetCertificatePin(std::string pin) { options_.certificate_pin = std::move(pin); }
   // Checks an `enroll` carrying an installer key against the key's signature, its allowed
   // overrides and the installer's record (deleted, expired, site version).
   void AuthorizeEnroll(const proto::Enroll& enroll, std::function<void(EnrollDecision)> done);

@@ -75,6 +75,39 @@ Result<std::string> EnsureEnrollmentKey(const DataDir& dir) {
 
 }  // namespace
 
+namespace {
+
+std::string ImportCertPath(const DataDir& dir) { return dir.root + "/tls/import-cert.pem"; }
+std::string ImportKeyPath(const DataDir& dir) { return dir.root + "/tls/import-key.pem"; }
+
+// See InstallCertificateFiles: the key is renamed before the certificate.
+Status FinishCertificateImport(const DataDir& dir) {
+  const bool cert = Exists(ImportCertPath(dir));
+  const bool key = Exists(ImportKeyPath(dir));
+  if (cert && !key) {
+    Log("server")->warn("finishing a certificate import a crash interrupted path={}",
+                        dir.cert_path);
+    return RenameDurably(ImportCertPath(dir), dir.cert_path);
+  }
+  for (const std::string& path : {ImportCertPath(dir), ImportKeyPath(dir)}) ::unlink(path.c_str());
+  return {};
+}
+
+}  // namespace
+
+Status InstallCertificateFiles(const DataDir& dir, const tls::CertBundle& bundle) {
+  if (auto written = WriteFileAtomic(ImportKeyPath(dir), bundle.key_pem, 0600); !written) {
+    return written;
+  }
+  if (auto written = WriteFileAtomic(ImportCertPath(dir), bundle.leaf_pem + bundle.chain_pem, 0644);
+      !written) {
+    ::unlink(ImportKeyPath(dir).c_str());
+    return written;
+  }
+  if (auto moved = RenameDurably(ImportKeyPath(dir), dir.key_path); !moved) return moved;
+  return RenameDurably(ImportCertPath(dir), dir.cert_path);
+}
+
 Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir) {
   const std::string path = run_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -131,6 +164,9 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
   auto restored = backup::FinishPendingRestore(root);
   if (!restored) return Context(restored.error(), "finishing an interrupted restore");
   if (*restored) Log("server")->warn("finished a restore that was interrupted after its commit");
+  if (auto finished = FinishCertificateImport(dir); !finished) {
+    return Context(finished.error(), "TLS certificate");
+  }
   dir.existing_site = Exists(dir.enrollment_key_path);
   if (auto cert = EnsureCertificate(dir); !cert) return Context(cert.error(), "TLS certificate");
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -15,6 +15,7 @@
 
 #include "common/base/error.h"
 #include "common/crypto/ed25519.h"
+#include "common/tls/cert_bundle.h"
 
 namespace sluice::server {
 
@@ -53,6 +54,13 @@ struct DataDir {
 // returned handle lives. Errc::kAlreadyExists "another sluiced is already using this data dir"
 // when a server (or a restore) holds it; kIo otherwise.
 [[nodiscard]] Result<std::shared_ptr<int>> LockDataDir(const std::string& run_dir);
+
+// Replaces the site's certificate (leaf and chain, DIR/tls/cert.pem) and key (key.pem, 0600)
+// so that a crash at any point leaves the old pair or the new one: both are first written as
+// tls/import-cert.pem and tls/import-key.pem, then the key and the certificate are renamed into
+// place. Prepare() finishes a switch a crash interrupted (key moved, certificate not) and drops
+// one that had not begun. Errors: kIo naming the file.
+[[nodiscard]] Status InstallCertificateFiles(const DataDir& dir, const tls::CertBundle& bundle);
 
 // The site's own self-signed certificate (CN sluice-site) is renewed with the same key — the pin
 // clients check does not change — once at most kRenewCertificateDays of it remain, or when it is

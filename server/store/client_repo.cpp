@@ -133,4 +133,12 @@ Result<SweepResult> SweepStaleClients(db::Database& db, int64_t now_ms, int lost
 
 #undef SLUICE_CLIENT_COLUMNS
 
+Result<int64_t> CountClients(db::Database& db) {
+  int64_t count = 0;
+  auto read = db.Query("SELECT COUNT(*) FROM clients",
+                       [&count](const db::Statement& row) { count = row.Int64(0); });
+  if (!read) return Context(read.error(), "counting clients");
+  return count;
+}
+
 }  // namespace sluice::store

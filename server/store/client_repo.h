@@ -57,6 +57,9 @@ struct CheckInUpdate {
 // Every client, ordered by id. Errors: kDatabase.
 [[nodiscard]] Result<std::vector<ClientRow>> ListClients(db::Database& db);
 
+// How many clients are enrolled (any state). Errors: kDatabase.
+[[nodiscard]] Result<int64_t> CountClients(db::Database& db);
+
 struct SweepResult {
   int64_t marked_lost = 0;  // clients newly labelled "lost"
   int64_t deleted = 0;

@@ -77,7 +77,7 @@ class BackupTest : public ::testing::Test {
   std::vector<std::unique_ptr<Process>> agents_;
 };
 
-TEST_F(BackupTest, ASiteRestoredOnANewServerKeepsItsClients) {
+TEST_F(BackupTest, MovingToNewHardwareKeepsClientsPinsSecretsAndHistory) {
   ServerProcess old_server({"--min-retry-ms", "300"});
   ASSERT_TRUE(old_server.Start());
   TcpForwarder dns(old_server.port());
@@ -109,13 +109,28 @@ TEST_F(BackupTest, ASiteRestoredOnANewServerKeepsItsClients) {
   EXPECT_NE(inspected.output.find("a complete, verified backup"), std::string::npos);
   EXPECT_NE(inspected.output.find("package"), std::string::npos) << inspected.output;
   const std::string old_pin = Pin(old_server);
+  // The certificate with its chain and key, protected by a passphrase.
+  const std::string exported = dir_ / "site-cert.p12";
+  RunResult cert = Ctl(old_server.data_dir(), {"cert", "export", "--out", exported, "--chain",
+                                               "--key", "--passphrase-file", password_});
+  ASSERT_EQ(cert.exit_code, 0) << cert.output;
   ASSERT_EQ(old_server.Stop(), 0);
 
-  // The new server runs the same software (site 2.0.0 with its package), then is stopped.
+  // The new server runs the same software (site 2.0.0 with its package) and takes the
+  // certificate, which it serves to new connections at once; then it is stopped.
   ServerProcess new_server({"--min-retry-ms", "300"});
   ASSERT_TRUE(new_server.Start());
   PublishPackage(new_server, "jump-client", "2.0.0", payload);
   ASSERT_TRUE(new_server.Admin("site-set-version", {{"version", "2.0.0"}})["ok"].get<bool>());
+  RunResult imported =
+      Ctl(new_server.data_dir(), {"cert", "import", exported, "--passphrase-file", password_});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_EQ(Pin(new_server), old_pin);
+  RunResult served = RunCommand({"openssl", "s_client", "-connect",
+                                 "127.0.0.1:" + std::to_string(new_server.port()), "-showcerts"});
+  const std::string leaf = FileText(old_server.data_dir() + "/tls/cert.pem");
+  const std::string body = leaf.substr(leaf.find('\n') + 1, 64);  // first base64 line
+  EXPECT_NE(served.output.find(body), std::string::npos) << served.output;
   RunResult running = Ctl(new_server.data_dir(), {"restore", file, "--password-file", password_});
   EXPECT_NE(running.exit_code, 0);
   EXPECT_NE(running.output.find("stop it first"), std::string::npos) << running.output;
