@@ -1,7 +1,9 @@
 #include "server/backup/restore.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <system_error>
 
@@ -166,6 +168,24 @@ Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& ro
   return report;
 }
 
+// Run as root on a data dir owned by the service user (the .deb's sluice), the staged files
+// are given to that user, so the server can read what root restored.
+Status GiveToDataDirOwner(const std::string& root, const std::string& staged) {
+  struct stat owner {};
+  if (::geteuid() != 0 || ::stat(root.c_str(), &owner) != 0 || owner.st_uid == 0) return {};
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(staged, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (::lchown(it->path().c_str(), owner.st_uid, owner.st_gid) != 0) {
+      return Fail(ErrnoError("giving to the data dir's owner", it->path().string(), errno));
+    }
+  }
+  if (::lchown(staged.c_str(), owner.st_uid, owner.st_gid) != 0) {
+    return Fail(ErrnoError("giving to the data dir's owner", staged, errno));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<RestoreReport> RestoreBackup(const RestoreOptions& options) {
@@ -190,6 +210,10 @@ Result<RestoreReport> RestoreBackup(const RestoreOptions& options) {
   if (!report) {
     (void)RemoveAll(staged);
     return Fail(report.error());
+  }
+  if (auto given = GiveToDataDirOwner(root, staged); !given) {
+    (void)RemoveAll(staged);
+    return Fail(given.error());
   }
   if (options.hook) options.hook("staged");
   if (auto committed = CommitRestore(root, staging, options.hook); !committed) {

@@ -44,6 +44,11 @@ bool Pump(int from, int to) {
   return true;
 }
 
+// Wakes the forwarding thread; a full pipe already holds a wake-up.
+void Wake(int fd) {
+  if (::write(fd, "x", 1) < 0) return;
+}
+
 }  // namespace
 
 TcpForwarder::TcpForwarder(int target_port) : target_port_(target_port) {
@@ -64,7 +69,7 @@ TcpForwarder::TcpForwarder(int target_port) : target_port_(target_port) {
 
 TcpForwarder::~TcpForwarder() {
   stop_ = true;
-  (void)::write(wake_[1], "x", 1);
+  Wake(wake_[1]);
   thread_.join();
   for (int fd : {listen_fd_, wake_[0], wake_[1]}) ::close(fd);
 }
@@ -72,7 +77,7 @@ TcpForwarder::~TcpForwarder() {
 void TcpForwarder::Retarget(int target_port) {
   target_port_ = target_port;
   ++generation_;
-  (void)::write(wake_[1], "x", 1);
+  Wake(wake_[1]);
 }
 
 void TcpForwarder::Main() {

@@ -3,6 +3,8 @@
 // and a crash at every step of the switch ending in the old state or the new one.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -216,6 +218,25 @@ TEST_F(BackupRestoreTest, RestoreIntoAnotherDataDirBringsTheSiteBack) {
   auto opened = server::DataDir::Prepare(target);
   ASSERT_TRUE(opened) << opened.error().ToString();
   EXPECT_EQ(opened->enrollment_key + "\n", *ReadFile(source_ + "/keys/enrollment.key"));
+}
+
+TEST_F(BackupRestoreTest, RootRestoringForTheServiceUserLeavesItsFilesToThatUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, as an admin running sluicectl with sudo";
+  const BackupMade made = Backup(kPassword);
+  const std::string target = dir_ / "target";
+  MakeSite(target, "2.0.0", "5.0.0", false);
+  constexpr uid_t kService = 4242;  // the .deb's sluice user, as far as the test knows
+  for (const auto& entry : fs::recursive_directory_iterator(target)) {
+    ASSERT_EQ(::lchown(entry.path().c_str(), kService, kService), 0);
+  }
+  ASSERT_EQ(::chown(target.c_str(), kService, kService), 0);
+  ASSERT_TRUE(RestoreBackup({.data_root = target, .file = made.path, .password = kPassword}));
+  for (const char* file :
+       {"db", "db/sluice.db", "keys/enrollment.key", "tls/key.pem", "installers/i-1/current.msi"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((target + "/" + file).c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_uid, kService) << file;
+  }
 }
 
 TEST_F(BackupRestoreTest, NoHistoryLeavesOutTheAuditLogAndSaysSo) {
