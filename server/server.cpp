@@ -235,13 +235,16 @@ Status Server::OpenAdmin() {
       .clock = options_.clock,
       .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string(),
       .scrypt = {}});
-  RegisterBackupCommands(*admin_, *backups_);
+  RegisterBackupCommands(*admin_, *backups_, *settings_);
   RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
                        ServedAt{.listen = endpoint_, .advertised = advertise_});
   return {};
 }
 
 void Server::OnSettingChanged(const SettingChange& change) {
+  if (change.key == "backup_every_hours" && backups_) {
+    backups_->Tick(settings().backup_every_hours, settings().backup_keep);
+  }
   // Clients reconnect at once and check in against the new version.
   if (change.reconnect_clients) ReconnectAllClients();
   if (change.key != "site_version") return;
@@ -256,6 +259,10 @@ void Server::StartTimers() {
   sweep_timer_->Start(0, kSweepIntervalMs, [this] { SweepStaleClients(); });
   certificate_timer_ = uv::Timer::Create(loop_);
   certificate_timer_->Start(kCertificateCheckMs, kCertificateCheckMs, [this] { RenewCertificate(); });
+  backup_timer_ = uv::Timer::Create(loop_);
+  backup_timer_->Start(kBackupCheckMs, kBackupCheckMs, [this] {
+    backups_->Tick(settings().backup_every_hours, settings().backup_keep);
+  });
   trim_timer_ = uv::Timer::Create(loop_);
   trim_timer_->Start(kTrimIntervalMs, kTrimIntervalMs, [this] {
     TrimMemory();
@@ -333,6 +340,7 @@ void Server::Shutdown() {
   listener_.reset();
   sweep_timer_.reset();
   trim_timer_.reset();
+  backup_timer_.reset();
   if (admin_) admin_->Stop();
   sessions_.CloseAll();
   if (store_) {

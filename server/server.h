@@ -132,6 +132,8 @@ class Server final {
   uv::HandlePtr<uv::Timer> trim_timer_;
   uv::HandlePtr<uv::Timer> certificate_timer_;
   static constexpr uint64_t kCertificateCheckMs = 12ULL * 3600 * 1000;
+  uv::HandlePtr<uv::Timer> backup_timer_;  // scheduled backups
+  static constexpr uint64_t kBackupCheckMs = 60'000;
   uint64_t churn_since_trim_ = 0;
   static constexpr uint64_t kTrimIntervalMs = 5'000;
   static constexpr uint64_t kTrimAfterConnectionChurn = 1'000;

@@ -1,16 +1,23 @@
 #pragma once
 // Backup admin commands (docs/admin.md, "Backups"):
 //   backup-create  {"password"?, "unprotected"?, "no_history"?}  -> {"id"}
-//   backup-status  {}  -> {"id", "state": none|running|done|failed, "done", "total",
-//                          "started", "ended", "file", "size", "manifest", "error"}
-// A backup needs either a non-empty password or "unprotected": true, never neither.
+//   backup-status  {}  -> {"id", "state": none|running|done|failed, "scheduled", "done",
+//                          "total", "started", "ended", "file", "size", "manifest", "error",
+//                          "schedule": SCHEDULE}
+//   backup-schedule {"every_hours", "keep"?, "password"? | "unprotected"?} -> SCHEDULE
+// SCHEDULE is {"every_hours", "keep", "password": "set"|"unprotected"|"missing", "dir",
+// "files", "last", "next"}. A backup needs either a non-empty password or "unprotected": true,
+// never neither; so does a schedule that is on.
 
 #include "server/admin/admin_server.h"
 #include "server/backup/backup_service.h"
+#include "server/site/settings_service.h"
 
 namespace sluice::server {
 
-// Registers the commands above on `admin`. `backups` must outlive `admin`. Loop thread.
-void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& backups);
+// Registers the commands above on `admin`. `backups` and `settings` must outlive `admin`.
+// Loop thread.
+void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& backups,
+                            SettingsService& settings);
 
 }  // namespace sluice::server

@@ -32,6 +32,9 @@ constexpr std::string_view kIdentityDirs[] = {"keys", "tls"};
 constexpr std::string_view kSkippedDirs[] = {"db",       "run",        "backups",
                                              "packages", "installers", "cache"};
 
+// The scheduled backups' password (backup_schedule.h) stays out of every backup.
+constexpr std::string_view kSchedulePasswordName = "keys/backup-password";
+
 bool Among(std::string_view name, std::span<const std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -81,6 +84,7 @@ void PlanIdentityAndSmallFiles(const std::string& root, Plan& plan) {
       continue;
     }
     if (!it->is_regular_file() || it->is_symlink()) continue;
+    if (relative == kSchedulePasswordName) continue;  // the schedule's, not the site's
     (Among(top, kIdentityDirs) ? identity : others).push_back(relative);
   }
   std::sort(identity.begin(), identity.end());

@@ -1,6 +1,7 @@
 #include "server/backup/backup_service.h"
 
 #include "common/base/log.h"
+#include "server/backup/backup_schedule.h"
 
 namespace sluice::backup {
 
@@ -9,6 +10,29 @@ BackupService::BackupService(Host host) : host_(std::move(host)), worker_(*host_
 BackupService::~BackupService() = default;
 
 Result<uint64_t> BackupService::Start(std::string password, bool history) {
+  return StartJob(std::move(password), history, std::nullopt);
+}
+
+void BackupService::Tick(int every_hours, int keep) {
+  if (job_.running) return;
+  if (!ScheduledBackupDue(every_hours, LastBackupMs(out_dir()), host_.clock->WallMs())) return;
+  auto password = ReadSchedulePassword(host_.data_root);
+  if (!password || !password->has_value()) {
+    if (!reported_missing_password_) {
+      Log("backup")->error(
+          "scheduled backups are on (every {} h) but have no password: run "
+          "sluicectl backup schedule{}",
+          every_hours, password ? "" : " (" + password.error().message() + ")");
+    }
+    reported_missing_password_ = true;
+    return;
+  }
+  reported_missing_password_ = false;
+  (void)StartJob(std::move(**password), /*history=*/true, keep);
+}
+
+Result<uint64_t> BackupService::StartJob(std::string password, bool history,
+                                         std::optional<int> keep_scheduled) {
   if (job_.running) {
     return Fail(Errc::kAlreadyExists, "backup " + std::to_string(job_.id) +
                                           " is still running; wait for it (backup status)");
@@ -19,16 +43,19 @@ Result<uint64_t> BackupService::Start(std::string password, bool history) {
                         .history = history,
                         .now_ms = host_.clock->WallMs(),
                         .scrypt = host_.scrypt};
-  job_ = Job{.id = job_.id + 1, .running = true, .started_ms = options.now_ms};
+  job_ = Job{.id = job_.id + 1,
+             .running = true,
+             .scheduled = keep_scheduled.has_value(),
+             .started_ms = options.now_ms};
   progress_ = std::make_shared<BackupProgress>();
-  Log("backup")->info("backup {} started protected={} history={}", job_.id,
-                      !options.password.empty(), history);
+  Log("backup")->info("backup {} started protected={} history={} scheduled={}", job_.id,
+                      !options.password.empty(), history, job_.scheduled);
   worker_.Run<BackupMade>(
       [store = host_.store, options = std::move(options), progress = progress_,
        &cancel = worker_.cancelled()]() {
         return CreateBackup(*store, options, *progress, cancel);
       },
-      [this, id = job_.id](Result<BackupMade> made) {
+      [this, id = job_.id, keep_scheduled](Result<BackupMade> made) {
         if (job_.id != id) return;
         job_.running = false;
         job_.ended_ms = host_.clock->WallMs();
@@ -36,6 +63,7 @@ Result<uint64_t> BackupService::Start(std::string password, bool history) {
         job_.total = progress_->total;
         if (made) {
           job_.made = std::move(*made);
+          if (keep_scheduled) KeepNewestBackups(out_dir(), *keep_scheduled);
         } else {
           Log("backup")->error("backup {} failed: {}", id, made.error().ToString());
           job_.error = made.error();

@@ -31,6 +31,7 @@ class BackupService {
   struct Job {
     uint64_t id = 0;  // 0: none yet
     bool running = false;
+    bool scheduled = false;  // taken by the schedule, kept in out_dir()
     int64_t started_ms = 0;
     int64_t ended_ms = 0;
     uint64_t done = 0;
@@ -46,11 +47,21 @@ class BackupService {
   [[nodiscard]] Result<uint64_t> Start(std::string password, bool history);
   Job Current() const;  // loop thread
 
+  // Takes a scheduled backup if one is due (backup_schedule.h): every `every_hours` (0: off),
+  // then keeps the newest `keep` in out_dir(). A schedule without a stored password logs an
+  // error once and takes none. Loop thread; the server calls it every minute and on changes.
+  void Tick(int every_hours, int keep);
+
   std::string out_dir() const { return host_.data_root + "/backups/full"; }
+  const std::string& data_root() const { return host_.data_root; }
 
  private:
+  [[nodiscard]] Result<uint64_t> StartJob(std::string password, bool history,
+                                          std::optional<int> keep_scheduled);
+
   Host host_;
   Job job_;
+  bool reported_missing_password_ = false;
   std::shared_ptr<BackupProgress> progress_;
   uv::WorkerThread worker_;
 };

@@ -193,13 +193,65 @@ void AddBackupCreate(Ctl& ctl, CLI::App* backup) {
   });
 }
 
+std::vector<std::pair<std::string, std::string>> ScheduleFields(const json& schedule) {
+  const int every = schedule.value("every_hours", 0);
+  if (every == 0) return {{"schedule", "off"}};
+  return {{"schedule", "every " + std::to_string(every) + " h, newest " + Text(schedule, "keep") +
+                           " kept in " + Text(schedule, "dir")},
+          {"password", Text(schedule, "password")},
+          {"last", Text(schedule, "last", "-").empty() ? "-" : Text(schedule, "last")},
+          {"next", Text(schedule, "next")},
+          {"kept now", Text(schedule, "files")}};
+}
+
+void AddBackupSchedule(Ctl& ctl, CLI::App* backup) {
+  struct Options {
+    int every_hours = 0, keep = 0;
+    std::string password_file;
+    bool no_password = false, off = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* schedule = backup->add_subcommand(
+      "schedule", "Take a backup every N hours into DATA_DIR/backups/full, keeping the newest K");
+  auto* every = schedule->add_option("--every-hours", options->every_hours, "Hours between backups")
+                    ->check(CLI::Range(1, 24 * 366));
+  schedule->add_option("--keep", options->keep, "How many scheduled backups to keep")
+      ->check(CLI::Range(1, 1000));
+  auto* password = schedule->add_option("--password-file", options->password_file,
+                                        "A file holding the backups' password ('-': stdin)");
+  schedule
+      ->add_flag("--no-password", options->no_password,
+                 "Unprotected scheduled backups (they hold the site's private keys)")
+      ->excludes(password);
+  schedule->add_flag("--off", options->off, "Stop scheduled backups")->excludes(every);
+  auto json_flag = Ctl::AddJsonFlag(schedule);
+  schedule->callback([&ctl, options, json_flag] {
+    if (!options->off && options->every_hours == 0) {
+      return ctl.ReportFailure(Error(Errc::kInvalidArgument, "give --every-hours N, or --off"));
+    }
+    json args = {{"every_hours", options->off ? 0 : options->every_hours}};
+    if (options->keep > 0) args["keep"] = options->keep;
+    if (options->no_password) args["unprotected"] = true;
+    if (!options->password_file.empty()) {
+      auto secret = ReadSecretFile(options->password_file);
+      if (!secret) return ctl.ReportFailure(secret.error());
+      args["password"] = std::move(*secret);
+    }
+    ctl.Run("backup-schedule", args, *json_flag, [](const json& r, std::ostream& out) {
+      PrintFields(out, ScheduleFields(r));
+      return Status{};
+    });
+  });
+}
+
 void AddBackupStatus(Ctl& ctl, CLI::App* backup) {
   CLI::App* status = backup->add_subcommand("status", "Show the latest backup of the running site");
   auto json_flag = Ctl::AddJsonFlag(status);
   status->callback([&ctl, json_flag] {
     ctl.Run("backup-status", json::object(), *json_flag, [](const json& r, std::ostream& out) {
       std::vector<std::pair<std::string, std::string>> fields = {
-          {"backup", Text(r, "id") + " " + Text(r, "state")},
+          {"backup", Text(r, "id") + " " + Text(r, "state") +
+                         (r.value("scheduled", false) ? " (scheduled)" : "")},
           {"progress", FormatBytes(r.value("done", uint64_t{0})) + " of " +
                            FormatBytes(r.value("total", uint64_t{0}))},
           {"started", Text(r, "started")},
@@ -307,6 +359,7 @@ void AddBackupCommands(Ctl& ctl) {
   backup->require_subcommand(1);
   AddBackupCreate(ctl, backup);
   AddBackupStatus(ctl, backup);
+  AddBackupSchedule(ctl, backup);
   AddBackupInspect(ctl, backup);
   AddRestore(ctl);
 }

@@ -49,6 +49,8 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
       {"lost_after_days", &lost_after_days, 15, 3650},
       {"delete_after_days", &delete_after_days, 0, 3650},
       {"update_backups_kept", &update_backups_kept, 1, 1000},
+      {"backup_every_hours", &backup_every_hours, 0, 24 * 366},
+      {"backup_keep", &backup_keep, 1, 1000},
   };
   for (const auto& setting : ints) {
     if (setting.name != key) continue;
@@ -69,7 +71,8 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
   return Fail(Errc::kNotFound,
               "unknown setting '" + std::string(key) +
                   "' (known: site_version, base_version, heartbeat_s, passive_checkin_s, "
-                  "lost_after_days, delete_after_days, update_backups_kept)");
+                  "lost_after_days, delete_after_days, update_backups_kept, backup_every_hours, "
+                  "backup_keep)");
 }
 
 std::map<std::string, std::string> SiteSettings::ToMap() const {
@@ -81,6 +84,8 @@ std::map<std::string, std::string> SiteSettings::ToMap() const {
       {"lost_after_days", std::to_string(lost_after_days)},
       {"delete_after_days", std::to_string(delete_after_days)},
       {"update_backups_kept", std::to_string(update_backups_kept)},
+      {"backup_every_hours", std::to_string(backup_every_hours)},
+      {"backup_keep", std::to_string(backup_keep)},
   };
 }
 
@@ -89,8 +94,9 @@ Result<SiteSettings> SiteSettings::FromMap(const std::map<std::string, std::stri
   // The two thresholds are checked against each other: clear delete_after_days so the stored
   // lost_after_days applies, then check the stored delete_after_days against it.
   if (stored.contains("delete_after_days")) settings.delete_after_days = 0;
-  for (std::string_view key : {"site_version", "base_version", "heartbeat_s", "passive_checkin_s",
-                               "lost_after_days", "delete_after_days", "update_backups_kept"}) {
+  for (std::string_view key :
+       {"site_version", "base_version", "heartbeat_s", "passive_checkin_s", "lost_after_days",
+        "delete_after_days", "update_backups_kept", "backup_every_hours", "backup_keep"}) {
     auto it = stored.find(std::string(key));
     if (it == stored.end()) continue;
     if (auto applied = settings.Set(key, it->second); !applied) {

@@ -27,6 +27,10 @@ struct SiteSettings {
   // Automatic database copies taken before site updates (DATA_DIR/backups): the newest this
   // many are kept, older ones deleted.
   int update_backups_kept = 5;
+  // Scheduled backups (DATA_DIR/backups/full): one every this many hours (0: off), and the
+  // newest this many kept.
+  int backup_every_hours = 0;
+  int backup_keep = 7;
 
   // Validates `value` for `key` and applies it. Errors: kInvalidArgument naming the key and
   // the accepted range, or kNotFound for an unknown key.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus (corpus/<target>/) from hand-made valid inputs. Run from anywhere;
 the seeds are committed, so this only documents where they came from and regenerates them."""
-import base64, json, os, struct
+import base64, hashlib, json, os, struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,3 +78,23 @@ write("fuzz_admin_request", "response", b'{"ok":false,"error":{"code":"invalid_a
 
 # A sealed blob's shape: magic, scrypt parameters, salt, nonce, ciphertext and tag.
 write("fuzz_password_box", "blob", b"SLPB" + bytes([1]) + bytes([14, 8, 1]) + b"\x00" * 32 + b"\x00" * 12 + b"\x00" * 16 + b"secret")
+
+# A complete unprotected backup (one entry, a manifest whose hashes hold), and the start of a
+# protected one with the cheapest scrypt the reader accepts.
+entry_name, entry_data = b"keys/enrollment.key", b"0" * 64 + b"\n"
+entries = (b"F" + struct.pack(">H", len(entry_name)) + entry_name + struct.pack(">Q", len(entry_data))
+           + entry_data + hashlib.sha256(entry_data).digest())
+manifest = json.dumps({"base_version": "", "content_sha256": hashlib.sha256(entries).hexdigest(),
+                       "created_ms": 1764057600000,
+                       "entries": [{"name": entry_name.decode(), "sha256": hashlib.sha256(entry_data).hexdigest(),
+                                    "size": len(entry_data)}],
+                       "format_version": 1, "history": True, "history_left_out": [],
+                       "omitted": [{"name": "packages/ab", "reason": "package", "restore_from": "x",
+                                    "sha256": "ab", "size": 1}],
+                       "product": "sluice", "protected": False, "schema_version": 6,
+                       "site_version": "2.0.0", "source_root": "/var/lib/sluice"},
+                      separators=(",", ":"), sort_keys=True).encode()
+write("fuzz_backup_file", "plain", b"SLUICEBK" + struct.pack(">HH", 1, 0) + entries + b"M"
+      + struct.pack(">I", len(manifest)) + manifest + hashlib.sha256(manifest).digest())
+write("fuzz_backup_file", "sealed", b"SLUICEBK" + struct.pack(">HH", 1, 1) + b"SLS1"
+      + struct.pack(">III", 1 << 10, 8, 1) + b"\x00" * 24 + struct.pack(">I", 1024) + b"\x00" * 64)

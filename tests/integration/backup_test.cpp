@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -226,6 +228,55 @@ TEST_F(BackupTest, ARestoreKilledAtAnyStepLeavesTheOldSiteOrTheNew) {
     EXPECT_FALSE(std::filesystem::exists(target.data_dir() + "/restore-journal"));
     ASSERT_EQ(target.Stop(), 0);
   }
+}
+
+TEST_F(BackupTest, ScheduledBackupsAreTakenAndOnlyTheNewestKept) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  RunResult no_password = Ctl(server.data_dir(), {"backup", "schedule", "--every-hours", "1"});
+  EXPECT_EQ(no_password.exit_code, 1);
+  EXPECT_NE(no_password.output.find("needs a password"), std::string::npos) << no_password.output;
+  // Three backups of an earlier schedule, the newest two hours old: one is due.
+  const std::string dir = server.data_dir() + "/backups/full";
+  std::filesystem::create_directories(dir);
+  for (const char* day : {"01", "02", "03"}) {
+    const std::string path =
+        dir + "/sluice-backup-202611" + day + "T000000.000Z-site-1.0.0.sluicebackup";
+    std::ofstream(path) << "old";
+    std::filesystem::last_write_time(
+        path, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  }
+  RunResult scheduled = Ctl(server.data_dir(), {"backup", "schedule", "--every-hours", "1",
+                                                "--keep", "2", "--password-file", password_});
+  ASSERT_EQ(scheduled.exit_code, 0) << scheduled.output;
+  EXPECT_NE(scheduled.output.find("every 1 h, newest 2 kept"), std::string::npos)
+      << scheduled.output;
+  json status;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        status = server.Admin("backup-status")["result"];
+        return status["state"] == "done";
+      },
+      seconds(60)))
+      << status.dump() << server.log();
+  EXPECT_TRUE(status["scheduled"].get<bool>());
+  std::vector<std::string> kept;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    kept.push_back(entry.path().filename().string());
+  }
+  std::sort(kept.begin(), kept.end());
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0], "sluice-backup-20261103T000000.000Z-site-1.0.0.sluicebackup");
+  EXPECT_EQ(dir + "/" + kept[1], status["file"].get<std::string>());
+  // It opens with the schedule's password, and the password itself is not in it.
+  RunResult inspected = Ctl(server.data_dir(), {"backup", "inspect", dir + "/" + kept[1],
+                                                "--password-file", password_, "--json"});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.output;
+  EXPECT_EQ(inspected.output.find("backup-password"), std::string::npos);
+  EXPECT_EQ(status["schedule"]["password"], "set");
+  RunResult off = Ctl(server.data_dir(), {"backup", "schedule", "--off"});
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  EXPECT_NE(off.output.find("schedule  off"), std::string::npos) << off.output;
 }
 
 TEST_F(BackupTest, CreateNeedsAPasswordOrAnExplicitNoPassword) {
