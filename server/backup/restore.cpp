@@ -33,7 +33,8 @@ Result<Installed> ReadInstalled(const std::string& db_path) {
   Installed installed;
   std::error_code ec;
   if (!fs::exists(db_path, ec)) return installed;
-  auto db = db::Database::Open(db_path, {.wal = true, .busy_timeout_ms = 5000, .create = false});
+  // Reading only: no journal-mode change, so a refusal leaves the file as it was.
+  auto db = db::Database::Open(db_path, {.wal = false, .busy_timeout_ms = 5000, .create = false});
   if (!db) return Fail(db.error());
   auto stored = store::AllSettings(**db);
   if (!stored) return Fail(stored.error());
