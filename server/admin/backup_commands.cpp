@@ -90,8 +90,17 @@ void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& ba
     if (!id) return reply(Fail(id.error()));
     reply(json{{"id", *id}});
   });
-  admin.Register("backup-status", [&backups, &settings](const json&, admin::Reply reply) {
-    json status = StatusJson(backups.Current());
+  admin.Register("backup-status", [&backups, &settings](const json& args, admin::Reply reply) {
+    backup::BackupService::Job job = backups.Current();
+    if (auto it = args.find("id"); it != args.end() && !it->is_null()) {
+      if (!it->is_number_unsigned()) {
+        return reply(Fail(Errc::kInvalidArgument, "id must be a backup number"));
+      }
+      auto found = backups.Find(it->get<uint64_t>());
+      if (!found) return reply(Fail(Errc::kNotFound, "no recent backup " + it->dump()));
+      job = std::move(*found);
+    }
+    json status = StatusJson(job);
     status["schedule"] = ScheduleJson(backups, settings.settings());
     reply(std::move(status));
   });

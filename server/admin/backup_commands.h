@@ -1,7 +1,7 @@
 #pragma once
 // Backup admin commands (docs/admin.md, "Backups"):
 //   backup-create  {"password"?, "unprotected"?, "no_history"?}  -> {"id"}
-//   backup-status  {}  -> {"id", "state": none|running|done|failed, "scheduled", "done",
+//   backup-status  {"id"?}  -> {"id", "state": none|running|done|failed, "scheduled", "done",
 //                          "total", "started", "ended", "file", "size", "manifest", "error",
 //                          "schedule": SCHEDULE}
 //   backup-schedule {"every_hours", "keep"?, "password"? | "unprotected"?} -> SCHEDULE

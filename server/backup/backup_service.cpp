@@ -43,6 +43,10 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
                         .history = history,
                         .now_ms = host_.clock->WallMs(),
                         .scrypt = host_.scrypt};
+  if (job_.id != 0) {
+    ended_.push_back(job_);
+    if (ended_.size() > kJobsRemembered) ended_.pop_front();
+  }
   job_ = Job{.id = job_.id + 1,
              .running = true,
              .scheduled = keep_scheduled.has_value(),
@@ -79,6 +83,14 @@ BackupService::Job BackupService::Current() const {
     job.total = progress_->total;
   }
   return job;
+}
+
+std::optional<BackupService::Job> BackupService::Find(uint64_t id) const {
+  if (id == job_.id) return Current();
+  for (const Job& job : ended_) {
+    if (job.id == id) return job;
+  }
+  return std::nullopt;
 }
 
 }  // namespace sluice::backup

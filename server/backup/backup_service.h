@@ -4,6 +4,7 @@
 // no long-lived request and shows its progress.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ class BackupService {
   // Starts a backup. Errors: kAlreadyExists while one runs. Loop thread.
   [[nodiscard]] Result<uint64_t> Start(std::string password, bool history);
   Job Current() const;  // loop thread
+  // The backup `id` if it is the current one or one of the last kJobsRemembered before it (so a
+  // caller following its own backup is not confused by a scheduled one started after it).
+  std::optional<Job> Find(uint64_t id) const;
+  static constexpr size_t kJobsRemembered = 8;
 
   // Takes a scheduled backup if one is due (backup_schedule.h): every `every_hours` (0: off),
   // then keeps the newest `keep` in out_dir(). A schedule without a stored password logs an
@@ -61,6 +66,7 @@ class BackupService {
 
   Host host_;
   Job job_;
+  std::deque<Job> ended_;  // the last kJobsRemembered before job_, oldest first
   bool reported_missing_password_ = false;
   std::shared_ptr<BackupProgress> progress_;
   uv::WorkerThread worker_;

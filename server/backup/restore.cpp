@@ -120,6 +120,16 @@ std::vector<OmittedFile> Missing(const std::string& root, const Manifest& manife
   return missing;
 }
 
+// What a backup may bring: not the server's run-time files, its own backups, the package store
+// or caches, and nothing a restore uses itself (its journal, staging dirs).
+bool Restorable(const std::string& name) {
+  const std::string top = name.substr(0, name.find('/'));
+  for (const char* kept : {"run", "backups", "packages", "cache", "restore-journal"}) {
+    if (top == kept) return false;
+  }
+  return !top.starts_with('.');
+}
+
 // Adjusts the staged database for this data dir. Returns the leases made due.
 Result<int> AdjustDatabase(const std::string& db_path, const std::string& old_root,
                            const std::string& new_root) {
@@ -146,7 +156,11 @@ Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& ro
   auto reader = BackupReader::Open(options.file, options.password);
   if (!reader) return Fail(reader.error());
   auto manifest = reader->ReadAll(
-      [&staged](const EntryInfo& entry) -> Result<std::string> {
+      [&staged, &options](const EntryInfo& entry) -> Result<std::string> {
+        if (!Restorable(entry.name)) {
+          return Fail(Errc::kCorrupt,
+                      options.file + " holds " + entry.name + ", which no backup may replace");
+        }
         const fs::path path = fs::path(staged) / entry.name;
         if (auto made = EnsureDir(path.parent_path().string(), 0700); !made) {
           return Fail(made.error());

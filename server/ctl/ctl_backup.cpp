@@ -165,15 +165,15 @@ void AddBackupCreate(Ctl& ctl, CLI::App* backup) {
     {
       ProgressLine progress(ctl.err(), "backup");
       for (;;) {
-        auto polled = ctl.CallOrReport("backup-status", json::object());
+        auto polled = ctl.CallOrReport("backup-status", json{{"id", id}});
         if (!polled) return;
         status = std::move(*polled);
         progress.Show(status.value("done", uint64_t{0}), status.value("total", uint64_t{0}));
-        if (status.value("id", uint64_t{0}) != id || Text(status, "state") != "running") break;
+        if (Text(status, "state") != "running") break;
         std::this_thread::sleep_for(kPollInterval);
       }
     }
-    if (Text(status, "state") != "done" || status.value("id", uint64_t{0}) != id) {
+    if (Text(status, "state") != "done") {
       const json& error = Field(status, "error");
       return ctl.ReportFailure(Error(Errc::kInternal, "backup " + std::to_string(id) +
                                                           " failed: " + Text(error, "code") + ": " +

@@ -361,6 +361,16 @@ TEST_F(BackupRestoreTest, EveryRefusalLeavesTheDataDirUntouched) {
     cases.push_back(
         {"newer base", base, "", Errc::kUnsupportedVersion, "install base update 6.0.0"});
   }
+  {
+    // Well-formed, but bringing the server's run-time files.
+    const std::string run = dir_ / "run-files";
+    auto writer = BackupWriter::Create(run, "", kCheapScrypt);
+    ASSERT_TRUE(writer);
+    const uint8_t byte = 'x';
+    ASSERT_TRUE(writer->AddBytes("run/admin.sock", ByteView(&byte, 1)));
+    ASSERT_TRUE(writer->Finish(Manifest{.site_version = "2.0.0"}));
+    cases.push_back({"run-time files", run, "", Errc::kCorrupt, "which no backup may replace"});
+  }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     auto report = RestoreBackup({.data_root = target, .file = c.file, .password = c.password});
