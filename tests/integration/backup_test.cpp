@@ -230,6 +230,42 @@ TEST_F(BackupTest, ARestoreKilledAtAnyStepLeavesTheOldSiteOrTheNew) {
   }
 }
 
+TEST_F(BackupTest, ARestoreThatRunsOutOfDiskChangesNothing) {
+  ServerProcess source;
+  ASSERT_TRUE(source.Start());
+  const std::string file = dir_ / "site.sluicebackup";
+  ASSERT_EQ(Ctl(source.data_dir(), {"backup", "create", "--out", file, "--no-password"}).exit_code,
+            0);
+  ASSERT_EQ(source.Stop(), 0);
+  ServerProcess target;
+  ASSERT_TRUE(target.Start());
+  const std::string own_pin = Pin(target);
+  ASSERT_EQ(target.Stop(), 0);
+  auto files = [&] {
+    std::string all;
+    for (const char* name : {"db/sluice.db", "keys/enrollment.key", "keys/signing.pem",
+                             "tls/cert.pem", "tls/key.pem"}) {
+      all += FileText(target.data_dir() + "/" + name);
+    }
+    return all;
+  };
+  const std::string before = files();
+  // Writes past 64 KiB fail (EFBIG), as a full disk fails them: the database (over 100 KiB)
+  // cannot be staged.
+  RunResult full = RunCommand({"bash", "-c",
+                               "trap '' XFSZ; ulimit -f 64; exec \"$0\" --data-dir \"$1\" "
+                               "restore \"$2\"",
+                               BinaryPath("sluicectl"), target.data_dir(), file});
+  EXPECT_EQ(full.exit_code, 1) << full.output;
+  EXPECT_NE(full.output.find("File too large"), std::string::npos) << full.output;
+  EXPECT_EQ(files(), before);
+  for (const auto& entry : std::filesystem::directory_iterator(target.data_dir())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".restore-")) << entry.path();
+  }
+  ASSERT_TRUE(target.Start());
+  EXPECT_EQ(Pin(target), own_pin);
+}
+
 TEST_F(BackupTest, ScheduledBackupsAreTakenAndOnlyTheNewestKept) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
