@@ -2,6 +2,7 @@
 
 #include "common/base/time_format.h"
 #include "server/admin/admin_args.h"
+#include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
 
 namespace sluice::server {
@@ -45,19 +46,27 @@ void RegisterCertCommands(admin::AdminServer& admin, SiteCertificate& certificat
         auto new_key = OptionalBoolArg(args, "new_key");
         if (!new_key) return reply(Fail(new_key.error()));
         // The clients that pin the current key decide whether a new key may replace it.
-        store.Submit<int64_t>([](db::Database& db) { return store::CountClients(db); },
-                              [&certificate, &clock, bundle = std::move(bundle), new_key = *new_key,
-                               reply = std::move(reply)](Result<int64_t> clients) {
-                                if (!clients) return reply(Fail(clients.error()));
-                                auto imported = certificate.Import(bundle, new_key, *clients,
-                                                                   clock.WallMs() / 1000);
-                                if (!imported) return reply(Fail(imported.error()));
-                                json result = CertJson(imported->details);
-                                result["previous_pin"] = imported->previous_pin;
-                                result["key_changed"] = imported->key_changed;
-                                result["clients"] = *clients;
-                                reply(std::move(result));
-                              });
+        store.Submit<int64_t>(
+            [](db::Database& db) { return store::CountClients(db); },
+            [&certificate, &store, &clock, bundle = std::move(bundle), new_key = *new_key,
+             reply = std::move(reply)](Result<int64_t> clients) {
+              if (!clients) return reply(Fail(clients.error()));
+              auto imported = certificate.Import(bundle, new_key, *clients, clock.WallMs() / 1000);
+              if (!imported) return reply(Fail(imported.error()));
+              store.Detach<void>(
+                  "cert: recording the import",
+                  [row = store::AuditRow{.wall_ms = clock.WallMs(),
+                                         .event = store::audit_event::kCertificateImport,
+                                         .detail = "subject=\"" + imported->details.subject +
+                                                   "\" pin=" + imported->details.pin +
+                                                   " previous_pin=" + imported->previous_pin}](
+                      db::Database& db) { return store::AppendAuditRow(db, row); });
+              json result = CertJson(imported->details);
+              result["previous_pin"] = imported->previous_pin;
+              result["key_changed"] = imported->key_changed;
+              result["clients"] = *clients;
+              reply(std::move(result));
+            });
       });
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/base/log.h"
 #include "server/backup/backup_schedule.h"
+#include "server/store/audit_repo.h"
 
 namespace sluice::backup {
 
@@ -66,6 +67,17 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
         job_.done = progress_->done;
         job_.total = progress_->total;
         if (made) {
+          host_.store->Detach<void>(
+              "backup: recording backup " + std::to_string(id),
+              [row = store::AuditRow{
+                   .wall_ms = host_.clock->WallMs(),
+                   .event = store::audit_event::kBackup,
+                   .detail = "backup " + std::to_string(id) + " " + made->path +
+                             " protected=" + (made->manifest.is_protected ? "yes" : "no") +
+                             " history=" + (made->manifest.history ? "yes" : "no") +
+                             (keep_scheduled ? " scheduled" : "")}](db::Database& db) {
+                return store::AppendAuditRow(db, row);
+              });
           job_.made = std::move(*made);
           if (keep_scheduled) KeepNewestBackups(out_dir(), *keep_scheduled);
         } else {

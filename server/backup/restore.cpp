@@ -4,16 +4,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
 #include "common/base/file_util.h"
+#include "common/base/time_format.h"
 #include "common/base/version.h"
 #include "common/crypto/random.h"
 #include "common/db/database.h"
 #include "server/backup/backup_archive.h"
 #include "server/site/data_dir.h"
 #include "server/site/site_settings.h"
+#include "server/store/audit_repo.h"
 #include "server/store/backup_repo.h"
 #include "server/store/schema.h"
 #include "server/store/settings_repo.h"
@@ -132,7 +135,7 @@ bool Restorable(const std::string& name) {
 
 // Adjusts the staged database for this data dir. Returns the leases made due.
 Result<int> AdjustDatabase(const std::string& db_path, const std::string& old_root,
-                           const std::string& new_root) {
+                           const std::string& new_root, const std::string& restored) {
   auto db = db::Database::Open(db_path, {.wal = false, .busy_timeout_ms = 5000, .create = false});
   if (!db) return Fail(db.error());
   if (auto begun = (*db)->Exec("BEGIN IMMEDIATE"); !begun) return Fail(begun.error());
@@ -141,6 +144,18 @@ Result<int> AdjustDatabase(const std::string& db_path, const std::string& old_ro
   }
   auto expired = store::ExpireLeasesAtNextStart(**db);
   if (!expired) return Fail(expired.error());
+  // The log says where it was restored, so the gap before this row is explained.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  if (auto logged =
+          store::AppendAuditRow(**db, {.wall_ms = now_ms,
+                                       .event = store::audit_event::kRestore,
+                                       .detail = restored + "; " + std::to_string(*expired) +
+                                                 " running leases expire at the next start"});
+      !logged) {
+    return Fail(logged.error());
+  }
   if (auto committed = (*db)->Exec("COMMIT"); !committed) return Fail(committed.error());
   return *expired;
 }
@@ -175,7 +190,10 @@ Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& ro
   }
   if (auto runnable = CheckRunnable(*manifest, *installed); !runnable)
     return Fail(runnable.error());
-  auto expired = AdjustDatabase(staged + "/db/sluice.db", manifest->source_root, root);
+  auto expired = AdjustDatabase(
+      staged + "/db/sluice.db", manifest->source_root, root,
+      "restored from " + options.file + " (site " + manifest->site_version + ", taken " +
+          FormatIsoUtc(manifest->created_ms) + ", from " + manifest->source_root + ")");
   if (!expired) return Context(expired.error(), "adjusting the restored database");
   report.leases_expired = *expired;
   if (auto kept = KeepLocalInstallerFiles(root, staged); !kept) return Fail(kept.error());

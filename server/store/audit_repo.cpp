@@ -7,7 +7,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 17> kEvents = {
+constexpr std::array<std::string_view, 20> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
@@ -16,7 +16,8 @@ constexpr std::array<std::string_view, 17> kEvents = {
     audit_event::kPolicyChange,    audit_event::kGateChange,
     audit_event::kRolloutWave,     audit_event::kRolloutHalt,
     audit_event::kRolloutResume,   audit_event::kRolloutAbort,
-    audit_event::kPackageMissing,
+    audit_event::kPackageMissing,  audit_event::kBackup,
+    audit_event::kRestore,         audit_event::kCertificateImport,
 };
 
 AuditRow ReadAudit(const db::Statement& row) {

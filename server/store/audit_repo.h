@@ -1,6 +1,7 @@
 #pragma once
 // The throttle's audit log (table `audit`, schema v3): one row per grant, progress, finish,
-// failure, rollback, expiry, limit or knob change and server start. It is the evidence that the
+// failure, rollback, expiry, limit or knob change and server start, and the site's backups,
+// restores and certificate imports. It is the evidence that the
 // limit held (sched::ReplayAudit) and what `sluicectl audit` shows.
 //
 // Plain functions over a connection; call them from a store job (or any thread that owns the
@@ -36,6 +37,9 @@ inline constexpr char kRolloutHalt[] = "rollout_halt";      // too many failures
 inline constexpr char kRolloutResume[] = "rollout_resume";  // the admin continued it
 inline constexpr char kRolloutAbort[] = "rollout_abort";    // the admin stopped it
 inline constexpr char kPackageMissing[] = "package_missing";  // a package file is unreadable
+inline constexpr char kBackup[] = "backup";                   // a backup file was written
+inline constexpr char kRestore[] = "restore";  // this log was restored from a backup here
+inline constexpr char kCertificateImport[] = "certificate_import";  // the served cert changed
 }  // namespace audit_event
 
 // True for the names above.

@@ -105,6 +105,7 @@ TEST_F(BackupTest, MovingToNewHardwareKeepsClientsPinsSecretsAndHistory) {
   EXPECT_EQ(summary["manifest"]["site_version"], "2.0.0");
   EXPECT_TRUE(summary["manifest"]["protected"].get<bool>());
   EXPECT_EQ(Online(old_server), 3);
+  EXPECT_EQ(CountEvents(ReadAudit(old_server), "backup"), 1);
   RunResult inspected =
       Ctl(old_server.data_dir(), {"backup", "inspect", file, "--password-file", password_});
   ASSERT_EQ(inspected.exit_code, 0) << inspected.output;
@@ -128,6 +129,7 @@ TEST_F(BackupTest, MovingToNewHardwareKeepsClientsPinsSecretsAndHistory) {
       Ctl(new_server.data_dir(), {"cert", "import", exported, "--passphrase-file", password_});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
   EXPECT_EQ(Pin(new_server), old_pin);
+  EXPECT_EQ(CountEvents(ReadAudit(new_server), "certificate_import"), 1);
   RunResult served = RunCommand({"openssl", "s_client", "-connect",
                                  "127.0.0.1:" + std::to_string(new_server.port()), "-showcerts"});
   const std::string leaf = FileText(old_server.data_dir() + "/tls/cert.pem");
@@ -155,6 +157,7 @@ TEST_F(BackupTest, MovingToNewHardwareKeepsClientsPinsSecretsAndHistory) {
   const auto events = ReadAudit(new_server);
   ASSERT_GT(events.size(), events_before.size());
   EXPECT_TRUE(std::equal(events_before.begin(), events_before.end(), events.begin()));
+  EXPECT_EQ(CountEvents(events, "restore"), 1);
   EXPECT_EQ(events.back().event, "limit_change");
   EXPECT_GT(events.back().seq, events_before.back().seq);
   auto replay = ReplayServerAudit(new_server);
