@@ -229,12 +229,15 @@ Status Server::OpenAdmin() {
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
   RegisterUpdateCommands(*admin_, *updates_);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
-  backups_ = std::make_unique<backup::BackupService>(backup::BackupService::Host{
-      .loop = &loop_,
-      .store = store_.get(),
-      .clock = options_.clock,
-      .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string(),
-      .scrypt = {}});
+  // No trailing '/': the root is the prefix a restore rewrites in stored paths.
+  std::string data_root = std::filesystem::absolute(dir_.root).lexically_normal().string();
+  if (data_root.size() > 1 && data_root.ends_with('/')) data_root.pop_back();
+  backups_ = std::make_unique<backup::BackupService>(
+      backup::BackupService::Host{.loop = &loop_,
+                                  .store = store_.get(),
+                                  .clock = options_.clock,
+                                  .data_root = std::move(data_root),
+                                  .scrypt = {}});
   RegisterBackupCommands(*admin_, *backups_, *settings_);
   RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
                        ServedAt{.listen = endpoint_, .advertised = advertise_});

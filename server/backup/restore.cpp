@@ -188,12 +188,14 @@ Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& ro
   if (!fs::is_regular_file(staged + "/db/sluice.db", ec)) {
     return Fail(Errc::kCorrupt, options.file + " holds no database (db/sluice.db)");
   }
-  if (auto runnable = CheckRunnable(*manifest, *installed); !runnable)
+  if (auto runnable = CheckRunnable(*manifest, *installed); !runnable) {
     return Fail(runnable.error());
-  auto expired = AdjustDatabase(
-      staged + "/db/sluice.db", manifest->source_root, root,
-      "restored from " + options.file + " (site " + manifest->site_version + ", taken " +
-          FormatIsoUtc(manifest->created_ms) + ", from " + manifest->source_root + ")");
+  }
+  auto expired =
+      AdjustDatabase(staged + "/db/sluice.db", manifest->source_root, root,
+                     "restored from " + fs::absolute(options.file, ec).string() + " (site " +
+                         manifest->site_version + ", taken " + FormatIsoUtc(manifest->created_ms) +
+                         ", from " + manifest->source_root + ")");
   if (!expired) return Context(expired.error(), "adjusting the restored database");
   report.leases_expired = *expired;
   if (auto kept = KeepLocalInstallerFiles(root, staged); !kept) return Fail(kept.error());
@@ -223,8 +225,10 @@ Status GiveToDataDirOwner(const std::string& root, const std::string& staged) {
 
 Result<RestoreReport> RestoreBackup(const RestoreOptions& options) {
   std::error_code ec;
-  const std::string root = fs::absolute(options.data_root, ec).lexically_normal().string();
+  // No trailing '/': the root prefixes the paths a restore writes into the database.
+  std::string root = fs::absolute(options.data_root, ec).lexically_normal().string();
   if (ec) return Fail(ErrnoError("resolving", options.data_root, ec.value()));
+  if (root.size() > 1 && root.ends_with('/')) root.pop_back();
   const server::DataDir layout = server::DataDir::Layout(root);
   if (auto made = EnsureDir(layout.run_dir, 0700); !made) return Fail(made.error());
   auto lock = server::LockDataDir(layout.run_dir);

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_util.h"
 
 namespace sluice::testing {
 namespace {
@@ -37,8 +40,20 @@ class InstallerWineTest : public ::testing::Test {
                                "WINEDLLOVERRIDES=mscoree,mshtml="});
     return RunCommand(argv, std::chrono::minutes(3));
   }
+  // Runs msiexec, then waits until every process of the prefix has exited (wineserver -w): the
+  // next command must not meet the services or the install mutex of this one, which on a busy
+  // machine could still be winding down (a CI run saw a second install fail with 1).
   int Msiexec(const std::string& action, const std::string& msi) {
-    RunResult run = Wine({"wine", "msiexec", action, msi, "/qn"});
+    std::string windows_log = "Z:" + log_.string();  // Wine's Z: is the Unix root
+    std::replace(windows_log.begin(), windows_log.end(), '/', '\\');
+    RunResult run = Wine({"wine", "msiexec", action, msi, "/qn", "/l*", windows_log});
+    Wine({"wineserver", "-w"});
+    if (run.exit_code != 0) {
+      std::cerr << "msiexec " << action << " " << msi << " exited " << run.exit_code << ": "
+                << run.output << "\n--- msiexec log (tail) ---\n";
+      const std::string text = FileText(log_.string());
+      std::cerr << text.substr(text.size() > 4000 ? text.size() - 4000 : 0) << "\n";
+    }
     return run.exit_code;
   }
   // The KeyInfo value Wine's registry holds for `kind`, or "" when there is none.
@@ -82,6 +97,7 @@ class InstallerWineTest : public ::testing::Test {
 
   TempDir dir_;
   fs::path prefix_ = fs::path(dir_.path()) / "wine-prefix";
+  fs::path log_ = fs::path(dir_.path()) / "msiexec.log";
   ServerProcess server_;
 };
 
