@@ -16,7 +16,9 @@ Result<uint64_t> BackupService::Start(std::string password, bool history) {
 
 void BackupService::Tick(int every_hours, int keep) {
   if (job_.running) return;
-  if (!ScheduledBackupDue(every_hours, LastBackupMs(out_dir()), host_.clock->WallMs())) return;
+  const int64_t now_ms = host_.clock->WallMs();
+  if (failed_scheduled_ms_ != 0 && now_ms - failed_scheduled_ms_ < kScheduledRetryMs) return;
+  if (!ScheduledBackupDue(every_hours, LastBackupMs(out_dir()), now_ms)) return;
   auto password = ReadSchedulePassword(host_.data_root);
   if (!password || !password->has_value()) {
     if (!reported_missing_password_) {
@@ -84,6 +86,7 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
           Log("backup")->error("backup {} failed: {}", id, made.error().ToString());
           job_.error = made.error();
         }
+        failed_scheduled_ms_ = keep_scheduled && !made ? job_.ended_ms : 0;
       });
   return job_.id;
 }

@@ -68,6 +68,10 @@ class BackupService {
   Job job_;
   std::deque<Job> ended_;  // the last kJobsRemembered before job_, oldest first
   bool reported_missing_password_ = false;
+  // A failed scheduled backup (a full disk, say) is tried again after this long, not every
+  // minute.
+  static constexpr int64_t kScheduledRetryMs = 15 * 60 * 1000;
+  int64_t failed_scheduled_ms_ = 0;
   std::shared_ptr<BackupProgress> progress_;
   uv::WorkerThread worker_;
 };

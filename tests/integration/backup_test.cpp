@@ -318,6 +318,32 @@ TEST_F(BackupTest, ScheduledBackupsAreTakenAndOnlyTheNewestKept) {
   EXPECT_NE(off.output.find("schedule  off"), std::string::npos) << off.output;
 }
 
+TEST_F(BackupTest, AFailedScheduledBackupIsReportedAndNotRetriedAtOnce) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  // The backup dir cannot be made: a file is in its place.
+  std::filesystem::create_directories(server.data_dir() + "/backups");
+  std::ofstream(server.data_dir() + "/backups/full") << "in the way";
+  RunResult scheduled =
+      Ctl(server.data_dir(), {"backup", "schedule", "--every-hours", "1", "--no-password"});
+  ASSERT_EQ(scheduled.exit_code, 0) << scheduled.output;
+  json status;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        status = server.Admin("backup-status")["result"];
+        return status["state"] == "failed";
+      },
+      seconds(60)))
+      << status.dump();
+  EXPECT_EQ(status["id"], 1);
+  EXPECT_EQ(status["error"]["code"], "io") << status.dump();
+  // Asking again (the schedule is checked on every change) does not start another at once.
+  ASSERT_EQ(Ctl(server.data_dir(), {"backup", "schedule", "--every-hours", "2"}).exit_code, 0);
+  EXPECT_EQ(server.Admin("backup-status")["result"]["id"], 1);
+  RunResult shown = Ctl(server.data_dir(), {"backup", "status"});
+  EXPECT_NE(shown.output.find("1 failed (scheduled)"), std::string::npos) << shown.output;
+}
+
 TEST_F(BackupTest, CreateNeedsAPasswordOrAnExplicitNoPassword) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
