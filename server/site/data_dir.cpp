@@ -73,10 +73,6 @@ Result<std::string> EnsureEnrollmentKey(const DataDir& dir) {
   return key;
 }
 
-}  // namespace
-
-namespace {
-
 std::string ImportCertPath(const DataDir& dir) { return dir.root + "/tls/import-cert.pem"; }
 std::string ImportKeyPath(const DataDir& dir) { return dir.root + "/tls/import-key.pem"; }
 
