@@ -3,11 +3,17 @@
 // reused afterwards.
 //
 //   DIR/            0700
-//   DIR/tls/        cert.pem (self-signed ECDSA P-256), key.pem (0600)
-//   DIR/keys/       signing.pem (Ed25519 package-signing key, 0600), enrollment.key (0600)
+//   DIR/tls/        cert.pem (self-signed ECDSA P-256, or imported with its chain), key.pem
+//                   (0600); import-*.pem only while an import switches them
+//   DIR/keys/       signing.pem (Ed25519 package-signing key, 0600), enrollment.key (0600),
+//                   backup-password (scheduled backups', 0600; never inside a backup)
 //   DIR/db/         sluice.db (SQLite, WAL)
-//   DIR/run/        0700: endpoint, admin.sock
+//   DIR/run/        0700: lock, endpoint, admin.sock
 //   DIR/packages/   content-addressed package store
+//   DIR/installers/ each installer's MSIs, current and archived
+//   DIR/backups/    pre-update database copies; full/: backup files (scheduled ones kept)
+//   DIR/cache/      rebuilt on demand (MSI templates)
+//   DIR/restore-journal, DIR/.restore-*/  only while a restore switches the data dir over
 
 #include <memory>
 #include <optional>
