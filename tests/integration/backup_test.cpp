@@ -344,6 +344,22 @@ TEST_F(BackupTest, AFailedScheduledBackupIsReportedAndNotRetriedAtOnce) {
   EXPECT_NE(shown.output.find("1 failed (scheduled)"), std::string::npos) << shown.output;
 }
 
+TEST_F(BackupTest, OnATerminalCreateShowsItsProgress) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  // script(1) gives sluicectl a terminal; the last poll reports the whole backup done.
+  const std::string command = BinaryPath("sluicectl") + " --data-dir " + server.data_dir() +
+                              " backup create --no-password --out " + (dir_ / "tty.backup");
+  RunResult run = RunCommand({"script", "-qec", command, "/dev/null"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("backup: 100% ("), std::string::npos) << run.output;
+  // Not on a terminal: no progress line.
+  RunResult piped =
+      Ctl(server.data_dir(), {"backup", "create", "--no-password", "--out", dir_ / "piped.backup"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_EQ(piped.output.find("backup: 100%"), std::string::npos) << piped.output;
+}
+
 TEST_F(BackupTest, CreateNeedsAPasswordOrAnExplicitNoPassword) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
