@@ -16,19 +16,6 @@ namespace {
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
-// Writes all of `data`, retrying short writes and EINTR. Returns 0 or an errno value.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
 std::string ParentDir(const std::string& path) {
   std::string parent = std::filesystem::path(path).parent_path().string();
   return parent.empty() ? std::string(".") : parent;
@@ -44,6 +31,18 @@ int SyncDir(const std::string& dir) {
 }
 
 }  // namespace
+
+int WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
 
 Error ErrnoError(std::string_view action, const std::string& path, int err) {
   std::string message(action);

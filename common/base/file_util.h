@@ -47,6 +47,9 @@ class UniqueFd {
 // ENOENT becomes Errc::kNotFound, everything else Errc::kIo.
 Error ErrnoError(std::string_view action, const std::string& path, int err);
 
+// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0 or an errno value.
+int WriteAll(int fd, std::string_view data);
+
 // Returns the whole content of `path`. Errc::kNotFound if it does not exist, Errc::kIo for any
 // other failure (permissions, a directory, read errors).
 [[nodiscard]] Result<std::string> ReadFile(const std::string& path);

@@ -47,8 +47,7 @@ Result<OfflineFile> ReadOfflineFile(const std::string& path) {
                                     "update fetch-offline`)");
   }
   const uint8_t* p = start->data() + kOfflineMagic.size();
-  const uint32_t index_size =
-      (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+  const auto index_size = static_cast<uint32_t>(ReadBigEndian(p, 4));
   auto index_bytes = file->Read(prefix, index_size);
   if (!index_bytes) return Fail(index_bytes.error());
   json index = json::parse(AsChars(*index_bytes), nullptr, false);

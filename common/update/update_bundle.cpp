@@ -54,10 +54,6 @@ Status ValidatePackage(const BundlePackage& package, const std::string& version)
   return {};
 }
 
-uint32_t ReadBigEndian32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
 }  // namespace
 
 std::string BundleId(std::string_view kind, std::string_view version) {
@@ -182,7 +178,8 @@ Result<OpenedBundle> ReadBundle(const BundleLocation& where, ByteView trusted_ke
   if (AsChars(ByteView(*start).first(kBundleMagic.size())) != kBundleMagic) {
     return Fail(Errc::kCorrupt, name + " is not an update bundle (bad magic)");
   }
-  const uint32_t header_size = ReadBigEndian32(start->data() + kBundleMagic.size());
+  const auto header_size =
+      static_cast<uint32_t>(ReadBigEndian(start->data() + kBundleMagic.size(), 4));
   if (header_size == 0 || header_size > kMaxHeaderBytes ||
       prefix + header_size + crypto::kEd25519SignatureSize > where.length) {
     return Fail(Errc::kCorrupt, name + " is truncated or damaged (header length " +

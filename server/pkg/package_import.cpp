@@ -62,19 +62,6 @@ Result<UniqueFd> OpenSource(const std::string& path) {
   return fd;
 }
 
-int WriteAll(int fd, const uint8_t* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return 0;
-}
-
 // Streams `source` into `out` (the temp file at `temp_path`), hashing as it goes, then fsyncs
 // and closes `out`.
 Result<Copied> CopyAndHash(int source, const std::string& source_path, UniqueFd& out,
@@ -93,7 +80,8 @@ Result<Copied> CopyAndHash(int source, const std::string& source_path, UniqueFd&
     }
     if (n == 0) break;
     hasher.Update(ByteView(buffer.get(), static_cast<size_t>(n)));
-    if (int err = WriteAll(out.get(), buffer.get(), static_cast<size_t>(n)); err != 0) {
+    if (int err = WriteAll(out.get(), AsChars(ByteView(buffer.get(), static_cast<size_t>(n))));
+        err != 0) {
       return StoreError("copying " + source_path + " to", temp_path, err);
     }
     copied.size += static_cast<uint64_t>(n);

@@ -1,4 +1,4 @@
-#include "server/backup/backup_archive.h"
+// The reading side of backup_archive.h.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,227 +11,12 @@
 #include "common/base/file_util.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/hash.h"
+#include "server/backup/backup_archive.h"
+#include "server/backup/backup_format.h"
 
 namespace sluice::backup {
-namespace {
 
-constexpr size_t kHeaderSize = 12;  // magic, format version, flags
-constexpr uint16_t kFlagProtected = 1;
-constexpr uint8_t kEntryTag = 'F';
-constexpr uint8_t kManifestTag = 'M';
-constexpr size_t kRawBlock = 1u << 20;
-
-void PutBigEndian(Bytes& out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
-}
-
-uint64_t GetBigEndian(const uint8_t* in, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = (value << 8) | in[i];
-  return value;
-}
-
-Status CheckEntryName(std::string_view name) {
-  const bool bad_char =
-      name.find('\0') != std::string_view::npos || name.find('\\') != std::string_view::npos;
-  bool bad_part = name.empty() || name.front() == '/' || name.back() == '/';
-  for (size_t start = 0; !bad_part && start <= name.size();) {
-    const size_t end = std::min(name.find('/', start), name.size());
-    const std::string_view part = name.substr(start, end - start);
-    bad_part = part.empty() || part == "." || part == "..";
-    start = end + 1;
-  }
-  if (bad_char || bad_part || name.size() > kMaxEntryName) {
-    return Fail(Errc::kInvalidArgument,
-                "not a valid backup entry name: '" + std::string(name) + "'");
-  }
-  return {};
-}
-
-// write(2) all of `data`, retrying short writes.
-Status WriteAll(int fd, ByteView data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail(ErrnoError("writing", path, errno));
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
-
-// read(2) until `size` bytes or the end of the file; returns how many were read.
-Result<size_t> ReadUpTo(int fd, uint8_t* out, size_t size, const std::string& path) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::read(fd, out + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail(ErrnoError("reading", path, errno));
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
-
-}  // namespace
-
-// --- Writer ---
-
-struct BackupWriter::State {
-  std::string path;
-  UniqueFd fd;
-  std::optional<crypto::PasswordStreamSealer> sealer;
-  Bytes pending;  // archive bytes not yet sealed or written
-  size_t block = kRawBlock;
-  crypto::Sha256Hasher content;
-  std::vector<ManifestEntry> entries;
-  uint64_t archive_bytes = 0;
-  bool finished = false;
-
-  ~State() {
-    if (!finished && fd.valid()) {
-      fd.Close();
-      ::unlink(path.c_str());
-    }
-  }
-
-  // Sends `pending` on when a block is full (or everything, with `last`).
-  Status Flush(bool last) {
-    while (pending.size() >= block || last) {
-      const size_t take = std::min(pending.size(), block);
-      const ByteView chunk(pending.data(), take);
-      const bool is_last = last && take == pending.size();
-      if (sealer) {
-        auto sealed = sealer->Seal(chunk, is_last);
-        if (!sealed) return Fail(sealed.error());
-        if (auto ok = WriteAll(fd.get(), *sealed, path); !ok) return ok;
-      } else if (auto ok = WriteAll(fd.get(), chunk, path); !ok) {
-        return ok;
-      }
-      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
-      if (is_last) break;
-    }
-    return {};
-  }
-
-  Status Write(ByteView data, bool hashed) {
-    if (hashed) content.Update(data);
-    archive_bytes += data.size();
-    pending.insert(pending.end(), data.begin(), data.end());
-    return Flush(false);
-  }
-};
-
-BackupWriter::BackupWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
-BackupWriter::BackupWriter(BackupWriter&&) noexcept = default;
-BackupWriter& BackupWriter::operator=(BackupWriter&&) noexcept = default;
-BackupWriter::~BackupWriter() = default;
-
-uint64_t BackupWriter::archive_bytes() const { return state_->archive_bytes; }
-
-Result<BackupWriter> BackupWriter::Create(const std::string& path, std::string_view password,
-                                          const crypto::ScryptParams& params) {
-  auto state = std::make_unique<State>();
-  state->path = path;
-  if (!password.empty()) {
-    auto sealer =
-        crypto::PasswordStreamSealer::Start(password, crypto::kDefaultStreamSegment, params);
-    if (!sealer) return Fail(sealer.error());
-    state->block = sealer->segment_size();
-    state->sealer.emplace(std::move(*sealer));
-  }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == EEXIST) return Fail(Errc::kAlreadyExists, path + " already exists");
-    return Fail(ErrnoError("creating", path, err));
-  }
-  state->fd = UniqueFd(fd);
-  Bytes header(kBackupMagic.begin(), kBackupMagic.end());
-  PutBigEndian(header, kBackupFormatVersion, 2);
-  PutBigEndian(header, state->sealer ? kFlagProtected : 0, 2);
-  if (state->sealer) {
-    const ByteView stream_header = state->sealer->header();
-    header.insert(header.end(), stream_header.begin(), stream_header.end());
-  }
-  if (auto ok = WriteAll(state->fd.get(), header, path); !ok) return Fail(ok.error());
-  return BackupWriter(std::move(state));
-}
-
-Status BackupWriter::AddFile(std::string_view name, const std::string& source,
-                             const std::function<void(uint64_t)>& progress) {
-  if (auto ok = CheckEntryName(name); !ok) return ok;
-  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) return Fail(ErrnoError("opening", source, errno));
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0) return Fail(ErrnoError("reading", source, errno));
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  Bytes head{kEntryTag};
-  PutBigEndian(head, name.size(), 2);
-  head.insert(head.end(), name.begin(), name.end());
-  PutBigEndian(head, size, 8);
-  if (auto ok = state_->Write(head, true); !ok) return ok;
-
-  crypto::Sha256Hasher hasher;
-  Bytes block(kRawBlock);
-  uint64_t done = 0;
-  while (done < size) {
-    auto n =
-        ReadUpTo(in.get(), block.data(), std::min<uint64_t>(block.size(), size - done), source);
-    if (!n) return Fail(n.error());
-    if (*n == 0) return Fail(Errc::kIo, source + " shrank while it was being backed up");
-    const ByteView chunk(block.data(), *n);
-    hasher.Update(chunk);
-    if (auto ok = state_->Write(chunk, true); !ok) return ok;
-    done += *n;
-    if (progress) progress(done);
-  }
-  const crypto::Sha256Digest digest = hasher.Finish();
-  if (auto ok = state_->Write(ByteView(digest.data(), digest.size()), true); !ok) return ok;
-  state_->entries.push_back(
-      {.name = std::string(name), .size = size, .sha256 = crypto::HexEncode(digest)});
-  return {};
-}
-
-Status BackupWriter::AddBytes(std::string_view name, ByteView data) {
-  if (auto ok = CheckEntryName(name); !ok) return ok;
-  Bytes record{kEntryTag};
-  PutBigEndian(record, name.size(), 2);
-  record.insert(record.end(), name.begin(), name.end());
-  PutBigEndian(record, data.size(), 8);
-  record.insert(record.end(), data.begin(), data.end());
-  const crypto::Sha256Digest digest = crypto::Sha256(data);
-  record.insert(record.end(), digest.begin(), digest.end());
-  if (auto ok = state_->Write(record, true); !ok) return ok;
-  state_->entries.push_back(
-      {.name = std::string(name), .size = data.size(), .sha256 = crypto::HexEncode(digest)});
-  return {};
-}
-
-Result<Manifest> BackupWriter::Finish(Manifest manifest) {
-  manifest.product = std::string(kProduct);
-  manifest.format_version = kBackupFormatVersion;
-  manifest.is_protected = state_->sealer.has_value();
-  manifest.entries = state_->entries;
-  const crypto::Sha256Digest content = state_->content.Finish();
-  manifest.content_sha256 = crypto::HexEncode(content);
-  const std::string text = ManifestJson(manifest).dump();
-  const ByteView json(reinterpret_cast<const uint8_t*>(text.data()), text.size());
-  Bytes record{kManifestTag};
-  PutBigEndian(record, text.size(), 4);
-  record.insert(record.end(), json.begin(), json.end());
-  const crypto::Sha256Digest digest = crypto::Sha256(json);
-  record.insert(record.end(), digest.begin(), digest.end());
-  if (auto ok = state_->Write(record, false); !ok) return Fail(ok.error());
-  if (auto ok = state_->Flush(true); !ok) return Fail(ok.error());
-  if (::fsync(state_->fd.get()) != 0 || state_->fd.Close() != 0) {
-    return Fail(ErrnoError("writing", state_->path, errno));
-  }
-  state_->finished = true;
-  return manifest;
-}
-
-// --- Reader ---
+using namespace format;  // the format's constants and helpers, shared with the other side
 
 struct BackupReader::State {
   std::string path;
@@ -343,12 +128,11 @@ Result<BackupReader> BackupReader::Open(const std::string& path, std::string_vie
   uint8_t header[kHeaderSize];
   auto n = state->ReadFile(header, sizeof header);
   if (!n) return Fail(n.error());
-  if (*n < sizeof header || std::string_view(reinterpret_cast<const char*>(header),
-                                             kBackupMagic.size()) != kBackupMagic) {
+  if (*n < sizeof header || AsChars(ByteView(header, kBackupMagic.size())) != kBackupMagic) {
     return Fail(Errc::kCorrupt, path + " is not a Sluice backup");
   }
-  state->format_version = static_cast<uint16_t>(GetBigEndian(header + 8, 2));
-  const auto flags = static_cast<uint16_t>(GetBigEndian(header + 10, 2));
+  state->format_version = static_cast<uint16_t>(ReadBigEndian(header + 8, 2));
+  const auto flags = static_cast<uint16_t>(ReadBigEndian(header + 10, 2));
   if (state->format_version == 0 || state->format_version > kBackupFormatVersion) {
     return Fail(Errc::kUnsupportedVersion,
                 path + " has backup format " + std::to_string(state->format_version) +
@@ -389,14 +173,14 @@ Result<Manifest> BackupReader::ReadAll(const Destination& destination,
     if (tag != kEntryTag) return Fail(Errc::kCorrupt, s.path + " holds an unknown record");
     uint8_t length[2];
     if (auto ok = s.Read(length, 2); !ok) return Fail(ok.error());
-    std::string name(GetBigEndian(length, 2), '\0');
+    std::string name(ReadBigEndian(length, 2), '\0');
     if (auto ok = s.Read(reinterpret_cast<uint8_t*>(name.data()), name.size()); !ok) {
       return Fail(ok.error());
     }
     if (auto ok = CheckEntryName(name); !ok) return Fail(Errc::kCorrupt, ok.error().message());
     uint8_t size_bytes[8];
     if (auto ok = s.Read(size_bytes, 8); !ok) return Fail(ok.error());
-    const uint64_t size = GetBigEndian(size_bytes, 8);
+    const uint64_t size = ReadBigEndian(size_bytes, 8);
     Bytes head{tag, length[0], length[1]};
     head.insert(head.end(), name.begin(), name.end());
     head.insert(head.end(), size_bytes, size_bytes + 8);
@@ -427,7 +211,7 @@ Result<Manifest> BackupReader::ReadAll(const Destination& destination,
       hasher.Update(chunk);
       content.Update(chunk);
       if (out.valid()) {
-        if (auto ok = WriteAll(out.get(), chunk, *target); !ok) {
+        if (auto ok = WriteBytes(out.get(), chunk, *target); !ok) {
           discard();
           return Fail(ok.error());
         }
@@ -455,7 +239,7 @@ Result<Manifest> BackupReader::ReadAll(const Destination& destination,
 
   uint8_t length[4];
   if (auto ok = s.Read(length, 4); !ok) return Fail(ok.error());
-  const uint64_t json_size = GetBigEndian(length, 4);
+  const uint64_t json_size = ReadBigEndian(length, 4);
   if (json_size > kMaxManifestBytes) {
     return Fail(Errc::kCorrupt, s.path + ": the manifest is too large");
   }
@@ -465,7 +249,7 @@ Result<Manifest> BackupReader::ReadAll(const Destination& destination,
   }
   crypto::Sha256Digest stored{};
   if (auto ok = s.Read(stored.data(), stored.size()); !ok) return Fail(ok.error());
-  const ByteView json_bytes(reinterpret_cast<const uint8_t*>(json.data()), json.size());
+  const ByteView json_bytes = AsBytes(json);
   if (crypto::Sha256(json_bytes) != stored) {
     return Fail(Errc::kCorrupt, s.path + ": the manifest fails its SHA-256 check");
   }
