@@ -169,7 +169,7 @@ Result<Bytes> ExportBundle(const CertBundle& bundle, CertFormat format, bool cha
 }
 
 Result<CertBundle> ParseImport(ByteView file, std::string_view passphrase) {
-  const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+  const std::string_view text = AsChars(file);
   CertBundle bundle;
   if (text.find("-----BEGIN ") != std::string_view::npos) {
     auto certs = ReadCertificates(text);

@@ -88,7 +88,7 @@ void AddCertExport(Ctl& ctl, CLI::App* cert) {
     const tls::CertFormat format = FormatFor(options->format, options->out);
     auto file = tls::ExportBundle(*bundle, format, options->chain, options->key, *passphrase);
     if (!file) return ctl.ReportFailure(file.error());
-    const std::string_view data(reinterpret_cast<const char*>(file->data()), file->size());
+    const std::string_view data = AsChars(*file);
     if (auto written = WriteFileAtomic(options->out, data, options->key ? 0600 : 0644); !written) {
       return ctl.ReportFailure(written.error());
     }
@@ -124,8 +124,7 @@ void AddCertImport(Ctl& ctl, CLI::App* cert) {
     if (!passphrase) return ctl.ReportFailure(passphrase.error());
     auto file = ReadFile(options->file);
     if (!file) return ctl.ReportFailure(file.error());
-    auto bundle = tls::ParseImport(
-        ByteView(reinterpret_cast<const uint8_t*>(file->data()), file->size()), *passphrase);
+    auto bundle = tls::ParseImport(AsBytes(*file), *passphrase);
     if (!bundle) return ctl.ReportFailure(bundle.error());
     const json args = {{"cert_pem", bundle->leaf_pem},
                        {"chain_pem", bundle->chain_pem},

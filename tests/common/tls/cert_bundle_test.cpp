@@ -80,8 +80,7 @@ TEST_F(CertBundleTest, DescribesTheLeafAndRefusesAForeignKey) {
   ASSERT_FALSE(matches);
   EXPECT_NE(matches.error().message().find("does not match"), std::string::npos);
   const std::string garbage = "not a certificate at all";
-  auto parsed =
-      ParseImport(ByteView(reinterpret_cast<const uint8_t*>(garbage.data()), garbage.size()), "");
+  auto parsed = ParseImport(AsBytes(garbage), "");
   ASSERT_FALSE(parsed);
   EXPECT_NE(parsed.error().message().find("neither PEM nor PKCS#12"), std::string::npos);
 }

@@ -31,8 +31,7 @@ class BackupArchiveTest : public ::testing::Test {
     EXPECT_TRUE(writer) << writer.error().ToString();
     EXPECT_TRUE(writer->AddFile("db/sluice.db", big));
     const std::string key = "the enrollment key\n";
-    EXPECT_TRUE(writer->AddBytes(
-        "keys/enrollment.key", ByteView(reinterpret_cast<const uint8_t*>(key.data()), key.size())));
+    EXPECT_TRUE(writer->AddBytes("keys/enrollment.key", AsBytes(key)));
     Manifest manifest;
     manifest.site_version = "2.0.0";
     manifest.schema_version = 6;

@@ -267,13 +267,12 @@ void EditManifest(const std::string& path, const std::function<void(std::string&
   ASSERT_NE(start, std::string::npos);
   std::string json = file.substr(start, file.size() - 32 - start);
   edit(json);
-  const crypto::Sha256Digest digest =
-      crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(json.data()), json.size()));
+  const crypto::Sha256Digest digest = crypto::Sha256(AsBytes(json));
   std::string rebuilt = file.substr(0, start - 4);
   for (int shift = 24; shift >= 0; shift -= 8)
     rebuilt.push_back(static_cast<char>(json.size() >> shift));
   rebuilt += json;
-  rebuilt.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  rebuilt += AsChars(digest);
   ASSERT_TRUE(WriteFileAtomic(path, rebuilt, 0600));
 }
 
