@@ -3,7 +3,7 @@
 //   backup-create  {"password"?, "unprotected"?, "no_history"?}  -> {"id"}
 //   backup-status  {"id"?}  -> {"id", "state": none|running|done|failed, "scheduled", "done",
 //                          "total", "started", "ended", "file", "size", "manifest", "error",
-//                          "schedule": SCHEDULE}
+//                          "schedule": SCHEDULE (without "id")}
 //   backup-schedule {"every_hours", "keep"?, "password"? | "unprotected"?} -> SCHEDULE
 // SCHEDULE is {"every_hours", "keep", "password": "set"|"unprotected"|"missing", "dir",
 // "files", "last", "next"}. A backup needs either a non-empty password or "unprotected": true,

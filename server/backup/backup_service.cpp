@@ -18,7 +18,9 @@ void BackupService::Tick(int every_hours, int keep) {
   if (job_.running) return;
   const int64_t now_ms = host_.clock->WallMs();
   if (failed_scheduled_ms_ != 0 && now_ms - failed_scheduled_ms_ < kScheduledRetryMs) return;
-  if (!ScheduledBackupDue(every_hours, LastBackupMs(out_dir()), now_ms)) return;
+  // Read from disk once (restarts do not shift the schedule), then kept as backups are made.
+  if (!last_scheduled_ms_) last_scheduled_ms_ = LastBackupMs(out_dir());
+  if (!ScheduledBackupDue(every_hours, *last_scheduled_ms_, now_ms)) return;
   auto password = ReadSchedulePassword(host_.data_root);
   if (!password || !password->has_value()) {
     if (!reported_missing_password_) {
@@ -58,9 +60,11 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
   Log("backup")->info("backup {} started protected={} history={} scheduled={}", job_.id,
                       !options.password.empty(), history, job_.scheduled);
   worker_.Run<BackupMade>(
-      [store = host_.store, options = std::move(options), progress = progress_,
-       &cancel = worker_.cancelled()]() {
-        return CreateBackup(*store, options, *progress, cancel);
+      [store = host_.store, options = std::move(options), progress = progress_, keep_scheduled,
+       &cancel = worker_.cancelled()]() -> Result<BackupMade> {
+        auto made = CreateBackup(*store, options, *progress, cancel);
+        if (made && keep_scheduled) KeepNewestBackups(options.out_dir, *keep_scheduled);
+        return made;
       },
       [this, id = job_.id, keep_scheduled](Result<BackupMade> made) {
         if (job_.id != id) return;
@@ -80,8 +84,8 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
                              (keep_scheduled ? " scheduled" : "")}](db::Database& db) {
                 return store::AppendAuditRow(db, row);
               });
+          if (keep_scheduled) last_scheduled_ms_ = job_.ended_ms;
           job_.made = std::move(*made);
-          if (keep_scheduled) KeepNewestBackups(out_dir(), *keep_scheduled);
         } else {
           Log("backup")->error("backup {} failed: {}", id, made.error().ToString());
           job_.error = made.error();

@@ -53,8 +53,9 @@ class BackupService {
   static constexpr size_t kJobsRemembered = 8;
 
   // Takes a scheduled backup if one is due (backup_schedule.h): every `every_hours` (0: off),
-  // then keeps the newest `keep` in out_dir(). A schedule without a stored password logs an
-  // error once and takes none. Loop thread; the server calls it every minute and on changes.
+  // then keeps the newest `keep` in out_dir() (pruned on the worker). A schedule without a
+  // stored password logs an error once and takes none. Loop thread; the server calls it every
+  // minute and on changes; it reads the disk only on its first call.
   void Tick(int every_hours, int keep);
 
   std::string out_dir() const { return host_.data_root + "/backups/full"; }
@@ -72,6 +73,7 @@ class BackupService {
   // minute.
   static constexpr int64_t kScheduledRetryMs = 15 * 60 * 1000;
   int64_t failed_scheduled_ms_ = 0;
+  std::optional<int64_t> last_scheduled_ms_;  // when the newest scheduled backup was made
   std::shared_ptr<BackupProgress> progress_;
   uv::WorkerThread worker_;
 };
