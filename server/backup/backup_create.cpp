@@ -26,11 +26,10 @@ constexpr std::string_view kPartialPrefix = ".partial-";
 
 // Directories of the data dir that are backed up entirely (the site's identity).
 constexpr std::string_view kIdentityDirs[] = {"keys", "tls"};
-// Directories handled on their own or not backed up: the live database (copied through the
-// store), run-time files, pre-update copies and backups, packages and installers (through the
-// database's records), and caches that are rebuilt.
-constexpr std::string_view kSkippedDirs[] = {"db",       "run",        "backups",
-                                             "packages", "installers", "cache"};
+// Directories handled on their own: the live database (copied through the store) and the
+// installers (their current MSIs, through the database's records). The server's own (run-time
+// files, backups, packages, caches: ServerOwned) are never backed up.
+constexpr std::string_view kHandledDirs[] = {"db", "installers"};
 
 // The scheduled backups' password (backup_schedule.h) stays out of every backup.
 constexpr std::string_view kSchedulePasswordName = "keys/backup-password";
@@ -79,7 +78,7 @@ void PlanIdentityAndSmallFiles(const std::string& root, Plan& plan) {
        it.increment(ec)) {
     const std::string relative = Relative(root, it->path().string());
     const std::string top = relative.substr(0, relative.find('/'));
-    if (top.starts_with('.') || Among(top, kSkippedDirs)) {
+    if (top.starts_with('.') || ServerOwned(top) || Among(top, kHandledDirs)) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }

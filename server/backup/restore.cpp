@@ -123,14 +123,11 @@ std::vector<OmittedFile> Missing(const std::string& root, const Manifest& manife
   return missing;
 }
 
-// What a backup may bring: not the server's run-time files, its own backups, the package store
-// or caches, and nothing a restore uses itself (its journal, staging dirs).
+// What a backup may bring: nothing the server owns (ServerOwned) and nothing a restore uses
+// itself (its journal, staging dirs).
 bool Restorable(const std::string& name) {
   const std::string top = name.substr(0, name.find('/'));
-  for (const char* kept : {"run", "backups", "packages", "cache", "restore-journal"}) {
-    if (top == kept) return false;
-  }
-  return !top.starts_with('.');
+  return !ServerOwned(top) && top != kRestoreJournal && !top.starts_with('.');
 }
 
 // Adjusts the staged database for this data dir. Returns the leases made due.
