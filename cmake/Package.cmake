@@ -16,10 +16,12 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md ${sluice_docs} ${CMAKE_SOURCE_DIR}/s
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 # Debian wants a compressed changelog in every package's doc dir.
 set(changelog ${CMAKE_BINARY_DIR}/dist/changelog.Debian)
+# RFC 2822, at configure time (SOURCE_DATE_EPOCH, when set, makes it reproducible).
+string(TIMESTAMP changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
 file(WRITE ${changelog}
   "sluice (${PROJECT_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE}) unstable; urgency=medium\n\n"
   "  * Release ${PROJECT_VERSION}: see /usr/share/doc/sluice/README.md.\n\n"
-  " -- Sluice developers <sluice@example.invalid>  Sat, 05 Dec 2026 00:00:00 +0000\n")
+  " -- Sluice developers <sluice@example.invalid>  ${changelog_date}\n")
 execute_process(COMMAND gzip -9nf ${changelog})
 install(FILES ${changelog}.gz DESTINATION share/doc/sluice)
 
