@@ -13,6 +13,7 @@
 #include "server/admin/cert_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
+#include "server/admin/pair_commands.h"
 #include "server/admin/update_commands.h"
 #include "server/admin/upgrade_commands.h"
 #include "server/pkg/package_repo.h"
@@ -85,6 +86,7 @@ Status Server::Open() {
   started_ms_ = options_.clock->WallMs();
   if (auto present = CheckDatabasePresent(); !present) return present;
   if (auto opened = OpenStore(); !opened) return opened;
+  if (auto opened = OpenPair(); !opened) return opened;
   if (auto opened = OpenUpgrades(); !opened) return opened;
   if (auto listening = Listen(); !listening) return listening;
   OpenCheckin();
@@ -92,13 +94,17 @@ Status Server::Open() {
   if (auto opened = OpenAdmin(); !opened) return opened;
   settings_->OnChanged([this](const SettingChange& change) { OnSettingChanged(change); });
   // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
-  installers_->RegenerateOutdated(settings().site_version);
+  // (Not on a backup: its installers are the primary's, synced.)
+  if (pair_->role() != pair::Role::kBackup) {
+    installers_->RegenerateOutdated(settings().site_version);
+  }
   if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
     return Fail(written.error());
   }
   StartTimers();
-  Log("server")->info("listening on {} data_dir={} site_version={}", endpoint_, dir_.root,
-                      settings().site_version);
+  pair_->Start();
+  Log("server")->info("listening on {} data_dir={} site_version={} pair_role={}", endpoint_,
+                      dir_.root, settings().site_version, pair::ToString(pair_->role()));
   return {};
 }
 
@@ -123,6 +129,36 @@ Status Server::OpenStore() {
   return {};
 }
 
+Status Server::OpenPair() {
+  pair::PairOptions options = options_.pair;
+  options.lease_ttl_ms = options_.upgrade.lease_ttl_ms;
+  auto opened = pair::PairService::Open(
+      pair::PairService::Host{
+          .loop = &loop_,
+          .store = store_.get(),
+          .clock = options_.clock,
+          .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string(),
+          .advertised = options_.advertise,
+          .site_version = [this] { return settings().site_version; },
+          .sync_every_minutes = [this] { return settings().pair_sync_every_minutes; },
+          .restart =
+              [this](std::function<Status()> after_close) { Restart(std::move(after_close)); },
+          .stop_client_work = [this] { StopClientWork(); },
+          .confirmed_primary =
+              [this] {
+                if (pair_->grant_fence_until_ms() > options_.clock->WallMs()) {
+                  upgrades_->HoldGrantsUntil(pair_->grant_fence_until_ms());
+                } else {
+                  upgrades_->ResumeGrants();
+                }
+              },
+      },
+      options);
+  if (!opened) return Context(opened.error(), "failover pair");
+  pair_ = std::move(*opened);
+  return pair_->ApplyPendingIdRange();
+}
+
 Status Server::OpenUpgrades() {
   upgrades_ =
       std::make_unique<UpgradeCoordinator>(UpgradeCoordinator::Host{.store = store_.get(),
@@ -131,7 +167,16 @@ Status Server::OpenUpgrades() {
                                                                     .settings = settings_.get(),
                                                                     .clients = &sessions_},
                                            options_.upgrade);
-  if (auto restored = upgrades_->Restore(); !restored) return Fail(restored.error());
+  // A backup runs no throttle: its leases are the primary's, as of the last sync, and are
+  // loaded only once it takes over.
+  if (pair_->role() == pair::Role::kBackup) {
+    upgrades_->HoldGrantsUntil(INT64_MAX);
+  } else {
+    if (auto restored = upgrades_->Restore(); !restored) return Fail(restored.error());
+    // A primary grants only once it knows its peer did not take over meanwhile (and after a
+    // takeover's fence): the pair service confirms it.
+    if (pair_->role() == pair::Role::kPrimary) upgrades_->HoldGrantsUntil(INT64_MAX);
+  }
   const auto rate = static_cast<double>(upgrades_->connection_rate());
   accept_bucket_ = std::make_unique<TokenBucket>(rate, rate, static_cast<int64_t>(loop_.NowMs()));
   upgrades_->on_connection_rate_changed = [this](uint64_t changed) {
@@ -189,7 +234,8 @@ void Server::OpenCheckin() {
                                       .clock = options_.clock,
                                       .checkin = checkin_.get(),
                                       .upgrades = upgrades_.get(),
-                                      .registry = &sessions_};
+                                      .registry = &sessions_,
+                                      .pair = pair_.get()};
 }
 
 Status Server::OpenUpdates() {
@@ -241,6 +287,7 @@ Status Server::OpenAdmin() {
   RegisterBackupCommands(*admin_, *backups_, *settings_);
   RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
                        ServedAt{.listen = endpoint_, .advertised = advertise_});
+  RegisterPairCommands(*admin_, *pair_);
   return {};
 }
 
@@ -258,6 +305,13 @@ void Server::OnSettingChanged(const SettingChange& change) {
 }
 
 void Server::StartTimers() {
+  trim_timer_ = uv::Timer::Create(loop_);
+  trim_timer_->Start(kTrimIntervalMs, kTrimIntervalMs, [this] {
+    TrimMemory();
+    ReportShedConnections();
+  });
+  // A backup's data is the primary's: it sweeps, renews and backs up nothing of its own.
+  if (pair_->role() == pair::Role::kBackup) return;
   sweep_timer_ = uv::Timer::Create(loop_);
   sweep_timer_->Start(0, kSweepIntervalMs, [this] { SweepStaleClients(); });
   certificate_timer_ = uv::Timer::Create(loop_);
@@ -265,11 +319,6 @@ void Server::StartTimers() {
   backup_timer_ = uv::Timer::Create(loop_);
   backup_timer_->Start(kBackupCheckMs, kBackupCheckMs, [this] {
     backups_->Tick(settings().backup_every_hours, settings().backup_keep);
-  });
-  trim_timer_ = uv::Timer::Create(loop_);
-  trim_timer_->Start(kTrimIntervalMs, kTrimIntervalMs, [this] {
-    TrimMemory();
-    ReportShedConnections();
   });
 }
 
@@ -336,6 +385,21 @@ void Server::ReconnectAllClients() {
   }
 }
 
+void Server::Restart(std::function<Status()> after_close) {
+  restart_requested_ = true;
+  after_close_ = std::move(after_close);
+  Shutdown();
+}
+
+void Server::StopClientWork() {
+  upgrades_->HoldGrantsUntil(INT64_MAX);
+  for (ClientSession* session : sessions_.CheckedInSessions()) {
+    session->SendErrorAndClose(proto::ErrorCode::kNotPrimary,
+                               "this server is handing over to its failover pair's backup; "
+                               "retry later");
+  }
+}
+
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
@@ -352,6 +416,13 @@ void Server::Shutdown() {
     store_->Close();
   }
   backups_.reset();  // after the store closed: a running copy ends at its next step
+  if (after_close_) {
+    if (auto done = std::exchange(after_close_, nullptr)(); !done) {
+      Log("server")->critical("cannot restart: {}", done.error().ToString());
+      restart_error_ = done.error();
+      restart_requested_ = false;
+    }
+  }
   loop_.Defer([&loop = loop_] { loop.Stop(); });
 }
 

@@ -19,6 +19,7 @@
 #include "server/installer/installer_service.h"
 #include "server/net/client_session.h"
 #include "server/net/session_registry.h"
+#include "server/pair/pair_service.h"
 #include "server/site/data_dir.h"
 #include "server/site/settings_service.h"
 #include "server/site/site_certificate.h"
@@ -49,6 +50,8 @@ struct ServerOptions {
   // settings would silently be lost) unless this is set: then a new, empty database is created
   // for the same keys.
   bool new_database = false;
+  // The failover pair (docs/admin.md, "Failover pair"); lease_ttl_ms is taken from `upgrade`.
+  pair::PairOptions pair;
 };
 
 class Server final {
@@ -62,6 +65,11 @@ class Server final {
   // Stops accepting, closes every connection, commits outstanding writes and stops the loop.
   // Idempotent. Loop thread.
   void Shutdown();
+  // True once the server asked to be started again (a failover pair's role change or applied
+  // sync): sluiced then starts a new Server on the same loop.
+  bool restart_requested() const { return restart_requested_; }
+  // Why the work between the two servers of a restart failed (sluiced then exits), if it did.
+  const std::optional<Error>& restart_error() const { return restart_error_; }
 
   // "HOST:PORT" actually bound.
   const std::string& endpoint() const { return endpoint_; }
@@ -84,6 +92,7 @@ class Server final {
   // needs. Startup reads and writes are synchronous: nothing is being served yet.
   [[nodiscard]] Status Open();
   [[nodiscard]] Status OpenStore();     // the database and the site settings
+  [[nodiscard]] Status OpenPair();      // the failover pair: this server's role
   [[nodiscard]] Status OpenUpgrades();  // the throttle, restored; the connection rate
   [[nodiscard]] Status Listen();        // the TLS context and the client port
   void OpenCheckin();                   // installers, then enrollment and check-in
@@ -116,6 +125,11 @@ class Server final {
   void TrimMemory();
   // Sends `reconnect` to every authenticated client and closes its connection.
   void ReconnectAllClients();
+  // The pair's restart: Shutdown, then `after_close` once the database is closed.
+  void Restart(std::function<Status()> after_close);
+  // A primary handing over to its backup: no grants, clients sent away (not_primary).
+  void StopClientWork();
+  bool serves_clients() const { return pair_ == nullptr || pair_->serves_clients(); }
   // Runs `task` on a later loop iteration unless the server is gone by then: store
   // completions and deferred cleanups may outlive the server in the loop's final drain.
   void PostGuarded(std::function<void()> task);
@@ -140,6 +154,10 @@ class Server final {
   std::unique_ptr<UpgradeCoordinator> upgrades_;
   std::unique_ptr<UpdateManager> updates_;
   std::unique_ptr<backup::BackupService> backups_;
+  std::unique_ptr<pair::PairService> pair_;
+  std::function<Status()> after_close_;
+  bool restart_requested_ = false;
+  std::optional<Error> restart_error_;
   std::unique_ptr<InstallerService> installers_;
   std::unique_ptr<CheckinService> checkin_;
   SessionServices session_services_;

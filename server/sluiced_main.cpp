@@ -74,6 +74,16 @@ int main(int argc, char** argv) {
                  "test hook: stop an update install at after_backup or after_import")
       ->check(CLI::IsMember({"after_backup", "after_import"}))
       ->group("");  // hidden from --help: tests only
+  int64_t pair_first_sync_s = 60;
+  app.add_option("--pair-first-sync-s", pair_first_sync_s,
+                 "test hook: a failover pair's first sync this long after establishing")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}))
+      ->group("");
+  int64_t pair_probe_s = 30;
+  app.add_option("--pair-probe-s", pair_probe_s,
+                 "test hook: how often a pair's primary looks at its peer")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}))
+      ->group("");
   app.add_flag("--new-database", options.new_database,
                "start a new, empty database in a data dir whose database is missing or empty "
                "(keys and certificate are kept; every client must enroll again)");
@@ -83,6 +93,8 @@ int main(int argc, char** argv) {
   options.upgrade.lease_ttl_ms = lease_ttl_s * 1000;
   options.upgrade.initial_estimate_ms = initial_estimate_s * 1000;
   options.upgrade.max_passive_hold_ms = max_hold_s * 1000;
+  options.pair.first_sync_delay_ms = pair_first_sync_s * 1000;
+  options.pair.probe_ms = pair_probe_s * 1000;
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
   // Everything sluiced creates (database, keys, installers) is for its own user only.
@@ -108,14 +120,28 @@ int main(int argc, char** argv) {
   };
   auto on_int = sluice::uv::Signal::Create(loop, SIGINT, shutdown);
   auto on_term = sluice::uv::Signal::Create(loop, SIGTERM, shutdown);
-  auto started = sluice::server::Server::Start(loop, options);
-  if (!started) {
-    std::fprintf(stderr, "sluiced: %s\n", started.error().message().c_str());
-    return 1;
+  // A failover pair's role change or applied sync restarts the server on the same loop
+  // (server.h, restart_requested).
+  for (;;) {
+    auto started = sluice::server::Server::Start(loop, options);
+    if (!started) {
+      std::fprintf(stderr, "sluiced: %s\n", started.error().message().c_str());
+      return 1;
+    }
+    server = std::move(*started);
+    // A restart binds the port this start got (port 0 picks one only once).
+    options.listen = server->endpoint();
+    loop.Run();
+    const bool again = server->restart_requested();
+    const auto failed = server->restart_error();
+    server.reset();
+    if (failed) {
+      std::fprintf(stderr, "sluiced: %s\n", failed->message().c_str());
+      return 1;
+    }
+    if (!again) break;
+    sluice::Log("server")->info("starting again");
   }
-  server = std::move(*started);
-  loop.Run();
-  server.reset();
   sluice::Log("server")->info("stopped");
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "common/crypto/hash.h"
 
 #include <fcntl.h>
+#include <openssl/hmac.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +53,17 @@ Sha256Digest Sha256Hasher::Finish() {
     DieOnCryptoFailure("EVP_DigestFinal_ex(SHA256)");
   }
   return digest;
+}
+
+Sha256Digest HmacSha256(ByteView key, ByteView data) {
+  Sha256Digest mac{};
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
+           mac.data(), &size) == nullptr ||
+      size != mac.size()) {
+    std::abort();  // only a broken OpenSSL fails here
+  }
+  return mac;
 }
 
 Result<Sha256Digest> Sha256File(const std::string& path) {

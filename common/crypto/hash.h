@@ -33,6 +33,9 @@ class Sha256Hasher {
   EvpMdCtxPtr ctx_;
 };
 
+// HMAC-SHA-256 of `data` under `key`. Thread-safe.
+Sha256Digest HmacSha256(ByteView key, ByteView data);
+
 // Digest of the file at `path`, read in 64 KiB blocks (memory use does not grow with the file).
 // Errc::kNotFound if it does not exist, Errc::kIo on other read failures.
 Result<Sha256Digest> Sha256File(const std::string& path);

@@ -49,6 +49,7 @@ Errc ErrcFor(ErrorCode code) {
       return Errc::kTimeout;
     case ErrorCode::kServerBusy:
     case ErrorCode::kReconnect:
+    case ErrorCode::kNotPrimary:
       return Errc::kClosed;
     case ErrorCode::kInternal:
       return Errc::kInternal;

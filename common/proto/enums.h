@@ -29,24 +29,25 @@ enum class Mode {
 
 // Codes carried by the `error` message. docs/protocol.md says when each one is sent.
 enum class ErrorCode {
-  kMalformedFrame,      // "malformed_frame"
-  kFrameTooLarge,       // "frame_too_large"
-  kUnsupportedVersion,  // "unsupported_version"
-  kUnknownType,         // "unknown_type"
-  kInvalidField,        // "invalid_field"
-  kUnexpectedMessage,   // "unexpected_message"
-  kAuthFailed,          // "auth_failed"
-  kEnrollmentRefused,   // "enrollment_refused"
-  kNotEnrolled,         // "not_enrolled"
-  kTimeout,             // "timeout"
-  kServerBusy,          // "server_busy"
-  kInternal,            // "internal"
-  kLeaseUnknown,        // "lease_unknown": the lease expired or was never granted
-  kInstallerExpired,    // "installer_expired": the installer's validity has ended
-  kInstallerRevoked,    // "installer_revoked": the installer was deleted
-  kInstallerOutdated,   // "installer_outdated": made for another site version
+  kMalformedFrame,            // "malformed_frame"
+  kFrameTooLarge,             // "frame_too_large"
+  kUnsupportedVersion,        // "unsupported_version"
+  kUnknownType,               // "unknown_type"
+  kInvalidField,              // "invalid_field"
+  kUnexpectedMessage,         // "unexpected_message"
+  kAuthFailed,                // "auth_failed"
+  kEnrollmentRefused,         // "enrollment_refused"
+  kNotEnrolled,               // "not_enrolled"
+  kTimeout,                   // "timeout"
+  kServerBusy,                // "server_busy"
+  kInternal,                  // "internal"
+  kLeaseUnknown,              // "lease_unknown": the lease expired or was never granted
+  kInstallerExpired,          // "installer_expired": the installer's validity has ended
+  kInstallerRevoked,          // "installer_revoked": the installer was deleted
+  kInstallerOutdated,         // "installer_outdated": made for another site version
   kInstallerOverrideRefused,  // "installer_override_refused": override not allowed
-  kReconnect,           // "reconnect": the site was updated; reconnect and check in now
+  kReconnect,                 // "reconnect": the site was updated; reconnect and check in now
+  kNotPrimary,  // "not_primary": a failover pair's backup serves no clients; retry later
 };
 
 // Why the server will not upgrade a client now (upgrade_refused).
@@ -92,7 +93,7 @@ struct EnumTraits<Mode> {
 template <>
 struct EnumTraits<ErrorCode> {
   static constexpr std::string_view kWhat = "error code";
-  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 18> kNames = {{
+  static constexpr std::array<std::pair<ErrorCode, std::string_view>, 19> kNames = {{
       {ErrorCode::kMalformedFrame, "malformed_frame"},
       {ErrorCode::kFrameTooLarge, "frame_too_large"},
       {ErrorCode::kUnsupportedVersion, "unsupported_version"},
@@ -111,6 +112,7 @@ struct EnumTraits<ErrorCode> {
       {ErrorCode::kInstallerOutdated, "installer_outdated"},
       {ErrorCode::kInstallerOverrideRefused, "installer_override_refused"},
       {ErrorCode::kReconnect, "reconnect"},
+      {ErrorCode::kNotPrimary, "not_primary"},
   }};
 };
 

@@ -184,6 +184,64 @@ Result<UpgradeResultAck> DecodeUpgradeResultAck(FieldReader& r) {
   return r.Finish(UpgradeResultAck{.lease_id = r.Uint("lease_id")});
 }
 
+void EncodeFields(const PairHello& m, FieldWriter& w) {
+  w.Bin("nonce", m.nonce);
+  w.Str("server_id", m.server_id);
+}
+Result<PairHello> DecodePairHello(FieldReader& r) {
+  return r.Finish(
+      PairHello{.nonce = r.Bin("nonce", kPairNonceBytes), .server_id = r.Str("server_id")});
+}
+
+void EncodeFields(const PairChallenge& m, FieldWriter& w) {
+  w.Bin("nonce", m.nonce);
+  w.Bin("proof", m.proof);
+  w.Str("server_id", m.server_id);
+}
+Result<PairChallenge> DecodePairChallenge(FieldReader& r) {
+  return r.Finish(PairChallenge{.nonce = r.Bin("nonce", kPairNonceBytes),
+                                .proof = r.Bin("proof", kPairProofBytes),
+                                .server_id = r.Str("server_id")});
+}
+
+void EncodeFields(const PairProof& m, FieldWriter& w) { w.Bin("proof", m.proof); }
+Result<PairProof> DecodePairProof(FieldReader& r) {
+  return r.Finish(PairProof{.proof = r.Bin("proof", kPairProofBytes)});
+}
+
+void EncodeFields(const PairRequest& m, FieldWriter& w) {
+  w.Uint("id", m.id);
+  w.Str("op", m.op);
+  w.Bin("body", m.body);
+}
+Result<PairRequest> DecodePairRequest(FieldReader& r) {
+  return r.Finish(
+      PairRequest{.id = r.Uint("id"), .op = r.Str("op"), .body = r.Bin("body", kMaxPairBodyBytes)});
+}
+
+void EncodeFields(const PairReply& m, FieldWriter& w) {
+  w.Uint("id", m.id);
+  w.Str("error", m.error);
+  w.Str("message", m.message);
+  w.Bin("body", m.body);
+}
+Result<PairReply> DecodePairReply(FieldReader& r) {
+  return r.Finish(PairReply{.id = r.Uint("id"),
+                            .error = r.Str("error"),
+                            .message = r.Str("message"),
+                            .body = r.Bin("body", kMaxPairBodyBytes)});
+}
+
+void EncodeFields(const PairData& m, FieldWriter& w) {
+  w.Uint("id", m.id);
+  w.Uint("offset", m.offset);
+  w.Bin("data", m.data);
+}
+Result<PairData> DecodePairData(FieldReader& r) {
+  return r.Finish(PairData{
+      .id = r.Uint("id"), .offset = r.Uint("offset"), .data = r.Bin("data", kMaxPairBodyBytes)});
+}
+
 // ---- The codec table: one line per message type -------------------------------------------------
 
 struct Codec {
@@ -218,6 +276,12 @@ constexpr Codec kCodecs[] = {
     MakeCodec<Chunk, DecodeChunk>(),
     MakeCodec<UpgradeResult, DecodeUpgradeResult>(),
     MakeCodec<UpgradeResultAck, DecodeUpgradeResultAck>(),
+    MakeCodec<PairHello, DecodePairHello>(),
+    MakeCodec<PairChallenge, DecodePairChallenge>(),
+    MakeCodec<PairProof, DecodePairProof>(),
+    MakeCodec<PairRequest, DecodePairRequest>(),
+    MakeCodec<PairReply, DecodePairReply>(),
+    MakeCodec<PairData, DecodePairData>(),
 };
 static_assert(std::size(kCodecs) == std::variant_size_v<Message>,
               "every Message alternative needs a line in kCodecs");

@@ -176,9 +176,73 @@ struct UpgradeResultAck {
   bool operator==(const UpgradeResultAck&) const = default;
 };
 
+// ---- The pair protocol: two servers of a failover pair, on ALPN sluice-pair/1 ----------------
+// (docs/protocol.md, "Pair protocol"). A client connection never reaches these: the server
+// routes by ALPN, and a pair connection is served only after both sides proved the key.
+
+inline constexpr size_t kPairNonceBytes = 32;
+inline constexpr size_t kPairProofBytes = 32;
+// Largest request or reply body (JSON) and data chunk on a pair connection.
+inline constexpr size_t kMaxPairBodyBytes = 256 * 1024;
+
+// dialer -> listener: first frame; a fresh random nonce.
+struct PairHello {
+  static constexpr std::string_view kType = "pair_hello";
+  Bytes nonce{};
+  std::string server_id{};
+  bool operator==(const PairHello&) const = default;
+};
+
+// listener -> dialer: the listener's nonce and its proof of the key (see server/pair/pair_auth.h).
+struct PairChallenge {
+  static constexpr std::string_view kType = "pair_challenge";
+  Bytes nonce{};
+  Bytes proof{};
+  std::string server_id{};
+  bool operator==(const PairChallenge&) const = default;
+};
+
+// dialer -> listener: the dialer's proof. The listener answers with a pair_reply of id 0.
+struct PairProof {
+  static constexpr std::string_view kType = "pair_proof";
+  Bytes proof{};
+  bool operator==(const PairProof&) const = default;
+};
+
+// Either way once authenticated: one operation, its arguments as a JSON object.
+struct PairRequest {
+  static constexpr std::string_view kType = "pair_request";
+  uint64_t id = 0;
+  std::string op{};
+  Bytes body{};
+  bool operator==(const PairRequest&) const = default;
+};
+
+// The answer to request `id`: `error` is "" on success, else an error name (errc) with
+// `message`; `body` a JSON object.
+struct PairReply {
+  static constexpr std::string_view kType = "pair_reply";
+  uint64_t id = 0;
+  std::string error{};
+  std::string message{};
+  Bytes body{};
+  bool operator==(const PairReply&) const = default;
+};
+
+// Bytes [offset, offset + data.size()) of what request `id` fetches; its pair_reply follows the
+// last chunk.
+struct PairData {
+  static constexpr std::string_view kType = "pair_data";
+  uint64_t id = 0;
+  uint64_t offset = 0;
+  Bytes data{};
+  bool operator==(const PairData&) const = default;
+};
+
 using Message = std::variant<Enroll, Enrolled, Checkin, CheckinOk, Heartbeat, HeartbeatAck,
                              ErrorMessage, UpgradeGrant, UpgradeWait, UpgradeRefused, Download,
-                             Chunk, UpgradeResult, UpgradeResultAck>;
+                             Chunk, UpgradeResult, UpgradeResultAck, PairHello, PairChallenge,
+                             PairProof, PairRequest, PairReply, PairData>;
 
 // The msgpack payload of `m` (no frame header). String fields longer than kMaxStringBytes are
 // encoded as given and will be refused by the receiver; use MakeErrorMessage for error texts.

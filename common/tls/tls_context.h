@@ -18,6 +18,8 @@ namespace sluice::tls {
 // The client protocol's ALPN name (docs/protocol.md section 1); `http/1.1` is the web's.
 inline constexpr char kSluiceAlpn[] = "sluice/1";
 inline constexpr char kHttpAlpn[] = "http/1.1";
+// Server to server in a failover pair (docs/protocol.md, "Pair protocol").
+inline constexpr char kPairAlpn[] = "sluice-pair/1";
 
 struct ServerContextOptions {
   std::string cert_path;  // PEM certificate, optionally followed by its chain
@@ -26,7 +28,7 @@ struct ServerContextOptions {
   // offers ALPN but none of these is refused with a no_application_protocol alert; a client
   // that offers no ALPN is accepted with an empty alpn(). Empty list: ALPN is not negotiated.
   // The server routes by the selected protocol (server/net/client_session.h).
-  std::vector<std::string> alpn = {kSluiceAlpn, kHttpAlpn};
+  std::vector<std::string> alpn = {kSluiceAlpn, kPairAlpn, kHttpAlpn};
 };
 
 struct ClientContextOptions {

@@ -175,6 +175,16 @@ std::string TlsSession::alpn() const {
   return data == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(data), size);
 }
 
+Result<Bytes> TlsSession::ExportKeyingMaterial(std::string_view label, size_t size) const {
+  Bytes out(size);
+  if (!handshake_complete_ ||
+      SSL_export_keying_material(ssl_.get(), out.data(), out.size(), label.data(), label.size(),
+                                 nullptr, 0, 0) != 1) {
+    return Fail(Errc::kTls, "cannot export keying material from the TLS session");
+  }
+  return out;
+}
+
 std::string TlsSession::protocol_version() const {
   return handshake_complete_ ? SSL_get_version(ssl_.get()) : "";
 }

@@ -64,7 +64,11 @@ class TlsSession {
   bool peer_closed() const { return peer_closed_; }  // the peer's close_notify arrived
   bool resumed() const;                              // the handshake resumed a previous session
   std::string alpn() const;                          // negotiated protocol, "" if none
-  std::string protocol_version() const;  // e.g. "TLSv1.3"; "" before the handshake completes
+  std::string protocol_version() const;
+  // RFC 5705/8446 keying material exported from this session under `label` (handshake complete):
+  // binds a proof made over it to this one TLS connection. Errors: kTls.
+  [[nodiscard]] Result<Bytes> ExportKeyingMaterial(std::string_view label, size_t size)
+      const;  // e.g. "TLSv1.3"; "" before the handshake completes
   // Client: pin of the server's leaf certificate once the handshake completed; "" otherwise.
   std::string peer_pin() const { return peer_pin_; }
   // Client: the latest session/ticket the server sent, to pass to Create() for the next

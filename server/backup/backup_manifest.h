@@ -16,9 +16,11 @@ namespace sluice::backup {
 inline constexpr std::string_view kProduct = "sluice";
 
 // Top-level folders of a data dir that belong to the server running there, never to a backup:
-// run-time files, its own backups, the package store (listed in a manifest, not held) and
-// caches. Backups leave them out; a restore refuses a file that brings them.
-inline constexpr std::string_view kServerOwnedDirs[] = {"run", "backups", "packages", "cache"};
+// run-time files, its own backups, the package store (listed in a manifest, not held), caches
+// and its failover pair's state and key. Backups leave them out; a restore refuses a file that
+// brings them.
+inline constexpr std::string_view kServerOwnedDirs[] = {"run", "backups", "packages", "cache",
+                                                        "pair"};
 inline bool ServerOwned(std::string_view top_level) {
   for (std::string_view dir : kServerOwnedDirs) {
     if (dir == top_level) return true;

@@ -14,6 +14,7 @@
 #include "common/crypto/random.h"
 #include "common/db/database.h"
 #include "server/backup/backup_archive.h"
+#include "server/pair/pair_state.h"
 #include "server/site/data_dir.h"
 #include "server/site/site_settings.h"
 #include "server/store/audit_repo.h"
@@ -59,7 +60,9 @@ Result<bool> Newer(const std::string& backup, const std::string& installed) {
   return *a > *b;
 }
 
-Status CheckRunnable(const Manifest& manifest, const Installed& installed) {
+// A sync (`sync`) checks only that this software reads the database: the backup's versions are
+// the primary's data, replaced with every sync.
+Status CheckRunnable(const Manifest& manifest, const Installed& installed, bool sync) {
   const int known = static_cast<int>(store::Migrations().size());
   if (manifest.schema_version > known) {
     return Fail(Errc::kUnsupportedVersion,
@@ -67,6 +70,7 @@ Status CheckRunnable(const Manifest& manifest, const Installed& installed) {
                     std::to_string(manifest.schema_version) + "; this software knows up to v" +
                     std::to_string(known) + "): install that software first");
   }
+  if (sync) return {};
   auto base_newer = Newer(manifest.base_version, installed.site.base_version);
   if (!base_newer) return Fail(base_newer.error());
   if (*base_newer) {
@@ -130,7 +134,9 @@ bool Restorable(const std::string& name) {
   return !ServerOwned(top) && top != kRestoreJournal && !top.starts_with('.');
 }
 
-// Adjusts the staged database for this data dir. Returns the leases made due.
+// Adjusts the staged database for this data dir. A restore also makes the leases running when
+// the backup was taken due and logs itself (`restored` says from what); a sync (`restored`
+// empty) keeps both as the primary had them. Returns the leases made due.
 Result<int> AdjustDatabase(const std::string& db_path, const std::string& old_root,
                            const std::string& new_root, const std::string& restored) {
   auto db = db::Database::Open(db_path, {.wal = false, .busy_timeout_ms = 5000, .create = false});
@@ -139,26 +145,53 @@ Result<int> AdjustDatabase(const std::string& db_path, const std::string& old_ro
   if (auto moved = store::RebaseDataPaths(**db, old_root, new_root); !moved) {
     return Fail(moved.error());
   }
-  auto expired = store::ExpireLeasesAtNextStart(**db);
-  if (!expired) return Fail(expired.error());
-  // The log says where it was restored, so the gap before this row is explained.
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  if (auto logged =
-          store::AppendAuditRow(**db, {.wall_ms = now_ms,
-                                       .event = store::audit_event::kRestore,
-                                       .detail = restored + "; " + std::to_string(*expired) +
-                                                 " running leases expire at the next start"});
-      !logged) {
-    return Fail(logged.error());
+  int expired = 0;
+  if (!restored.empty()) {
+    auto made_due = store::ExpireLeasesAtNextStart(**db);
+    if (!made_due) return Fail(made_due.error());
+    expired = *made_due;
+    // The log says where it was restored, so the gap before this row is explained.
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    if (auto logged =
+            store::AppendAuditRow(**db, {.wall_ms = now_ms,
+                                         .event = store::audit_event::kRestore,
+                                         .detail = restored + "; " + std::to_string(expired) +
+                                                   " running leases expire at the next start"});
+        !logged) {
+      return Fail(logged.error());
+    }
   }
   if (auto committed = (*db)->Exec("COMMIT"); !committed) return Fail(committed.error());
-  return *expired;
+  return expired;
 }
 
+// Links the packages a synced site names into the staged packages dir: from the data dir's own
+// store when it has them, else from `fetched_dir`, where the sync put the ones it moved.
+Status StagePackages(const std::string& root, const std::string& staged,
+                     const std::vector<std::string>& packages, const std::string& fetched_dir) {
+  const std::string to = staged + "/packages";
+  if (auto made = EnsureDir(to, 0700); !made) return made;
+  for (const std::string& sha256 : packages) {
+    std::error_code ec;
+    const std::string target = to + "/" + sha256;
+    for (const std::string& from : {root + "/packages/" + sha256, fetched_dir + "/" + sha256}) {
+      ec.clear();
+      fs::create_hard_link(from, target, ec);
+      if (!ec) break;
+    }
+    if (ec)
+      return Fail(Errc::kNotFound,
+                  "package " + sha256 + " is in neither " + root + "/packages nor " + fetched_dir);
+  }
+  return {};
+}
+
+// Stages the backup `options.file` for the data dir `root` into `staged`. `sync`: a failover
+// pair's sync rather than a restore (AdjustDatabase).
 Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& root,
-                            const std::string& staged) {
+                            const std::string& staged, bool sync) {
   RestoreReport report;
   report.data_root = root;
   auto installed = ReadInstalled(root + "/db/sluice.db");
@@ -185,14 +218,15 @@ Result<RestoreReport> Stage(const RestoreOptions& options, const std::string& ro
   if (!fs::is_regular_file(staged + "/db/sluice.db", ec)) {
     return Fail(Errc::kCorrupt, options.file + " holds no database (db/sluice.db)");
   }
-  if (auto runnable = CheckRunnable(*manifest, *installed); !runnable) {
+  if (auto runnable = CheckRunnable(*manifest, *installed, sync); !runnable) {
     return Fail(runnable.error());
   }
-  auto expired =
-      AdjustDatabase(staged + "/db/sluice.db", manifest->source_root, root,
-                     "restored from " + fs::absolute(options.file, ec).string() + " (site " +
-                         manifest->site_version + ", taken " + FormatIsoUtc(manifest->created_ms) +
-                         ", from " + manifest->source_root + ")");
+  const std::string restored = sync ? std::string()
+                                    : "restored from " + fs::absolute(options.file, ec).string() +
+                                          " (site " + manifest->site_version + ", taken " +
+                                          FormatIsoUtc(manifest->created_ms) + ", from " +
+                                          manifest->source_root + ")";
+  auto expired = AdjustDatabase(staged + "/db/sluice.db", manifest->source_root, root, restored);
   if (!expired) return Context(expired.error(), "adjusting the restored database");
   report.leases_expired = *expired;
   if (auto kept = KeepLocalInstallerFiles(root, staged); !kept) return Fail(kept.error());
@@ -240,7 +274,7 @@ Result<RestoreReport> RestoreBackup(const RestoreOptions& options) {
   const std::string staging = std::string(kStagingPrefix) + crypto::RandomHex(8);
   const std::string staged = root + "/" + staging;
   if (auto made = EnsureDir(staged, 0700); !made) return Fail(made.error());
-  auto report = Stage(options, root, staged);
+  auto report = Stage(options, root, staged, /*sync=*/false);
   if (!report) {
     (void)RemoveAll(staged);
     return Fail(report.error());
@@ -256,7 +290,29 @@ Result<RestoreReport> RestoreBackup(const RestoreOptions& options) {
                    "completes it");
   }
   report->missing = Missing(root, report->manifest);
+  // The restored site stands alone: a failover pair is established again if wanted.
+  if (auto forgotten = pair::ForgetRelationship(root); !forgotten) return Fail(forgotten.error());
   return report;
+}
+
+Result<std::string> StageSync(const std::string& data_root, const std::string& file,
+                              const std::vector<std::string>& packages,
+                              const std::string& fetched_dir) {
+  if (auto pending = FinishPendingRestore(data_root); !pending) return Fail(pending.error());
+  const std::string staging = std::string(kStagingPrefix) + crypto::RandomHex(8);
+  const std::string staged = data_root + "/" + staging;
+  if (auto made = EnsureDir(staged, 0700); !made) return Fail(made.error());
+  auto staged_ok = [&]() -> Status {
+    auto report = Stage(RestoreOptions{.data_root = data_root, .file = file}, data_root, staged,
+                        /*sync=*/true);
+    if (!report) return Fail(report.error());
+    return StagePackages(data_root, staged, packages, fetched_dir);
+  }();
+  if (!staged_ok) {
+    (void)RemoveAll(staged);
+    return Fail(staged_ok.error());
+  }
+  return staging;
 }
 
 }  // namespace sluice::backup

@@ -46,6 +46,18 @@ struct RestoreReport {
 //                   version newer than this data dir has installed (the message says what to
 //                   install first);
 //   kIo             naming the path (e.g. a full disk while staging).
+// A restore also ends a failover pair relationship the data dir had (the restored site stands
+// alone; the pair key stays).
 [[nodiscard]] Result<RestoreReport> RestoreBackup(const RestoreOptions& options);
+
+// A failover pair's sync (server/pair): stages the primary's snapshot `file` (an unprotected
+// backup) for the running backup server's data dir, whose lock that server holds, and links
+// into it the packages the snapshot's site names (SHA-256 names, from the data dir's store or
+// `fetched_dir`). Unlike a restore it keeps leases and the log as the primary had them. Returns
+// the staging dir's name, for CommitRestore once the server closed its database; errors (kCorrupt,
+// kUnsupportedVersion, kNotFound for a package, kIo) leave nothing behind.
+[[nodiscard]] Result<std::string> StageSync(const std::string& data_root, const std::string& file,
+                                            const std::vector<std::string>& packages,
+                                            const std::string& fetched_dir);
 
 }  // namespace sluice::backup

@@ -345,7 +345,8 @@ void AddRestore(Ctl& ctl) {
                  {"leases", std::to_string(report->leases_expired) +
                                 " running at the backup; they expire at the next start and "
                                 "their clients retry"},
-                 {"failover pair", "none: a restore never brings a pair relationship back"},
+                 {"failover pair",
+                  "none: a restore ends the data dir's pair relationship (establish it again)"},
                  {"history", report->manifest.history ? "included" : "left out"}});
     PrintOmitted(ctl.out(), missing, "Missing here (the restored site refers to them):");
     ctl.out() << "start sluiced to serve the restored site\n";

@@ -14,6 +14,7 @@ void AddAllCommands(Ctl& ctl) {
   AddInstallerCommands(ctl);
   AddBackupCommands(ctl);
   AddCertCommands(ctl);
+  AddPairCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

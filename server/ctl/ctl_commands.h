@@ -22,6 +22,7 @@ void AddUpdateCommands(Ctl& ctl);    // update build|keygen|check|install|...  (
 void AddInstallerCommands(Ctl& ctl);  // installer create|list|extend|delete (ctl_installer.cpp)
 void AddBackupCommands(Ctl& ctl);     // backup create|status|inspect, restore (ctl_backup.cpp)
 void AddCertCommands(Ctl& ctl);       // cert show|export|import                (ctl_cert.cpp)
+void AddPairCommands(Ctl& ctl);       // pair set-key|establish|status|break|... (ctl_pair.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

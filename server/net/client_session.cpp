@@ -4,6 +4,7 @@
 #include "common/base/version.h"
 #include "server/checkin/checkin_service.h"
 #include "server/net/session_registry.h"
+#include "server/pair/pair_service.h"
 #include "server/site/settings_service.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
@@ -20,9 +21,15 @@ ClientSession::ClientSession(const SessionServices& services, uv::Loop& loop,
     : services_(services), connection_(loop, std::move(stream), std::move(tls), options, this) {}
 
 void ClientSession::OnHandshake(net::TlsConnection& connection) {
-  // Only `sluice/1` reaches the client protocol. `http/1.1` is negotiated for the web dashboard,
-  // which this port does not serve yet; a connection without ALPN is no Sluice client.
-  if (const std::string alpn = connection.tls().alpn(); alpn != tls::kSluiceAlpn) {
+  // `sluice/1` reaches the client protocol and `sluice-pair/1` the failover pair. `http/1.1` is
+  // negotiated for the web dashboard, which this port does not serve yet; a connection without
+  // ALPN is no Sluice client.
+  const std::string alpn = connection.tls().alpn();
+  if (alpn == tls::kPairAlpn && services_.pair != nullptr) {
+    pair_channel_ = services_.pair->Accept(connection);
+    return;
+  }
+  if (alpn != tls::kSluiceAlpn) {
     Log("net")->info("connection refused conn={} peer={} reason=\"ALPN {} is not {}\"", id(),
                      peer_address(), alpn.empty() ? "(none)" : "'" + alpn + "'",
                      tls::kSluiceAlpn);
@@ -33,7 +40,18 @@ void ClientSession::OnHandshake(net::TlsConnection& connection) {
   connection.SetIdleDeadline(kHelloTimeoutMs);
 }
 
-void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
+void ClientSession::OnMessage(net::TlsConnection& connection, proto::Message message) {
+  if (pair_channel_) {
+    pair_channel_->OnMessage(connection, std::move(message));
+    return;
+  }
+  if (state_ == State::kAwaitHello && services_.pair != nullptr &&
+      !services_.pair->serves_clients()) {
+    Refuse(proto::ErrorCode::kNotPrimary,
+           "this server is not its failover pair's primary (a backup, or a primary handing "
+           "over) and serves no clients; retry later");
+    return;
+  }
   if (auto* enroll = std::get_if<proto::Enroll>(&message); enroll && state_ == State::kAwaitHello) {
     HandleEnroll(*enroll);
   } else if (auto* checkin = std::get_if<proto::Checkin>(&message);
@@ -60,7 +78,11 @@ void ClientSession::OnMessage(net::TlsConnection&, proto::Message message) {
   }
 }
 
-void ClientSession::OnDrain(net::TlsConnection&) {
+void ClientSession::OnDrain(net::TlsConnection& connection) {
+  if (pair_channel_) {
+    pair_channel_->OnDrain(connection);
+    return;
+  }
   if (state_ == State::kOnline) services_.upgrades->OnDrain(*this);
 }
 
@@ -145,7 +167,13 @@ void ClientSession::HandleHeartbeat(const proto::Heartbeat& heartbeat) {
   services_.checkin->RecordHeartbeat(client_id_, &last_heartbeat_persisted_ms_);
 }
 
-void ClientSession::OnClosed(net::TlsConnection&, std::optional<Error> why) {
+void ClientSession::OnClosed(net::TlsConnection& connection, std::optional<Error> why) {
+  if (pair_channel_) {
+    pair_channel_->OnClosed(connection, std::move(why));
+    pair_channel_.reset();
+    services_.registry->OnClosed(*this);
+    return;
+  }
   if (why) {
     Log("net")->log(why->code() == Errc::kClosed ? spdlog::level::info : spdlog::level::warn,
                     "connection closed conn={} peer={} client={} reason=\"{}\"", id(),

@@ -6,6 +6,8 @@
 //   authenticating -> online (active: heartbeats until the peer goes quiet)
 //                  -> online (passive: idle until the client closes)
 // Store work is asynchronous; its completions are guarded by the session's lifetime.
+// The port routes by ALPN: a connection that negotiated sluice-pair/1 is the other server of a
+// failover pair, and this session only forwards its events to a pair::PairChannel.
 
 #include <memory>
 #include <string>
@@ -14,6 +16,11 @@
 #include "common/net/tls_connection.h"
 #include "common/uv/lifetime.h"
 #include "server/upgrade/upgrade_client.h"
+
+namespace sluice::pair {
+class PairChannel;
+class PairService;
+}  // namespace sluice::pair
 
 namespace sluice::server {
 
@@ -29,6 +36,9 @@ struct SessionServices {
   CheckinService* checkin = nullptr;  // enrollment, authentication, online marks
   UpgradeCoordinator* upgrades = nullptr;
   SessionRegistry* registry = nullptr;  // owns the session
+  // The failover pair: whether clients are served here (a backup answers not_primary), and
+  // where pair connections go.
+  pair::PairService* pair = nullptr;
 };
 
 class ClientSession final : public net::ConnectionHandler, public UpgradeClient {
@@ -80,6 +90,7 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
   proto::Checkin last_checkin_;
   int64_t last_heartbeat_persisted_ms_ = 0;  // see CheckinService::RecordHeartbeat
   uint64_t checkin_read_ns_ = 0;  // uv_hrtime() when the check-in frame was read
+  std::shared_ptr<pair::PairChannel> pair_channel_;  // set for a sluice-pair/1 connection
   uv::Lifetime lifetime_;         // guards the check-in service's completions
 };
 

@@ -47,6 +47,12 @@ class Replayer {
   std::map<std::string, uint64_t> lease_by_client_;
   std::map<std::string, int> running_;
   std::map<std::string, int> limit_;
+  int64_t fence_until_ms_ = 0;  // the last takeover's: no grant before it
+  // Leases a new primary restored from its last sync that the old primary ended after it: the
+  // new primary still counts them (conservatively) until it ends them itself.
+  std::map<uint64_t, std::string> ghosts_;
+  std::map<uint64_t, std::string> ended_scope_;
+  std::map<std::string, int> ghost_running_;
 };
 
 void Replayer::CheckLimit(const store::AuditRow& row, const std::string& scope) {
@@ -96,6 +102,12 @@ void Replayer::Grant(const store::AuditRow& row) {
 
 std::string Replayer::End(const store::AuditRow& row) {
   const std::string id = std::to_string(row.lease_id);
+  if (auto ghost = ghosts_.find(row.lease_id); ghost != ghosts_.end()) {
+    std::string scope = ghost->second;
+    --ghost_running_[scope];
+    ghosts_.erase(ghost);
+    return scope;
+  }
   auto it = live_.find(row.lease_id);
   if (it == live_.end()) {
     // Ending a lease twice (finish after expiry, repeated finish) is expected and harmless.
@@ -110,6 +122,7 @@ std::string Replayer::End(const store::AuditRow& row) {
       held != lease_by_client_.end() && held->second == row.lease_id) {
     lease_by_client_.erase(held);
   }
+  ended_scope_[row.lease_id] = scope;
   live_.erase(it);
   ended_.insert(row.lease_id);
   --running_[scope];
@@ -119,7 +132,40 @@ std::string Replayer::End(const store::AuditRow& row) {
 void Replayer::Apply(const store::AuditRow& row) {
   std::string scope = row.scope;
   if (row.event == ev::kGrant) {
+    if (row.wall_ms < fence_until_ms_) {
+      Problem(row,
+              "granted during a failover fence (before " + std::to_string(fence_until_ms_) + ")");
+      ++result_.violations[row.scope];
+    }
     Grant(row);
+  } else if (row.event == ev::kPairTakeover) {
+    std::set<uint64_t> restored;
+    const std::string list = DetailField(row.detail, "restored_leases");
+    for (size_t at = 0; at < list.size();) {
+      const size_t comma = std::min(list.find(',', at), list.size());
+      restored.insert(std::stoull(list.substr(at, comma - at)));
+      at = comma + 1;
+    }
+    for (uint64_t id : restored) {
+      if (live_.contains(id) || !ended_.contains(id)) continue;
+      // Its scope is that of its grant: found among the ended leases' grants below.
+      if (auto scope = ended_scope_.find(id); scope != ended_scope_.end()) {
+        ghosts_[id] = scope->second;
+        ++ghost_running_[scope->second];
+      }
+    }
+    const std::string fence = DetailField(row.detail, "fence_until_ms");
+    fence_until_ms_ = fence.empty() ? 0 : std::stoll(fence);
+    for (auto it = live_.begin(); it != live_.end();) {
+      if (restored.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      --running_[it->second.scope];
+      lease_by_client_.erase(it->second.client_id);
+      ended_.insert(it->first);
+      it = live_.erase(it);
+    }
   } else if (EndsLease(row.event)) {
     scope = End(row);
     CheckLimit(row, scope);
@@ -141,7 +187,7 @@ void Replayer::Apply(const store::AuditRow& row) {
   // server_start, bandwidth/connection-rate/policy changes: nothing to track. Leases are not
   // cleared by a restart: the server restores them.
   if (RecordsRunning(row.event) && !scope.empty()) {
-    const int replayed = running_[scope];
+    const int replayed = running_[scope] + ghost_running_[scope];
     if (row.running != replayed) {
       Problem(row, "records " + std::to_string(row.running) + " running in " + scope +
                        ", the replay has " + std::to_string(replayed));
@@ -150,6 +196,37 @@ void Replayer::Apply(const store::AuditRow& row) {
 }
 
 }  // namespace
+
+std::string DetailField(std::string_view detail, std::string_view key) {
+  const std::string needle = std::string(key) + "=";
+  for (size_t at = 0; at < detail.size();) {
+    const size_t end = std::min(detail.find("; ", at), detail.size());
+    const std::string_view part = detail.substr(at, end - at);
+    if (part.starts_with(needle)) return std::string(part.substr(needle.size()));
+    at = end + 2;
+  }
+  return "";
+}
+
+ReplayResult ReplayAuditLogs(const std::vector<std::vector<store::AuditRow>>& logs) {
+  std::map<int64_t, store::AuditRow> rows;
+  std::vector<std::string> clashes;
+  for (const auto& log : logs) {
+    for (const store::AuditRow& row : log) {
+      auto [it, inserted] = rows.try_emplace(row.seq, row);
+      if (!inserted && !(it->second == row)) {
+        clashes.push_back("seq " + std::to_string(row.seq) +
+                          " names different rows on two servers");
+      }
+    }
+  }
+  std::vector<store::AuditRow> merged;
+  merged.reserve(rows.size());
+  for (auto& [seq, row] : rows) merged.push_back(std::move(row));
+  ReplayResult result = ReplayAudit(merged);
+  result.problems.insert(result.problems.end(), clashes.begin(), clashes.end());
+  return result;
+}
 
 ReplayResult ReplayAudit(const std::vector<store::AuditRow>& rows) {
   std::vector<const store::AuditRow*> ordered;

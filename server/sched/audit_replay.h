@@ -33,10 +33,24 @@ struct ReplayResult {
 //  - limit_change sets the scope's limit to its limit_value; other rows' limit_value > 0 must
 //    agree with it (the first row of a scope seen sets it when no limit_change has);
 //  - server_start changes nothing: leases survive a restart (the server restores them);
-//  - bandwidth_change, connection_rate_change, policy_change are ignored.
+//  - bandwidth_change, connection_rate_change, policy_change are ignored;
+//  - pair_takeover (a failover pair's backup took over, docs/admin.md "The limit across a
+//    failover") carries "restored_leases=ID,ID,..." and "fence_until_ms=N" in its detail: the
+//    leases live in the replay that the new primary did not restore were granted by the old
+//    primary after the last sync and end with it (unseen by the new one, they expire by the
+//    fence); a grant before the fence is a violation.
 // A grant is a violation when, after it, running > the limit in force (the lower of the tracked
 // limit and the grant's own limit_value when they disagree). Lowering a limit below running is
 // not a violation: only a later grant above it is.
 ReplayResult ReplayAudit(const std::vector<store::AuditRow>& rows);
+
+// The logs of the servers of a failover pair replayed as one: a row present in several of them
+// (a synced copy keeps the seq it had) counts once; two different rows with one seq are a
+// problem. Seqs do not collide otherwise: a synced copy that starts writing moves to a new id
+// range (store/pair_repo.h).
+ReplayResult ReplayAuditLogs(const std::vector<std::vector<store::AuditRow>>& logs);
+
+// Parses "key=value" out of an audit row's detail ("; "-separated), "" when absent.
+std::string DetailField(std::string_view detail, std::string_view key);
 
 }  // namespace sluice::sched

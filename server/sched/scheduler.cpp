@@ -142,7 +142,16 @@ void Scheduler::RemoveLease(std::map<uint64_t, LeaseEntry>::iterator it) {
   leases_.erase(it);
 }
 
+void Scheduler::HoldGrants(bool held) {
+  grants_held_ = held;
+  if (held) return;
+  std::vector<std::string> scopes;
+  for (const auto& [scope, state] : scopes_) scopes.push_back(scope);
+  for (const std::string& scope : scopes) FillScope(scope);
+}
+
 void Scheduler::FillScope(std::string_view scope, std::string_view direct_client) {
+  if (grants_held_) return;
   ScopeState& state = Scope(scope);
   while (state.running < state.limit && (!state.budget || *state.budget > 0)) {
     std::optional<WaitQueue::Entry> next = state.queue.FirstPresent();

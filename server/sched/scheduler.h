@@ -107,6 +107,12 @@ class Scheduler {
   bool RestoreWaiter(std::string client_id, std::string scope, int64_t first_request_ms);
   // Lease ids are never reused: the next id is max(current next id, `next`).
   void SetNextLeaseId(uint64_t next);
+  // Held: no grants at all, in any scope (requests queue; running leases go on). A failover
+  // pair's backup and a new primary that may not know every running lease hold them
+  // (docs/admin.md, "The limit across a failover"). Releasing grants free slots to present
+  // waiters at once (TakeGrants()).
+  void HoldGrants(bool held);
+  bool grants_held() const { return grants_held_; }
 
   // --- Events. ---
   // A client asks to upgrade (at check-in; it is connected during the call).
@@ -218,6 +224,7 @@ class Scheduler {
   std::set<std::pair<int64_t, uint64_t>> expiries_;  // (expires_ms, lease id)
   std::map<std::string, WaiterEntry, std::less<>> waiters_;
   std::vector<uint64_t> pending_grants_;
+  bool grants_held_ = false;
   size_t present_waiters_ = 0;  // all scopes
   size_t held_passive_ = 0;     // present passive waiters, all scopes
 };

@@ -13,6 +13,8 @@
 //   DIR/installers/ each installer's MSIs, current and archived
 //   DIR/backups/    pre-update database copies; full/: backup files (scheduled ones kept)
 //   DIR/cache/      rebuilt on demand (MSI templates)
+//   DIR/pair/       the failover pair: server-id, psk (0600), state.json, a sync's incoming/
+//                   and a primary's outgoing/ snapshot (server/pair/pair_state.h)
 //   DIR/restore-journal, DIR/.restore-*/  only while a restore switches the data dir over
 
 #include <memory>

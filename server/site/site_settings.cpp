@@ -51,6 +51,7 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
       {"update_backups_kept", &update_backups_kept, 1, 1000},
       {"backup_every_hours", &backup_every_hours, 0, 24 * 366},
       {"backup_keep", &backup_keep, 1, 1000},
+      {"pair_sync_every_minutes", &pair_sync_every_minutes, 1, 24 * 60},
   };
   for (const auto& setting : ints) {
     if (setting.name != key) continue;
@@ -72,7 +73,7 @@ Status SiteSettings::Set(std::string_view key, std::string_view value) {
               "unknown setting '" + std::string(key) +
                   "' (known: site_version, base_version, heartbeat_s, passive_checkin_s, "
                   "lost_after_days, delete_after_days, update_backups_kept, backup_every_hours, "
-                  "backup_keep)");
+                  "backup_keep, pair_sync_every_minutes)");
 }
 
 std::map<std::string, std::string> SiteSettings::ToMap() const {
@@ -86,6 +87,7 @@ std::map<std::string, std::string> SiteSettings::ToMap() const {
       {"update_backups_kept", std::to_string(update_backups_kept)},
       {"backup_every_hours", std::to_string(backup_every_hours)},
       {"backup_keep", std::to_string(backup_keep)},
+      {"pair_sync_every_minutes", std::to_string(pair_sync_every_minutes)},
   };
 }
 
@@ -94,9 +96,9 @@ Result<SiteSettings> SiteSettings::FromMap(const std::map<std::string, std::stri
   // The two thresholds are checked against each other: clear delete_after_days so the stored
   // lost_after_days applies, then check the stored delete_after_days against it.
   if (stored.contains("delete_after_days")) settings.delete_after_days = 0;
-  for (std::string_view key :
-       {"site_version", "base_version", "heartbeat_s", "passive_checkin_s", "lost_after_days",
-        "delete_after_days", "update_backups_kept", "backup_every_hours", "backup_keep"}) {
+  for (std::string_view key : {"site_version", "base_version", "heartbeat_s", "passive_checkin_s",
+                               "lost_after_days", "delete_after_days", "update_backups_kept",
+                               "backup_every_hours", "backup_keep", "pair_sync_every_minutes"}) {
     auto it = stored.find(std::string(key));
     if (it == stored.end()) continue;
     if (auto applied = settings.Set(key, it->second); !applied) {

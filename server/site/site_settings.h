@@ -31,6 +31,9 @@ struct SiteSettings {
   // newest this many kept.
   int backup_every_hours = 0;
   int backup_keep = 7;
+  // A failover pair's backup pulls a sync from the primary this often (docs/admin.md,
+  // "Failover pair").
+  int pair_sync_every_minutes = 15;
 
   // Validates `value` for `key` and applies it. Errors: kInvalidArgument naming the key and
   // the accepted range, or kNotFound for an unknown key.

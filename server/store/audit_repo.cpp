@@ -7,7 +7,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 20> kEvents = {
+constexpr std::array<std::string_view, 23> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
@@ -18,6 +18,8 @@ constexpr std::array<std::string_view, 20> kEvents = {
     audit_event::kRolloutResume,   audit_event::kRolloutAbort,
     audit_event::kPackageMissing,  audit_event::kBackup,
     audit_event::kRestore,         audit_event::kCertificateImport,
+    audit_event::kPairTakeover,    audit_event::kPairBreak,
+    audit_event::kPairUpgradeStep,
 };
 
 AuditRow ReadAudit(const db::Statement& row) {

@@ -40,6 +40,11 @@ inline constexpr char kPackageMissing[] = "package_missing";  // a package file 
 inline constexpr char kBackup[] = "backup";                   // a backup file was written
 inline constexpr char kRestore[] = "restore";  // this log was restored from a backup here
 inline constexpr char kCertificateImport[] = "certificate_import";  // the served cert changed
+// Failover pair (docs/admin.md, "Failover pair"): a synced copy starts writing — a backup took
+// over (pair_takeover) or stands alone after a break (pair_break); its ids move to a new range.
+inline constexpr char kPairTakeover[] = "pair_takeover";
+inline constexpr char kPairBreak[] = "pair_break";
+inline constexpr char kPairUpgradeStep[] = "pair_upgrade_step";  // a guided pair upgrade's step
 }  // namespace audit_event
 
 // True for the names above.

@@ -51,6 +51,37 @@ Status InsertClient(db::Database& db, const ClientRow& c) {
   return {};
 }
 
+Result<std::vector<ClientRow>> ListClientsSeenSince(db::Database& db, int64_t since_ms,
+                                                    std::string_view after_id, int limit) {
+  std::vector<ClientRow> rows;
+  auto read = db.Query(
+      "SELECT " SLUICE_CLIENT_COLUMNS
+      " FROM clients WHERE last_seen_ms >= ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+      [&rows](const db::Statement& row) { rows.push_back(ReadClient(row)); }, since_ms, after_id,
+      limit);
+  if (!read) return Context(read.error(), "listing clients seen since " + std::to_string(since_ms));
+  return rows;
+}
+
+Status MergeClient(db::Database& db, const ClientRow& c) {
+  auto merged = db.Run("INSERT INTO clients (" SLUICE_CLIENT_COLUMNS
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14) "
+                       "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, mode = excluded.mode, "
+                       "secret_hash = excluded.secret_hash, version = excluded.version, "
+                       "platform = excluded.platform, "
+                       "first_seen_ms = min(clients.first_seen_ms, excluded.first_seen_ms), "
+                       "last_seen_ms = excluded.last_seen_ms, state = excluded.state, "
+                       "peer_address = excluded.peer_address, cpu_load = excluded.cpu_load, "
+                       "disk_used_pct = excluded.disk_used_pct, uptime_s = excluded.uptime_s, "
+                       "console_user = excluded.console_user "
+                       "WHERE excluded.last_seen_ms > clients.last_seen_ms",
+                       c.id, c.kind, c.mode, c.secret_hash, c.version, c.platform, c.first_seen_ms,
+                       c.last_seen_ms, c.state, c.peer_address, c.cpu_load, c.disk_used_pct,
+                       c.uptime_s, c.console_user);
+  if (!merged) return Context(merged.error(), ClientContext("merging", c.id));
+  return {};
+}
+
 Result<std::optional<ClientRow>> FindClient(db::Database& db, std::string_view id) {
   std::optional<ClientRow> found;
   auto read = db.Query(

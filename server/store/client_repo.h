@@ -60,6 +60,16 @@ struct CheckInUpdate {
 // How many clients are enrolled (any state). Errors: kDatabase.
 [[nodiscard]] Result<int64_t> CountClients(db::Database& db);
 
+// A failover pair's merge (server/pair): the clients seen at or after `since_ms`, by id after
+// `after_id`, at most `limit`.
+[[nodiscard]] Result<std::vector<ClientRow>> ListClientsSeenSince(db::Database& db,
+                                                                  int64_t since_ms,
+                                                                  std::string_view after_id,
+                                                                  int limit);
+// Adds a client the other server saw, or updates one this server knows when the other saw it
+// later (newest last_seen wins; first_seen keeps the earliest). Merged rows are offline.
+[[nodiscard]] Status MergeClient(db::Database& db, const ClientRow& row);
+
 struct SweepResult {
   int64_t marked_lost = 0;  // clients newly labelled "lost"
   int64_t deleted = 0;

@@ -201,6 +201,27 @@ void UpgradeCoordinator::SendGrant(const sched::Lease& lease) {
       });
 }
 
+void UpgradeCoordinator::HoldGrantsUntil(int64_t until_wall_ms) {
+  scheduler_.HoldGrants(true);
+  if (!hold_timer_) hold_timer_ = uv::Timer::Create(*host_.loop);
+  hold_timer_->Stop();
+  if (until_wall_ms == INT64_MAX) return;
+  const int64_t delay = std::max<int64_t>(until_wall_ms - host_.clock->WallMs(), 0);
+  Log("upgrade")->info(
+      "no upgrade slots are granted for {} s (failover: leases granted by the "
+      "old primary since the last sync may still run)",
+      (delay + 999) / 1000);
+  hold_timer_->Start(static_cast<uint64_t>(delay), 0, [this] { ResumeGrants(); });
+}
+
+void UpgradeCoordinator::ResumeGrants() {
+  if (hold_timer_) hold_timer_->Stop();
+  if (!scheduler_.grants_held()) return;
+  scheduler_.HoldGrants(false);
+  Log("upgrade")->info("granting upgrade slots again");
+  PushGrants();
+}
+
 void UpgradeCoordinator::PushGrants() {
   for (const sched::Lease& lease : scheduler_.TakeGrants()) SendGrant(lease);
   ArmExpiryTimer();

@@ -132,6 +132,12 @@ class UpgradeCoordinator {
   // file went missing or unreadable (package_health.cpp).
   std::string BrokenPackage(const std::string& scope) const;
 
+  // --- A failover pair (docs/admin.md, "The limit across a failover"). ---
+  // No grants until `until_wall_ms` (INT64_MAX: until ResumeGrants); running leases go on and
+  // clients queue. Then the freed slots go to present waiters.
+  void HoldGrantsUntil(int64_t until_wall_ms);
+  void ResumeGrants();
+
   // Whether clients of `kind` upgrade automatically to the current site version.
   bool AutoUpgrades(const std::string& kind) const;
   // The forecast model's view of one scope (sched/forecast.h): limit, estimate, bandwidth
@@ -249,6 +255,7 @@ class UpgradeCoordinator {
   std::map<std::string, int> audited_running_;  // per scope, as the audit rows tell it
   std::unordered_map<uint64_t, Download> downloads_;  // by lease id
   uv::HandlePtr<uv::Timer> expiry_timer_;
+  uv::HandlePtr<uv::Timer> hold_timer_;  // ends a grant hold (HoldGrantsUntil)
   uv::Lifetime lifetime_;  // guards completions that outlive this object
 };
 

@@ -57,6 +57,15 @@ std::vector<Message> OneOfEach() {
                     .outcome = UpgradeOutcome::kRolledBack,
                     .detail = "health check exited 1"},
       UpgradeResultAck{.lease_id = 42},
+      PairHello{.nonce = Bytes(kPairNonceBytes, 0x11), .server_id = "96ac0b8e1f5ce279"},
+      PairChallenge{.nonce = Bytes(kPairNonceBytes, 0x22),
+                    .proof = Bytes(kPairProofBytes, 0x33),
+                    .server_id = "abff51da98a36f87"},
+      PairProof{.proof = Bytes(kPairProofBytes, 0x44)},
+      PairRequest{.id = 3, .op = "fetch", .body = Bytes{'{', '}'}},
+      PairReply{
+          .id = 3, .error = "not_found", .message = "no such snapshot", .body = Bytes{'{', '}'}},
+      PairData{.id = 3, .offset = 262144, .data = Bytes(1000, 0x5a)},
   };
 }
 
