@@ -287,7 +287,16 @@ Status Server::OpenAdmin() {
   RegisterBackupCommands(*admin_, *backups_, *settings_);
   RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
                        ServedAt{.listen = endpoint_, .advertised = advertise_});
-  RegisterPairCommands(*admin_, *pair_);
+  pair_upgrade_ = std::make_unique<pair::PairUpgrade>(pair::PairUpgrade::Host{
+      .loop = &loop_,
+      .store = store_.get(),
+      .clock = options_.clock,
+      .pair = pair_.get(),
+      .backups = backups_.get(),
+      .updates = updates_.get(),
+      .settings = settings_.get(),
+      .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string()});
+  RegisterPairCommands(*admin_, *pair_, *pair_upgrade_);
   return {};
 }
 

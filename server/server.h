@@ -20,6 +20,7 @@
 #include "server/net/client_session.h"
 #include "server/net/session_registry.h"
 #include "server/pair/pair_service.h"
+#include "server/pair/pair_upgrade.h"
 #include "server/site/data_dir.h"
 #include "server/site/settings_service.h"
 #include "server/site/site_certificate.h"
@@ -155,6 +156,7 @@ class Server final {
   std::unique_ptr<UpdateManager> updates_;
   std::unique_ptr<backup::BackupService> backups_;
   std::unique_ptr<pair::PairService> pair_;
+  std::unique_ptr<pair::PairUpgrade> pair_upgrade_;
   std::function<Status()> after_close_;
   bool restart_requested_ = false;
   std::optional<Error> restart_error_;

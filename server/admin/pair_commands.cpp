@@ -6,7 +6,26 @@ namespace sluice::server {
 
 using nlohmann::json;
 
-void RegisterPairCommands(admin::AdminServer& admin, pair::PairService& pair) {
+void RegisterPairCommands(admin::AdminServer& admin, pair::PairService& pair,
+                          pair::PairUpgrade& upgrade) {
+  admin.Register("pair-upgrade", [&upgrade](const json& args, admin::Reply reply) {
+    pair::UpgradeRequest request;
+    for (auto [name, field] : {std::pair{"procedure", &request.procedure},
+                               {"file", &request.file},
+                               {"update", &request.update},
+                               {"backup_password", &request.backup_password}}) {
+      if (auto read = OptionalStringArg(args, name, field); !read) return reply(Fail(read.error()));
+    }
+    for (auto [name, field] : {std::pair{"unprotected_backup", &request.unprotected_backup},
+                               {"continue", &request.resume},
+                               {"dry_run", &request.dry_run},
+                               {"abandon", &request.abandon}}) {
+      auto flag = OptionalBoolArg(args, name);
+      if (!flag) return reply(Fail(flag.error()));
+      *field = *flag;
+    }
+    upgrade.Run(request, std::move(reply));
+  });
   admin.Register("pair-set-key", [&pair](const json& args, admin::Reply reply) {
     auto key = StringArg(args, "key");
     if (!key) return reply(Fail(key.error()));

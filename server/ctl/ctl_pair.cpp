@@ -163,6 +163,70 @@ void AddPairBecomePrimary(Ctl& ctl, CLI::App* pair) {
   });
 }
 
+void PrintUpgrade(const json& r, std::ostream& out) {
+  out << Text(r, "procedure") << " pair upgrade\n";
+  const json& steps = Field(r, "steps");
+  if (steps.is_array()) {
+    for (const json& step : steps) {
+      const std::string state = Text(step, "state");
+      const char* mark = state == "done" ? "[x]" : state == "pending" ? "[ ]" : "[>]";
+      out << "  " << mark << " " << Text(step, "n") << ". " << Text(step, "title") << "\n";
+    }
+  }
+  if (Text(r, "backup_file") != "-" && !Text(r, "backup_file").empty()) {
+    out << "backup: " << Text(r, "backup_file") << "\n";
+  }
+  out << "\n" << Text(r, "next") << "\n";
+}
+
+void AddPairUpgrade(Ctl& ctl, CLI::App* pair) {
+  struct Options {
+    bool synchronous = false, asynchronous = false, resume = false, dry_run = false,
+         abandon = false, no_password = false;
+    std::string file, update, password_file;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* upgrade = pair->add_subcommand(
+      "upgrade", "Upgrade both servers of the pair, step by step (run on the primary)");
+  auto* sync = upgrade->add_flag("--synchronous", o->synchronous,
+                                 "upgrade this server in place, then the other: a short outage");
+  auto* async =
+      upgrade->add_flag("--asynchronous", o->asynchronous,
+                        "upgrade the other server first and switch to it: minimal outage");
+  sync->excludes(async);
+  upgrade->add_option("--file", o->file, "the offline update file to install");
+  upgrade->add_option("--update", o->update, "the update id to install from the update source");
+  upgrade->add_option("--backup-password-file", o->password_file,
+                      "password of the backup taken first");
+  upgrade->add_flag("--no-backup-password", o->no_password, "take that backup unprotected");
+  upgrade->add_flag("--continue", o->resume,
+                    "go on after the step that waited for you (or after an interruption)");
+  upgrade->add_flag("--dry-run", o->dry_run, "print the plan, do nothing");
+  upgrade->add_flag("--abandon", o->abandon, "forget an unfinished procedure");
+  auto json_flag = Ctl::AddJsonFlag(upgrade);
+  upgrade->callback([&ctl, o, json_flag] {
+    json args = {{"continue", o->resume}, {"dry_run", o->dry_run}, {"abandon", o->abandon}};
+    if (o->synchronous) args["procedure"] = "synchronous";
+    if (o->asynchronous) args["procedure"] = "asynchronous";
+    if (!o->file.empty()) args["file"] = o->file;
+    if (!o->update.empty()) args["update"] = o->update;
+    if (!o->password_file.empty()) {
+      auto password = ReadSecretFile(o->password_file);
+      if (!password) return ctl.ReportFailure(password.error());
+      args["backup_password"] = *password;
+    }
+    if (o->no_password) args["unprotected_backup"] = true;
+    ctl.Run("pair-upgrade", args, *json_flag, [](const json& r, std::ostream& out) {
+      if (r.value("abandoned", false)) {
+        out << "the pair upgrade was abandoned\n";
+      } else {
+        PrintUpgrade(r, out);
+      }
+      return Status{};
+    });
+  });
+}
+
 }  // namespace
 
 void AddPairCommands(Ctl& ctl) {
@@ -174,6 +238,7 @@ void AddPairCommands(Ctl& ctl) {
   AddPairBreak(ctl, pair);
   AddPairSyncNow(ctl, pair);
   AddPairBecomePrimary(ctl, pair);
+  AddPairUpgrade(ctl, pair);
 }
 
 }  // namespace sluice::ctl

@@ -29,6 +29,8 @@ using json = nlohmann::json;
 constexpr int64_t kSnapshotReuseMs = 3600 * 1000;
 // Replies and log lines leave before a restart closes their connections.
 constexpr uint64_t kRestartDelayMs = 250;
+// A refused connection to the peer is tried again this often, kConnectRetries times.
+constexpr uint64_t kConnectRetryMs = 500;
 
 // Test-only fault injection: SLUICE_TEST_PAIR_KILL_AT=<point> makes the process kill itself
 // (SIGKILL, as a crash would) there. Points: "snapshot" and "package" (the backup, after the
@@ -250,25 +252,43 @@ std::shared_ptr<PairChannel> PairService::Accept(net::TlsConnection& connection)
 }
 
 void PairService::Connect(const std::string& address,
-                          std::function<void(Result<std::shared_ptr<PairChannel>>)> ready) {
+                          std::function<void(Result<std::shared_ptr<PairChannel>>)> ready,
+                          int retries) {
   auto identity = Identity();
   if (!identity) {
     ready(Fail(identity.error()));
     return;
   }
-  PairChannel::Dial(*host_.loop, address, std::move(*identity), this,
-                    [this, ready = std::move(ready),
-                     alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) {
-                      if (alive.expired()) {
-                        if (channel) (*channel)->Detach();
-                        return;
-                      }
-                      if (channel) {
-                        std::erase_if(channels_, [](const auto& weak) { return weak.expired(); });
-                        channels_.push_back(*channel);
-                      }
-                      ready(std::move(channel));
-                    });
+  PairChannel::Dial(
+      *host_.loop, address, std::move(*identity), this,
+      [this, address, retries, ready = std::move(ready),
+       alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) mutable {
+        if (alive.expired()) {
+          if (channel) (*channel)->Detach();
+          return;
+        }
+        // A backup restarts for a second with every applied sync: a refused connection is
+        // tried again a few times before it counts as unreachable.
+        if (!channel && channel.error().code() == Errc::kIo && retries > 0) {
+          // Owned here, so a retry never outlives this service (a restart reuses the loop).
+          uv::Timer* timer = retry_timers_.emplace_back(uv::Timer::Create(*host_.loop)).get();
+          timer->Start(kConnectRetryMs, 0,
+                       [this, timer, address, retries, ready = std::move(ready)]() mutable {
+                         host_.loop->Defer([this, timer, alive = lifetime_.Token()] {
+                           if (alive.expired()) return;
+                           std::erase_if(retry_timers_,
+                                         [timer](const auto& t) { return t.get() == timer; });
+                         });
+                         Connect(address, std::move(ready), retries - 1);
+                       });
+          return;
+        }
+        if (channel) {
+          std::erase_if(channels_, [](const auto& weak) { return weak.expired(); });
+          channels_.push_back(*channel);
+        }
+        ready(std::move(channel));
+      });
 }
 
 void PairService::Save(const std::function<void(State&)>& change) {
@@ -332,8 +352,11 @@ void PairService::Establish(const std::string& peer, const std::string& reverse,
     const uint64_t epoch = state_.epoch + 1;
     (*channel)->Call(
         "establish",
-        {{"reverse", reverse}, {"epoch", epoch}, {"primary_server_id", files_.server_id()}},
-        [this, peer, channel = *channel, epoch, done, alive](Result<json> agreed) {
+        {{"reverse", reverse},
+         {"backup_address", peer},
+         {"epoch", epoch},
+         {"primary_server_id", files_.server_id()}},
+        [this, peer, reverse, channel = *channel, epoch, done, alive](Result<json> agreed) {
           if (alive.expired()) return;
           channel->Close();
           if (!agreed) {
@@ -345,6 +368,7 @@ void PairService::Establish(const std::string& peer, const std::string& reverse,
           Save([&](State& state) {
             state.role = Role::kPrimary;
             state.peer = peer;
+            state.self_address = reverse;
             state.peer_server_id = channel->peer_server_id();
             state.epoch = agreed_epoch;
             state.established_ms = now;
@@ -367,6 +391,7 @@ void PairService::ServeEstablish(const std::shared_ptr<PairChannel>& channel, ui
                                  const json& body) {
   const std::string reverse = body.value("reverse", "");
   const std::string primary_id = body.value("primary_server_id", "");
+  const std::string self_address = body.value("backup_address", "");
   const uint64_t epoch = std::max(body.value("epoch", uint64_t{0}), state_.epoch + 1);
   if (state_.role != Role::kNone) {
     channel->Reply(id, Fail(Errc::kAlreadyExists,
@@ -379,7 +404,7 @@ void PairService::ServeEstablish(const std::shared_ptr<PairChannel>& channel, ui
     return;
   }
   // The other direction: this server must reach the primary at --reverse with the same key.
-  Connect(reverse, [this, channel, id, reverse, primary_id, epoch,
+  Connect(reverse, [this, channel, id, reverse, primary_id, self_address, epoch,
                     alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> back) {
     if (alive.expired()) return;
     if (!back) {
@@ -403,6 +428,7 @@ void PairService::ServeEstablish(const std::shared_ptr<PairChannel>& channel, ui
           state.merge_since_ms = merge_since;
           state.role = Role::kBackup;
           state.peer = reverse;
+          state.self_address = self_address;
           state.peer_server_id = primary_id;
           state.epoch = epoch;
           state.established_ms = now;
@@ -448,31 +474,50 @@ void PairService::ShowStatus(Done done) {
     done(StatusJson());
     return;
   }
-  Connect(state_.peer, [this, done = std::move(done),
+  Connect(
+      state_.peer,
+      [this, done = std::move(done),
+       alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) {
+        if (alive.expired()) return;
+        if (!channel) {
+          json out = StatusJson();
+          out["reachable"] = false;
+          out["unreachable_because"] = channel.error().message();
+          done(out);
+          return;
+        }
+        (*channel)->Call("hello", json::object(),
+                         [this, done, channel = *channel, alive](Result<json> hello) {
+                           if (alive.expired()) return;
+                           channel->Close();
+                           json out = StatusJson();
+                           out["reachable"] = hello.has_value();
+                           if (hello) {
+                             out["peer_role"] = hello->value("role", "");
+                             out["peer_epoch"] = hello->value("epoch", uint64_t{0});
+                             out["peer_site_version"] = hello->value("site_version", "");
+                           } else {
+                             out["unreachable_because"] = hello.error().message();
+                           }
+                           done(out);
+                         });
+      },
+      /*retries=*/2);  // a status answers quickly; a restarting backup is retried briefly
+}
+
+void PairService::PeerHello(Done done) {
+  if (state_.peer.empty()) {
+    done(Fail(Errc::kNotFound, "this server has never had a pair peer"));
+    return;
+  }
+  Connect(state_.peer, [done = std::move(done),
                         alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) {
     if (alive.expired()) return;
-    if (!channel) {
-      json out = StatusJson();
-      out["reachable"] = false;
-      out["unreachable_because"] = channel.error().message();
-      done(out);
-      return;
-    }
-    (*channel)->Call("hello", json::object(),
-                     [this, done, channel = *channel, alive](Result<json> hello) {
-                       if (alive.expired()) return;
-                       channel->Close();
-                       json out = StatusJson();
-                       out["reachable"] = hello.has_value();
-                       if (hello) {
-                         out["peer_role"] = hello->value("role", "");
-                         out["peer_epoch"] = hello->value("epoch", uint64_t{0});
-                         out["peer_site_version"] = hello->value("site_version", "");
-                       } else {
-                         out["unreachable_because"] = hello.error().message();
-                       }
-                       done(out);
-                     });
+    if (!channel) return done(Fail(channel.error()));
+    (*channel)->Call("hello", json::object(), [done, channel = *channel](Result<json> hello) {
+      channel->Close();
+      done(std::move(hello));
+    });
   });
 }
 
@@ -493,33 +538,36 @@ void PairService::Probe() {
     confirmed_ = true;
     host_.confirmed_primary();
   };
-  Connect(state_.peer, [this, confirm,
-                        alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) {
-    if (alive.expired()) return;
-    if (!channel) return confirm();
-    (*channel)->Call(
-        "hello", json::object(), [this, confirm, channel = *channel, alive](Result<json> hello) {
-          if (alive.expired()) return;
-          channel->Close();
-          if (!hello || state_.role != Role::kPrimary || restarting_) return confirm();
-          const uint64_t epoch = hello->value("epoch", uint64_t{0});
-          if (hello->value("role", "") != "primary" || epoch <= state_.epoch) return confirm();
-          const int64_t now = host_.clock->WallMs();
-          const std::optional<int64_t> merge_since = MergeSince(state_.peer_server_id);
-          RestartWith(
-              std::nullopt,
-              [&](State& state) {
-                state.merge_since_ms = merge_since;
-                state.role = Role::kBackup;
-                state.epoch = epoch;
-                state.established_ms = now;
-                state.Record(now, "stepped_down",
-                             "the peer " + state.peer + " took over at epoch " +
-                                 std::to_string(epoch) + "; this server is its backup now");
-              },
-              "the peer took over");
-        });
-  });
+  Connect(
+      state_.peer,
+      [this, confirm, alive = lifetime_.Token()](Result<std::shared_ptr<PairChannel>> channel) {
+        if (alive.expired()) return;
+        if (!channel) return confirm();
+        (*channel)->Call(
+            "hello", json::object(),
+            [this, confirm, channel = *channel, alive](Result<json> hello) {
+              if (alive.expired()) return;
+              channel->Close();
+              if (!hello || state_.role != Role::kPrimary || restarting_) return confirm();
+              const uint64_t epoch = hello->value("epoch", uint64_t{0});
+              if (hello->value("role", "") != "primary" || epoch <= state_.epoch) return confirm();
+              const int64_t now = host_.clock->WallMs();
+              const std::optional<int64_t> merge_since = MergeSince(state_.peer_server_id);
+              RestartWith(
+                  std::nullopt,
+                  [&](State& state) {
+                    state.merge_since_ms = merge_since;
+                    state.role = Role::kBackup;
+                    state.epoch = epoch;
+                    state.established_ms = now;
+                    state.Record(now, "stepped_down",
+                                 "the peer " + state.peer + " took over at epoch " +
+                                     std::to_string(epoch) + "; this server is its backup now");
+                  },
+                  "the peer took over");
+            });
+      },
+      /*retries=*/0);
 }
 
 // --- Break ---------------------------------------------------------------------------------
@@ -1202,34 +1250,35 @@ void PairService::TakeOver(bool all_leases, std::string why, Done done) {
 void PairService::RestartWith(std::optional<std::string> staging,
                               const std::function<void(State&)>& change,
                               std::string restart_reason) {
-  if (restarting_) return;
+  Log("pair")->info("restarting: {}", restart_reason);
+  // A change that arrives while a restart is pending (a break right after a sync) joins it.
+  if (restarting_) {
+    change(*restart_state_);
+    return;
+  }
   restarting_ = true;
-  State next = state_;
+  restart_state_ = state_;
   if (staging && synced_) {
     const SyncRecord& record = *synced_;
-    next.last_sync = record;
-    next.Record(record.finished_ms, "sync",
-                std::to_string(record.bytes) + " bytes, " + std::to_string(record.packages) +
-                    " packages, " + std::to_string(record.duration_ms) + " ms, site " +
-                    record.site_version);
+    restart_state_->last_sync = record;
+    restart_state_->Record(record.finished_ms, "sync",
+                           std::to_string(record.bytes) + " bytes, " +
+                               std::to_string(record.packages) + " packages, " +
+                               std::to_string(record.duration_ms) + " ms, site " +
+                               record.site_version);
   }
-  change(next);
-  Log("pair")->info("restarting: {}", restart_reason);
+  change(*restart_state_);
   restart_timer_ = uv::Timer::Create(*host_.loop);
-  restart_timer_->Start(kRestartDelayMs, 0,
-                        [this, staging, next, root = host_.data_root,
-                         incoming = files_.incoming_dir(), files = files_]() mutable {
-                          host_.restart([staging, next, root, incoming, files]() -> Status {
-                            if (staging) {
-                              if (auto committed = backup::CommitRestore(root, *staging);
-                                  !committed) {
-                                return committed;
-                              }
-                              (void)RemoveAll(incoming);
-                            }
-                            return files.WriteState(next);
-                          });
-                        });
+  restart_timer_->Start(kRestartDelayMs, 0, [this, staging] {
+    host_.restart([staging, next = *restart_state_, root = host_.data_root,
+                   incoming = files_.incoming_dir(), files = files_]() -> Status {
+      if (staging) {
+        if (auto committed = backup::CommitRestore(root, *staging); !committed) return committed;
+        (void)RemoveAll(incoming);
+      }
+      return files.WriteState(next);
+    });
+  });
 }
 
 }  // namespace sluice::pair

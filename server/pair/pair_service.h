@@ -47,6 +47,7 @@ struct PairOptions {
 
 class PairService final : public RequestHandler {
  public:
+  static constexpr int kConnectRetries = 10;
   struct Host {
     uv::Loop* loop = nullptr;
     store::Store* store = nullptr;
@@ -95,6 +96,15 @@ class PairService final : public RequestHandler {
   void SyncNow(Done done);
   void BecomePrimary(bool sync_first, bool force, Done done);
 
+  // --- For the guided pair upgrade (pair_upgrade.h). ---
+  const State& state() const { return state_; }
+  // The peer's `hello` (reachable even while the pair is broken: the key still holds).
+  void PeerHello(Done done);
+  // A line in the relationship's history (and the log).
+  void RecordEvent(std::string event, std::string detail) {
+    Record(std::move(event), std::move(detail));
+  }
+
   void OnPairRequest(const std::shared_ptr<PairChannel>& channel, uint64_t id,
                      const std::string& op, const nlohmann::json& body) override;
 
@@ -114,8 +124,10 @@ class PairService final : public RequestHandler {
 
   PairService(Host host, PairOptions options, PairFiles files, State state);
   [[nodiscard]] Result<ChannelIdentity> Identity() const;
+  // Dials the peer and proves the key; a refused connection is tried `retries` more times.
   void Connect(const std::string& address,
-               std::function<void(Result<std::shared_ptr<PairChannel>>)> ready);
+               std::function<void(Result<std::shared_ptr<PairChannel>>)> ready,
+               int retries = kConnectRetries);
   void Save(const std::function<void(State&)>& change);
   void Record(std::string event, std::string detail);
   nlohmann::json StatusJson() const;
@@ -167,6 +179,7 @@ class PairService final : public RequestHandler {
   State state_;
   bool handing_over_ = false;
   bool restarting_ = false;
+  std::optional<State> restart_state_;  // what the pending restart writes
   std::optional<Snapshot> snapshot_;
   std::vector<Done> snapshot_waiters_;  // requests waiting for the snapshot being made
   bool making_snapshot_ = false;
@@ -185,6 +198,7 @@ class PairService final : public RequestHandler {
   uv::HandlePtr<uv::Timer> sync_timer_;
   uv::HandlePtr<uv::Timer> probe_timer_;
   uv::HandlePtr<uv::Timer> restart_timer_;
+  std::vector<uv::HandlePtr<uv::Timer>> retry_timers_;  // Connect's pending retries
   // Every channel opened or accepted, closed when this service goes (a restart reuses the loop).
   std::vector<std::weak_ptr<PairChannel>> channels_;
   uv::WorkerThread worker_;

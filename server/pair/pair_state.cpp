@@ -50,6 +50,7 @@ Result<State> FromJson(const json& in) {
   state.role = *role;
   state.peer = in.at("peer").get<std::string>();
   state.peer_server_id = in.value("peer_server_id", "");
+  state.self_address = in.value("self_address", "");
   state.epoch = in.at("epoch").get<uint64_t>();
   state.established_ms = in.value("established_ms", int64_t{0});
   state.grant_fence_until_ms = in.value("grant_fence_until_ms", int64_t{0});

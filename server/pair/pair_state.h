@@ -43,6 +43,8 @@ struct State {
   // primary (the "reverse" address given at establish).
   std::string peer{};
   std::string peer_server_id{};
+  // Where the peer reaches this server (given at establish), for establishing again.
+  std::string self_address{};
   // Grows with every change of the relationship; a peer with an older epoch is out of date.
   uint64_t epoch = 0;
   int64_t established_ms = 0;

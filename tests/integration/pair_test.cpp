@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "client/stats/system_stats.h"
 #include "common/proto/messages.h"
 #include "server/sched/audit_replay.h"
 #include "tests/support/process.h"
@@ -35,11 +36,12 @@ class PairTest : public ::testing::Test {
   void SetUp() override {
     std::ofstream(key_) << "correct horse battery staple";
     std::ofstream(other_key_) << "a different key entirely";
-    const std::vector<std::string> args = {
+    std::vector<std::string> args = {
         "--advertise",         "127.0.0.1:" + std::to_string(shared_.port()),
         "--pair-first-sync-s", "1",
         "--pair-probe-s",      "1",
         "--lease-ttl-s",       "6"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     a_ = std::make_unique<ServerProcess>(args);
     b_ = std::make_unique<ServerProcess>(args);
     ASSERT_TRUE(a_->Start());
@@ -171,6 +173,7 @@ class PairTest : public ::testing::Test {
   std::vector<std::unique_ptr<Process>> agents_;
   int configs_ = 0;
   ServerProcess* b_now_ = nullptr;  // the backup now (SyncNow waits for it)
+  std::vector<std::string> extra_args_;  // for both servers, set before SetUp
 };
 
 TEST_F(PairTest, EstablishNeedsTheSameKeyInBothDirectionsAndChangesNothingOtherwise) {
@@ -479,6 +482,114 @@ TEST_F(PairTest, TheLimitHoldsAcrossAForcedTakeoverMidRollout) {
       std::cerr << "----\n";
     }
   }
+}
+
+// Both guided pair upgrades with a real site update from an update source.
+class PairUpgradeTest : public PairTest {
+ protected:
+  void SetUp() override {
+    fs::create_directories(source_);
+    RunResult keygen = RunCommand({BinaryPath("sluicectl"), "update", "keygen", "--out", vendor_});
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+    RunResult site = RunCommand(
+        {BinaryPath("sluicectl"), "update", "build", "--signing-key", vendor_, "--kind", "site",
+         "--version", "2.0.0", "--package",
+         "jump-client:" + client::PlatformName() + ":" + MakePayload(dir_.path(), "jc", 0, 0),
+         "--out", source_ + "/site-2.0.0.bundle"});
+    ASSERT_EQ(site.exit_code, 0) << site.output;
+    extra_args_ = {"--update-trust-key", vendor_ + ".pub", "--update-source", source_};
+    PairTest::SetUp();
+  }
+  std::string SiteVersion(ServerProcess& server) {
+    return AdminWhenUp(server, "settings")["result"]["settings"]["site_version"];
+  }
+  RunResult Upgrade(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"pair", "upgrade"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return Ctl(*a_, argv, seconds(180));
+  }
+
+  std::string source_ = dir_ / "source";
+  std::string vendor_ = dir_ / "vendor";
+};
+
+TEST_F(PairUpgradeTest, SynchronousUpgradeResumesAfterACrashAndEndsWithThePrimaryInPlace) {
+  StartAgents(1, SharedConfig(*a_));
+  ASSERT_TRUE(WaitUntil([&] { return Online(*a_) == 1; }, seconds(60))) << a_->log();
+  ASSERT_NO_FATAL_FAILURE(Establish());
+  const std::vector<std::string> start = {"--synchronous", "--update", "site-2.0.0",
+                                          "--no-backup-password"};
+  std::vector<std::string> dry = start;
+  dry.push_back("--dry-run");
+  RunResult plan = Upgrade(dry);
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_NE(plan.output.find("7. re-establish the pair"), std::string::npos) << plan.output;
+  EXPECT_EQ(SiteVersion(*a_), "1.0.0");
+
+  // Backup, sync, break and this server's upgrade run; then it waits for the operator.
+  RunResult run = Upgrade(start);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("verify this server"), std::string::npos) << run.output;
+  EXPECT_EQ(SiteVersion(*a_), "2.0.0");
+  EXPECT_EQ(Status(*a_)["role"], "none");
+  ASSERT_TRUE(WaitForRole(*b_, "none")) << run.output;
+  EXPECT_EQ(Upgrade(start).exit_code, 1) << "one procedure at a time";
+
+  // A crash (or a closed terminal) here: --continue picks it up.
+  a_->Kill();
+  ASSERT_TRUE(a_->Start());
+  run = Upgrade({"--continue"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("update install site-2.0.0"), std::string::npos) << run.output;
+  run = Upgrade({"--continue"});  // the other server is not upgraded yet
+  EXPECT_NE(run.output.find("runs site 1.0.0"), std::string::npos) << run.output;
+
+  ASSERT_EQ(Ctl(*b_, {"update", "install", "site-2.0.0"}).exit_code, 0);
+  run = Upgrade({"--continue"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("complete"), std::string::npos) << run.output;
+  EXPECT_EQ(Status(*a_)["role"], "primary");
+  ASSERT_TRUE(WaitForRole(*b_, "backup"));
+  EXPECT_EQ(CountEvents(ReadAudit(*a_), "pair_upgrade_step"), 7);
+  // The client follows the site to 2.0.0 through the throttle, as after any update.
+  EXPECT_TRUE(
+      WaitUntil([&] { return InstalledVersion(dir_ / "agent-0") == "2.0.0"; }, seconds(120)));
+}
+
+TEST_F(PairUpgradeTest, AsynchronousUpgradeSwitchesToTheOtherServerAndEndsWithItPrimary) {
+  StartAgents(1, SharedConfig(*a_));
+  ASSERT_TRUE(WaitUntil([&] { return Online(*a_) == 1; }, seconds(60))) << a_->log();
+  ASSERT_NO_FATAL_FAILURE(Establish());
+  RunResult run = Upgrade({"--asynchronous", "--update", "site-2.0.0", "--no-backup-password"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("upgrade the other server first"), std::string::npos) << run.output;
+  EXPECT_EQ(SiteVersion(*a_), "1.0.0") << "this server waits for the other to be upgraded";
+  ASSERT_TRUE(WaitForRole(*b_, "none"));
+
+  run = Upgrade({"--continue"});
+  EXPECT_NE(run.output.find("as before"), std::string::npos) << run.output;
+  ASSERT_EQ(Ctl(*b_, {"update", "install", "site-2.0.0"}).exit_code, 0);
+  run = Upgrade({"--continue"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("point test machines"), std::string::npos) << run.output;
+  run = Upgrade({"--continue"});
+  EXPECT_NE(run.output.find("switch the site's shared IP"), std::string::npos) << run.output;
+  shared_.Retarget(b_->port());  // the operator switches traffic
+  run = Upgrade({"--continue"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(SiteVersion(*a_), "2.0.0");
+  EXPECT_NE(run.output.find("pair establish --peer " + Address(*a_)), std::string::npos)
+      << run.output;
+  ASSERT_EQ(
+      Ctl(*b_, {"pair", "establish", "--peer", Address(*a_), "--reverse", Address(*b_)}).exit_code,
+      0);
+  ASSERT_TRUE(WaitForRole(*a_, "backup"));
+  run = Upgrade({"--continue"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("complete"), std::string::npos) << run.output;
+  EXPECT_EQ(Status(*b_)["role"], "primary");
+  EXPECT_TRUE(
+      WaitUntil([&] { return InstalledVersion(dir_ / "agent-0") == "2.0.0"; }, seconds(120)));
 }
 
 }  // namespace
