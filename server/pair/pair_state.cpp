@@ -27,6 +27,7 @@ json ToJson(const State& state) {
       {"role", ToString(state.role)},
       {"peer", state.peer},
       {"peer_server_id", state.peer_server_id},
+      {"self_address", state.self_address},
       {"epoch", state.epoch},
       {"established_ms", state.established_ms},
       {"grant_fence_until_ms", state.grant_fence_until_ms},
