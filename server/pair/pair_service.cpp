@@ -827,20 +827,21 @@ void PairService::FetchSnapshot(const std::shared_ptr<PairChannel>& channel, jso
   }
   sync_site_version_ = snapshot.value("site_version", "");
   if (auto made = EnsureDir(files_.incoming_dir(), 0700); !made) return EndSync(Fail(made.error()));
-  // Other names are earlier snapshots the primary no longer has.
+  // Named by content, so only the same snapshot is ever resumed; other files are earlier
+  // snapshots the primary no longer has.
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(files_.incoming_dir(), ec)) {
     const std::string file = entry.path().filename().string();
-    if (entry.is_regular_file() && file != name + ".part") fs::remove(entry.path(), ec);
+    if (entry.is_regular_file() && file != sha256 + ".part") fs::remove(entry.path(), ec);
   }
-  const std::string part = files_.incoming_dir() + "/" + name + ".part";
+  const std::string part = files_.incoming_dir() + "/" + sha256 + ".part";
   uint64_t have = std::min(SizeOr0(part), size);
   auto sink = FileSink::Open(part, have);
   if (!sink) return EndSync(Fail(sink.error()));
   sync_->phase = "fetch";
   sync_->done = have;
   sync_->total = size;
-  sync_snapshot_name_ = name;
+  sync_snapshot_name_ = sha256;
   if (have > 0)
     Log("pair")->info("sync resumes the snapshot {} at {} of {} bytes", name, have, size);
   channel->Fetch(
@@ -1076,7 +1077,7 @@ void PairService::ServeSnapshot(const std::shared_ptr<PairChannel>& channel, uin
   };
   const std::string resume = body.value("resume", "");
   const int64_t now = host_.clock->WallMs();
-  if (snapshot_ && !resume.empty() && resume == snapshot_->name &&
+  if (snapshot_ && !resume.empty() && resume == snapshot_->sha256 &&
       now - snapshot_->made_ms < kSnapshotReuseMs && !handing_over_) {
     channel->Reply(id, answer(*snapshot_, host_.site_version()));
     return;
