@@ -1037,6 +1037,14 @@ void PairService::OnPairRequest(const std::shared_ptr<PairChannel>& channel, uin
     Record("handing_over", "the backup takes over after a last sync: clients are refused");
     handing_over_ = true;
     host_.stop_client_work();
+    // The backup that asked goes away without taking over (its last sync failed, it died):
+    // this server serves again.
+    channel->on_closed = [this, alive = lifetime_.Token()] {
+      if (alive.expired() || !handing_over_ || restarting_) return;
+      handing_over_ = false;
+      Record("handover_cancelled", "the backup did not take over; serving clients again");
+      host_.confirmed_primary();
+    };
     channel->Reply(id, json::object());
     return;
   }

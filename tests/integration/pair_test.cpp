@@ -335,6 +335,28 @@ TEST_F(PairTest, AKillOnEitherSideMidSyncKeepsThePreviousSyncAndTheNextOneComple
   EXPECT_EQ(Status(*b_)["role"], "backup");
 }
 
+TEST_F(PairTest, AHandoverThatNeverCompletesLeavesThePrimaryServing) {
+  ASSERT_NO_FATAL_FAILURE(Establish());
+  // The backup dies with its last sync staged, after the primary stopped serving for it.
+  ASSERT_NO_FATAL_FAILURE(RestartWithKillPoint(*b_, "staged"));
+  EXPECT_NE(Ctl(*b_, {"pair", "become-primary", "--sync-first"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] {
+    return Status(*a_)["history"].back()["event"] == "handover_cancelled";
+  })) << a_->log();
+  EXPECT_EQ(Status(*a_)["role"], "primary");
+  EXPECT_EQ(Status(*a_)["serves_clients"], true);
+  auto client = RawTlsClient::Connect(a_->port());
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(
+      client->WriteMessage(proto::Checkin{.client_id = "5c0ffee0-0000-4000-8000-000000000002",
+                                          .client_secret = std::string(64, 'a'),
+                                          .version = "1.0.0",
+                                          .platform = "linux-x86_64"}));
+  auto answer = client->ReadMessage();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(std::get<proto::ErrorMessage>(*answer).code, proto::ErrorCode::kNotEnrolled);
+}
+
 TEST_F(PairTest, BreakEndsOnlyTheRelationship) {
   StartAgents(1, SharedConfig(*a_));
   ASSERT_TRUE(WaitUntil([&] { return Online(*a_) == 1; }, seconds(60))) << a_->log();
