@@ -20,6 +20,9 @@ for tool in "$bin/sluiced" "$bin/sluicectl" "$bin/sluice-load" sqlite3 python3; 
   command -v "$tool" >/dev/null || { echo "backup_bench: $tool not found" >&2; exit 2; }
 done
 
+# shellcheck source=load/bench_site.sh
+source "$(dirname "$0")/bench_site.sh"
+
 work=$(mktemp -d /tmp/sluice-backup-bench-XXXXXX)
 data=$work/data
 server_pid=
@@ -41,23 +44,7 @@ stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid
 # 1. A site with the schema, then the fleet and its history straight into SQLite.
 start_server
 stop_server
-sqlite3 "$data/db/sluice.db" >/dev/null <<SQL
-PRAGMA journal_mode = WAL;
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $clients)
-INSERT INTO clients (id, kind, mode, secret_hash, version, platform, first_seen_ms, last_seen_ms,
-                     peer_address, console_user)
-SELECT printf('bench-%07d', i), 'jump-client', CASE WHEN i % 3 = 0 THEN 'passive' ELSE 'active' END,
-       lower(hex(randomblob(32))), '1.0.0', 'linux-x86_64', 1764057600000, 1764057600000 + i,
-       '10.0.' || (i / 250 % 250) || '.' || (i % 250), 'user' || i FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $events)
-INSERT INTO audit (wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, running,
-                   limit_value)
-SELECT 1764057600000 + i, i, CASE WHEN i % 2 = 1 THEN 'grant' ELSE 'finish' END, 'jump-client',
-       printf('bench-%07d', (i + 1) / 2 % $clients + 1), (i + 1) / 2, '2.0.0',
-       CASE WHEN i % 2 = 1 THEN '' ELSE 'ok' END, i % 2, 50 FROM n;
-COMMIT;
-SQL
+write_bench_site "$data/db/sluice.db" "$clients" "$events"
 db_bytes=$(stat -c %s "$data/db/sluice.db")
 
 # 2. The server, serving check-ins, and a backup in the middle of that.

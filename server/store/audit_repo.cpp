@@ -22,7 +22,9 @@ constexpr std::array<std::string_view, 23> kEvents = {
     audit_event::kPairUpgradeStep,
 };
 
-AuditRow ReadAudit(const db::Statement& row) {
+}  // namespace
+
+AuditRow ReadAuditRow(const db::Statement& row) {
   return AuditRow{.seq = row.Int64(0),
                   .wall_ms = row.Int64(1),
                   .mono_ms = row.Int64(2),
@@ -35,8 +37,6 @@ AuditRow ReadAudit(const db::Statement& row) {
                   .running = static_cast<int>(row.Int64(9)),
                   .limit_value = static_cast<int>(row.Int64(10))};
 }
-
-}  // namespace
 
 bool IsAuditEvent(std::string_view event) {
   return std::find(kEvents.begin(), kEvents.end(), event) != kEvents.end();
@@ -66,10 +66,10 @@ Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms,
   // The newest `limit` rows (LIMIT -1 is no limit), turned back into seq order.
   auto read = db.Query(
       "SELECT * FROM ("
-      "SELECT seq, wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, "
-      "running, limit_value FROM audit WHERE wall_ms >= ?1 ORDER BY seq DESC LIMIT ?2"
+      "SELECT " SLUICE_AUDIT_COLUMNS
+      " FROM audit WHERE wall_ms >= ?1 ORDER BY seq DESC LIMIT ?2"
       ") ORDER BY seq",
-      [&rows](const db::Statement& row) { rows.push_back(ReadAudit(row)); }, since_wall_ms,
+      [&rows](const db::Statement& row) { rows.push_back(ReadAuditRow(row)); }, since_wall_ms,
       limit > 0 ? limit : int64_t{-1});
   if (!read) return Context(read.error(), "listing the audit log");
   return rows;

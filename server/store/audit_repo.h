@@ -63,6 +63,12 @@ struct AuditRow {
   bool operator==(const AuditRow&) const = default;
 };
 
+// The columns of a whole row, in the order ReadAuditRow reads them.
+#define SLUICE_AUDIT_COLUMNS                                                             \
+  "seq, wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, running, " \
+  "limit_value"
+AuditRow ReadAuditRow(const db::Statement& row);
+
 // Appends `row` (its `seq` is ignored) and returns the seq assigned: larger than every seq
 // ever assigned, even to rows since deleted. Errors: kInvalidArgument for an unknown event;
 // kDatabase.

@@ -44,25 +44,14 @@ Result<std::vector<AuditRow>> AuditRowsBeyond(db::Database& db,
   while (static_cast<int>(rows.size()) < limit) {
     bool any = false;
     auto read = db.Query(
-        "SELECT seq, wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, "
-        "running, limit_value FROM audit WHERE seq > ?1 ORDER BY seq LIMIT 1000",
+        "SELECT " SLUICE_AUDIT_COLUMNS " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT 1000",
         [&](const db::Statement& row) {
           any = true;
           cursor = row.Int64(0);
           auto top = tops.find(cursor >> kIdRangeBits);
           if (top != tops.end() && cursor <= top->second) return;
           if (static_cast<int>(rows.size()) >= limit) return;
-          rows.push_back(AuditRow{.seq = row.Int64(0),
-                                  .wall_ms = row.Int64(1),
-                                  .mono_ms = row.Int64(2),
-                                  .event = row.Text(3),
-                                  .scope = row.Text(4),
-                                  .client_id = row.Text(5),
-                                  .lease_id = static_cast<uint64_t>(row.Int64(6)),
-                                  .version = row.Text(7),
-                                  .detail = row.Text(8),
-                                  .running = static_cast<int>(row.Int64(9)),
-                                  .limit_value = static_cast<int>(row.Int64(10))});
+          rows.push_back(ReadAuditRow(row));
         },
         cursor);
     if (!read) return Context(read.error(), "reading the audit rows to merge");

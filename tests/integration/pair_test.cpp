@@ -357,6 +357,24 @@ TEST_F(PairTest, AHandoverThatNeverCompletesLeavesThePrimaryServing) {
   EXPECT_EQ(std::get<proto::ErrorMessage>(*answer).code, proto::ErrorCode::kNotEnrolled);
 }
 
+TEST_F(PairTest, ASwapWithoutALastSyncHoldsGrantsForOneLeaseLifetime) {
+  ASSERT_NO_FATAL_FAILURE(Establish());
+  const RunResult became = Ctl(*b_, {"pair", "become-primary", "--json"});
+  ASSERT_EQ(became.exit_code, 0) << became.output;
+  const int64_t fence = json::parse(became.output)["grant_fence_until_ms"].get<int64_t>();
+  EXPECT_GT(fence, 0) << "leases the old primary granted since the last sync are unknown here";
+  ASSERT_TRUE(WaitForRole(*b_, "primary"));
+  ASSERT_TRUE(WaitForRole(*a_, "backup"));
+  EXPECT_EQ(Status(*b_)["grant_fence_until_ms"], fence);
+  const auto rows = ReadAudit(*b_);
+  ASSERT_EQ(CountEvents(rows, "pair_takeover"), 1);
+  for (const auto& row : rows) {
+    if (row.event == "pair_takeover") {
+      EXPECT_EQ(sched::DetailField(row.detail, "fence_until_ms"), std::to_string(fence));
+    }
+  }
+}
+
 TEST_F(PairTest, BreakEndsOnlyTheRelationship) {
   StartAgents(1, SharedConfig(*a_));
   ASSERT_TRUE(WaitUntil([&] { return Online(*a_) == 1; }, seconds(60))) << a_->log();
