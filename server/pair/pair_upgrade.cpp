@@ -251,7 +251,10 @@ void PairUpgrade::Run(const UpgradeRequest& request, Done done) {
   } else if (request.dry_run) {
     return done(Report("nothing was done (dry run)"));
   }
-  waiting_confirmed_ = request.resume;
+  // --continue confirms the step that waited, and only that one: after an interruption the
+  // next step may be this server's own, and a later human step still waits for its person.
+  const auto next = progress_->Next();
+  waiting_confirmed_ = request.resume && next && next->human;
   Advance(std::move(done));
 }
 
