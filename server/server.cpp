@@ -297,6 +297,22 @@ Status Server::OpenAdmin() {
       .settings = settings_.get(),
       .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string()});
   RegisterPairCommands(*admin_, *pair_, *pair_upgrade_);
+  // A backup's site is the primary's and every sync replaces it: changes go to the primary.
+  if (pair_->role() == pair::Role::kBackup) {
+    for (const char* cmd :
+         {"settings-set", "limits-set", "policy-set", "site-set-version", "upgrade",
+          "rollout-canary", "rollout-resume", "rollout-abort", "package-add", "installer-create",
+          "installer-extend", "installer-delete", "update-install", "update-install-file",
+          "backup-schedule", "cert-import"}) {
+      admin_->Register(cmd, [cmd](const nlohmann::json&, admin::Reply reply) {
+        reply(Fail(Errc::kInvalidArgument,
+                   std::string(cmd) +
+                       ": this server is a failover pair's backup; its site is the primary's and "
+                       "every sync replaces it: make the change on the primary (or break the "
+                       "pair first)"));
+      });
+    }
+  }
   return {};
 }
 

@@ -215,6 +215,11 @@ TEST_F(PairTest, EstablishNeedsTheSameKeyInBothDirectionsAndChangesNothingOtherw
   EXPECT_EQ(status["peer"], Address(*a_));
   EXPECT_EQ(status["serves_clients"], false);
   EXPECT_EQ(Ctl(*a_, establish).exit_code, 1);  // already in a pair
+  // The backup's site is the primary's: changes made there would be lost at the next sync.
+  const json refused_change =
+      AdminWhenUp(*b_, "settings-set", {{"key", "heartbeat_s"}, {"value", "20"}});
+  EXPECT_EQ(refused_change["ok"], false);
+  EXPECT_NE(refused_change.dump().find("make the change on the primary"), std::string::npos);
 
   // A client reaching the backup is told to go away and come back, not refused for good.
   std::unique_ptr<RawTlsClient> client;
