@@ -93,6 +93,9 @@ class FileSink {
 };
 
 constexpr int kMergeBatch = 500;
+// A merge request stays well under the pair protocol's largest body (kMaxPairBodyBytes),
+// whatever the rows' text holds: a batch ends early once its JSON would pass this.
+constexpr size_t kMaxMergeBatchBytes = proto::kMaxPairBodyBytes / 2;
 // Clients seen shortly before the last sync are sent too: newest-wins makes extras harmless.
 constexpr int64_t kMergeMarginMs = 10 * 60 * 1000;
 
@@ -745,8 +748,15 @@ void PairService::MergeAudit(const std::shared_ptr<PairChannel>& channel, json t
         if (!rows) return EndSync(Context(rows.error(), "reading the audit rows to merge"));
         if (rows->empty()) return MergeClients(channel, "", then);
         json batch = json::array();
-        for (const store::AuditRow& row : *rows) batch.push_back(AuditJson(row));
-        const int64_t last = rows->back().seq;
+        int64_t last = 0;
+        size_t bytes = 0;
+        for (const store::AuditRow& row : *rows) {
+          json one = AuditJson(row);
+          bytes += one.dump().size() + 1;
+          if (!batch.empty() && bytes > kMaxMergeBatchBytes) break;
+          batch.push_back(std::move(one));
+          last = row.seq;
+        }
         channel->Call("merge", {{"audit", std::move(batch)}},
                       [this, channel, tops, last, then, alive](Result<json> merged) {
                         if (alive.expired()) return;
@@ -777,9 +787,16 @@ void PairService::MergeClients(const std::shared_ptr<PairChannel>& channel, std:
           return;
         }
         json batch = json::array();
-        for (const store::ClientRow& row : *rows) batch.push_back(ClientJson(row));
-        const std::string last = rows->back().id;
-        merged_clients_ += rows->size();
+        std::string last;
+        size_t bytes = 0;
+        for (const store::ClientRow& row : *rows) {
+          json one = ClientJson(row);
+          bytes += one.dump().size() + 1;
+          if (!batch.empty() && bytes > kMaxMergeBatchBytes) break;
+          batch.push_back(std::move(one));
+          last = row.id;
+        }
+        merged_clients_ += batch.size();
         channel->Call("merge", {{"clients", std::move(batch)}},
                       [this, channel, last, then, alive](Result<json> merged) {
                         if (alive.expired()) return;
