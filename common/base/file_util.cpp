@@ -53,6 +53,12 @@ Error ErrnoError(std::string_view action, const std::string& path, int err) {
   return Error(err == ENOENT ? Errc::kNotFound : Errc::kIo, std::move(message));
 }
 
+uint64_t FileSizeOr0(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<uint64_t>(size);
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Fail(ErrnoError("opening", path, errno));

@@ -50,6 +50,9 @@ Error ErrnoError(std::string_view action, const std::string& path, int err);
 // Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0 or an errno value.
 int WriteAll(int fd, std::string_view data);
 
+// The size of the file at `path`, 0 when it is missing or unreadable.
+uint64_t FileSizeOr0(const std::string& path);
+
 // Returns the whole content of `path`. Errc::kNotFound if it does not exist, Errc::kIo for any
 // other failure (permissions, a directory, read errors).
 [[nodiscard]] Result<std::string> ReadFile(const std::string& path);

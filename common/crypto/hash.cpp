@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/base/file_util.h"
+#include "common/crypto/encoding.h"
 
 namespace sluice::crypto {
 namespace {
@@ -84,6 +85,12 @@ Result<Sha256Digest> Sha256File(const std::string& path) {
   }
   ::close(fd);
   return hasher.Finish();
+}
+
+Result<std::string> Sha256FileHex(const std::string& path) {
+  auto digest = Sha256File(path);
+  if (!digest) return Fail(digest.error());
+  return HexEncode(*digest);
 }
 
 }  // namespace sluice::crypto

@@ -39,5 +39,7 @@ Sha256Digest HmacSha256(ByteView key, ByteView data);
 // Digest of the file at `path`, read in 64 KiB blocks (memory use does not grow with the file).
 // Errc::kNotFound if it does not exist, Errc::kIo on other read failures.
 Result<Sha256Digest> Sha256File(const std::string& path);
+// Sha256File as lower-case hex, the way packages and snapshots are named.
+Result<std::string> Sha256FileHex(const std::string& path);
 
 }  // namespace sluice::crypto

@@ -46,16 +46,7 @@ bool UnderRoot(const std::string& relative) {
   return !relative.empty() && !relative.starts_with("..") && !relative.starts_with('/');
 }
 
-std::string FileSha256(const std::string& path) {
-  auto digest = crypto::Sha256File(path);
-  return digest ? crypto::HexEncode(*digest) : std::string();
-}
-
-uint64_t FileSize(const std::string& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  return ec ? 0 : static_cast<uint64_t>(size);
-}
+std::string FileSha256(const std::string& path) { return crypto::Sha256FileHex(path).value_or(""); }
 
 void RemovePartials(const std::string& dir) {
   std::error_code ec;
@@ -90,12 +81,12 @@ void PlanIdentityAndSmallFiles(const std::string& root, Plan& plan) {
   std::sort(others.begin(), others.end());
   for (const std::string& name : identity) {
     plan.files.emplace_back(name, root + "/" + name);
-    plan.bytes += FileSize(root + "/" + name);
+    plan.bytes += FileSizeOr0(root + "/" + name);
   }
   size_t small_files = 0;
   for (const std::string& name : others) {
     const std::string path = root + "/" + name;
-    const uint64_t size = FileSize(path);
+    const uint64_t size = FileSizeOr0(path);
     if (size >= kSmallFileBytes || small_files == kSmallFilesMax) {
       plan.omitted.push_back({.name = name,
                               .size = size,
@@ -125,12 +116,12 @@ void PlanRecordedFiles(const std::string& root, const store::CopyInventory& inve
       continue;
     }
     plan.files.emplace_back(name, msi.path);
-    plan.bytes += FileSize(msi.path);
+    plan.bytes += FileSizeOr0(msi.path);
   }
   for (const auto& msi : inventory.archived_msis) {
     plan.omitted.push_back(
         {.name = UnderRoot(Relative(root, msi.path)) ? Relative(root, msi.path) : msi.path,
-         .size = FileSize(msi.path),
+         .size = FileSizeOr0(msi.path),
          .sha256 = FileSha256(msi.path),
          .reason = "archived-msi",
          .restore_from = "copy it from the old data dir: only this MSI can uninstall site " +
@@ -165,7 +156,7 @@ Result<BackupMade> CreateBackup(store::Store& store, const BackupOptions& option
   } snapshot_cleanup{snapshot};
 
   // 1. One consistent copy of the database; the server keeps serving meanwhile.
-  const uint64_t db_size = FileSize(root + "/db/sluice.db");
+  const uint64_t db_size = FileSizeOr0(root + "/db/sluice.db");
   progress.total = 2 * db_size;
   auto copied = store.BackupTo(snapshot, [&progress, db_size](uint64_t done, uint64_t all) {
     if (all > 0) progress.done = db_size * done / all;
@@ -202,7 +193,7 @@ Result<BackupMade> CreateBackup(store::Store& store, const BackupOptions& option
   manifest.omitted = plan.omitted;
 
   // 2. Stream everything into the file.
-  const uint64_t snapshot_size = FileSize(snapshot);
+  const uint64_t snapshot_size = FileSizeOr0(snapshot);
   const uint64_t base = progress.done = db_size;
   progress.total = base + snapshot_size + plan.bytes;
   const std::string temp = partial + std::string(kBackupSuffix);
@@ -228,7 +219,7 @@ Result<BackupMade> CreateBackup(store::Store& store, const BackupOptions& option
   Log("backup")->info("backup written path={} protected={} history={} entries={} omitted={}", path,
                       finished->is_protected, finished->history, finished->entries.size(),
                       finished->omitted.size());
-  return BackupMade{.path = path, .size = FileSize(path), .manifest = std::move(*finished)};
+  return BackupMade{.path = path, .size = FileSizeOr0(path), .manifest = std::move(*finished)};
 }
 
 }  // namespace sluice::backup

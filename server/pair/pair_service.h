@@ -172,6 +172,10 @@ class PairService final : public RequestHandler {
   // reached) it confirms itself once, releasing its grants.
   void Probe();
   bool confirmed_ = false;
+  // Dials the peer, sends one request and closes: `done` gets the answer or why not.
+  void AskPeer(const std::string& op, const nlohmann::json& body, int retries, Done done);
+  // The relationship ends here (a break from either side); a backup restarts to serve alone.
+  void EndRelationship(const std::string& detail);
 
   Host host_;
   PairOptions options_;

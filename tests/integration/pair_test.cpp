@@ -518,15 +518,6 @@ TEST_F(PairTest, TheLimitHoldsAcrossAForcedTakeoverMidRollout) {
   EXPECT_TRUE(replay.violations.empty());
   EXPECT_LE(replay.max_running.at("jump-client"), 2);
   for (const std::string& problem : replay.problems) ADD_FAILURE() << problem;
-  if (HasFailure()) {
-    for (const auto* rows : {&a_rows, &b_rows}) {
-      for (const auto& row : *rows) {
-        std::cerr << row.seq << " " << row.event << " lease=" << row.lease_id
-                  << " running=" << row.running << " " << row.detail << "\n";
-      }
-      std::cerr << "----\n";
-    }
-  }
 }
 
 // Both guided pair upgrades with a real site update from an update source.
