@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libmsi-dev libglib2.0-dev wixl msitools osslsigncode wine wine64
   nginx-light procps iproute2 python3
+  chromium chromium-driver python3-selenium
   dpkg-dev fakeroot lintian systemd
   clang-14 libfuzzer-14-dev
 )

@@ -5,7 +5,7 @@
 import {clear, el} from './dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 800, H = 280;
+const W = 1200, H = 300;
 const PAD = {left: 48, right: 16, top: 12, bottom: 28};
 
 function svg(tag, attrs = {}) {
@@ -14,13 +14,15 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
+// The smallest "round" top of the y axis at or above `value` whose four grid steps are whole
+// numbers (4, 8, 20, 40, 60, 100, 120, 200…).
 function niceMax(value) {
-  if (value <= 5) return 5;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (value <= step * magnitude) return step * magnitude;
+  const step = Math.max(1, value / 4);
+  const magnitude = 10 ** Math.floor(Math.log10(step));
+  for (const m of [1, 1.5, 2, 2.5, 3, 5, 10]) {
+    if (step <= m * magnitude && Number.isInteger(m * magnitude)) return 4 * m * magnitude;
   }
-  return 10 * magnitude;
+  return 40 * magnitude;
 }
 
 function stepPath(samples, key, x, y, nowMs) {
@@ -33,10 +35,19 @@ function stepPath(samples, key, x, y, nowMs) {
   return d;
 }
 
-// Draws `history` (Map kind -> samples, oldest first) into `container` (replacing it) over the
-// window [nowMs - windowMs, nowMs]. `kinds` fixes the order and colours; kinds that never had
-// a slot running nor a non-default limit in the window are still drawn if listed.
-export function drawRolloutChart(container, legend, history, kinds, nowMs, windowMs) {
+const TICKS_S = [5, 10, 15, 30, 60, 120, 300];
+
+// Draws `history` (Map kind -> samples, oldest first) of `kinds` (which fixes the order and the
+// colours) into `container`, replacing what was there, and a legend into `legend`. The time
+// axis ends now and spans what is known, from one minute up to `maxWindowMs`. Returns the span
+// in ms.
+export function drawRolloutChart(container, legend, history, kinds, nowMs, maxWindowMs) {
+  let oldest = nowMs;
+  for (const kind of kinds) {
+    const samples = history.get(kind) || [];
+    if (samples.length) oldest = Math.min(oldest, samples[0].t);
+  }
+  const windowMs = Math.min(maxWindowMs, Math.max(60 * 1000, nowMs - oldest));
   const start = nowMs - windowMs;
   const series = [];
   let top = 1;
@@ -64,12 +75,12 @@ export function drawRolloutChart(container, legend, history, kinds, nowMs, windo
     label.textContent = String(Math.round(v));
     grid.append(label);
   }
-  const minutes = Math.round(windowMs / 60000);
-  for (let m = 0; m <= minutes; m += minutes > 5 ? 2 : 1) {
-    const t = nowMs - m * 60000;
+  const tick = TICKS_S.find((s) => windowMs / 1000 / s <= 8) || 600;
+  for (let ago = 0; ago * 1000 <= windowMs; ago += tick) {
+    const t = nowMs - ago * 1000;
     grid.append(svg('line', {x1: x(t), x2: x(t), y1: PAD.top, y2: H - PAD.bottom, class: 'vline'}));
     const label = svg('text', {x: x(t), y: H - 8, class: 'axis-x'});
-    label.textContent = m === 0 ? 'now' : `−${m} min`;
+    label.textContent = ago === 0 ? 'now' : ago < 60 ? `−${ago} s` : `−${ago / 60} min`;
     grid.append(label);
   }
   root.append(grid);
@@ -88,5 +99,10 @@ export function drawRolloutChart(container, legend, history, kinds, nowMs, windo
                      el('span', {class: 'swatch'}),
                      `${s.kind}: ${last.running} in flight / limit ${last.limit}`));
   }
-  if (!series.length) legend.append(el('span', {class: 'muted'}, 'Waiting for the first sample…'));
+  if (series.length) {
+    legend.append(el('span', {class: 'legend-item muted'}, 'solid: in flight · dashed: limit'));
+  } else {
+    legend.append(el('span', {class: 'muted'}, 'Waiting for the first sample…'));
+  }
+  return windowMs;
 }

@@ -41,7 +41,8 @@ export function byId(id) {
 // class?}; `rowAttrs(row)` gives the tr's attributes.
 export function fillTable(table, rows, columns, rowAttrs = () => ({}), empty = 'Nothing to show.') {
   const thead = table.tHead || table.createTHead();
-  clear(thead).append(el('tr', {}, columns.map((c) => el('th', {class: c.class}, c.title))));
+  clear(thead).append(el('tr', {}, columns.map(
+      (c) => el('th', {class: (c.class || '').split(' ').includes('num') ? 'num' : undefined}, c.title))));
   const tbody = table.tBodies[0] || table.createTBody();
   clear(tbody);
   if (rows.length === 0) {

@@ -53,7 +53,7 @@ async function load() {
         ? `seq ${events[0].seq}–${events[events.length - 1].seq} (${events.length} events)` : 'no events';
     fillTable(byId('audit-table'), [...events].reverse(), [
       {title: 'Seq', class: 'num', cell: (e) => String(e.seq)},
-      {title: 'Time', cell: (e) => fmtTime(e.time)},
+      {title: 'Time', class: 'nowrap', cell: (e) => fmtTime(e.time)},
       {title: 'Event', cell: (e) => el('span', {class: `event event-${/^[a-z_]+$/.test(e.event) ? e.event : 'other'}`}, e.event)},
       {title: 'Kind', cell: (e) => e.scope || ''},
       {title: 'Client', class: 'mono', cell: (e) => e.client_id

@@ -56,7 +56,7 @@ async function load() {
       {title: 'Mode', cell: (c) => c.mode},
       {title: 'Version', cell: (c) => c.version},
       {title: 'State', cell: stateBadge},
-      {title: 'Last seen', cell: (c) => el('span', {title: fmtTime(c.last_seen)}, fmtAgo(c.last_seen))},
+      {title: 'Last seen', class: 'nowrap', cell: (c) => el('span', {title: fmtTime(c.last_seen)}, fmtAgo(c.last_seen))},
       {title: 'Platform', cell: (c) => c.platform},
       {title: 'Console user', cell: (c) => c.stats?.console_user || ''},
       {title: 'Jump group', cell: (c) => c.jump_group ?? ''},
@@ -170,7 +170,7 @@ async function loadClient(id) {
         ? '' : 'An upgrade now is not possible for this client (up to date, or its kind is never upgraded automatically).';
     fillTable(byId('client-history'), [...(detail.history || [])].reverse(), [
       {title: 'Seq', class: 'num', cell: (e) => String(e.seq)},
-      {title: 'Time', cell: (e) => fmtTime(e.time)},
+      {title: 'Time', class: 'nowrap', cell: (e) => fmtTime(e.time)},
       {title: 'Event', cell: (e) => e.event},
       {title: 'Lease', class: 'num', cell: (e) => e.lease_id ? String(e.lease_id) : ''},
       {title: 'Version', cell: (e) => e.version || ''},

@@ -78,19 +78,18 @@ function deleteButton(inst) {
 function render(result) {
   const installers = (result.installers || []).filter((i) => !i.deleted).reverse();
   fillTable(byId('installers-table'), installers, [
-    {title: 'Id', class: 'mono', cell: (i) => i.id},
-    {title: 'Kind', cell: (i) => i.kind},
-    {title: 'Mode', cell: (i) => i.mode},
+    {title: 'Installer', cell: (i) => [el('div', {class: 'mono nowrap'}, i.id),
+                                        i.comments ? el('div', {class: 'muted small'}, i.comments) : null,
+                                        el('div', {class: 'muted small'}, `by ${i.creator || '?'}`)]},
+    {title: 'Kind', cell: (i) => [i.kind, el('div', {class: 'muted small'}, i.mode)]},
     {title: 'Jump group', cell: (i) => i.jump_group || ''},
     {title: 'Tag', cell: (i) => el('span', {'data-testid': `installer-tag-${i.id}`}, i.tag || '')},
-    {title: 'Comments', cell: (i) => i.comments || ''},
-    {title: 'Site version', cell: (i) => i.site_version},
-    {title: 'Product version', cell: (i) => i.product_version},
+    {title: 'Version', cell: (i) => [i.site_version,
+                                     el('div', {class: 'muted small'}, `MSI ${i.product_version}`)]},
     {title: 'Expires', cell: (i) => el('span', {class: i.expired ? 'bad' : ''},
                                           fmtTime(i.expires), i.expired ? ' (expired)' : '')},
     {title: 'Enrolled', class: 'num', cell: (i) => String(i.enrolled_clients ?? 0)},
     {title: 'May change', cell: (i) => (i.overrides || []).join(', ') || '—'},
-    {title: 'Created by', cell: (i) => i.creator || ''},
     {title: '', cell: (i) => el('div', {class: 'row-actions'},
                                 i.expired ? null : downloadLink(i), extendControls(i), deleteButton(i))},
   ], (i) => ({'data-testid': 'installer-row', 'data-installer-id': i.id}), 'No installers yet.');

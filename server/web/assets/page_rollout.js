@@ -84,14 +84,20 @@ function render(snapshot) {
                                                     limits[k]?.adaptive ? ` (auto ${limits[k].adaptive.min}–${limits[k].adaptive.max})` : '')},
     {title: 'Waiting', class: 'num', cell: (k) => el('span', {'data-testid': `rollout-waiting-${k}`},
                                                       fmtNumber(scopes[k]?.waiting ?? limits[k]?.waiting ?? 0))},
-    {title: 'Upgrade takes', class: 'num', cell: (k) => scopes[k]?.estimated_upgrade_s
-        ? `${scopes[k].estimated_upgrade_s.toFixed(1)} s (${scopes[k].estimate_samples} samples)` : '—'},
+    {title: 'One upgrade takes', class: 'num', cell: (k) => {
+      const s = scopes[k];
+      if (!s || !s.estimated_upgrade_s) return '—';
+      return s.estimate_samples
+          ? `${s.estimated_upgrade_s.toFixed(1)} s (${fmtNumber(s.estimate_samples)} measured)`
+          : `≈${Math.round(s.estimated_upgrade_s)} s (initial guess)`;
+    }},
     {title: 'Versions', cell: (k) => Object.entries(versions[k] || {})
         .map(([v, n]) => `${v}: ${fmtNumber(n)}`).join(', ') || '—'},
     {title: 'Policy', cell: (k) => snapshot.limits?.policy?.[k]?.mode || '—'},
     {title: 'Gate', cell: (k) => gateCell(k, scopes[k]?.gate, scopes[k]?.blocked)},
     {title: '', cell: (k) => scopes[k]?.gate && scopes[k].gate.phase !== 'halted' &&
-        snapshot.limits?.policy?.[k]?.mode !== 'disabled'
+        snapshot.limits?.policy?.[k]?.mode !== 'disabled' &&
+        ((scopes[k].running ?? 0) > 0 || (scopes[k].waiting ?? 0) > 0)
         ? button('Abort', {class: 'danger', 'data-testid': `rollout-abort-${k}`}, (event) => confirmAbort(event.target, k))
         : ''},
   ], (k) => ({'data-testid': `rollout-row-${k}`}), 'No upgrade scopes.');
@@ -120,8 +126,10 @@ function drawChart() {
   // Kinds with nothing ever running and no clients are left out, so the chart stays readable.
   const shown = kinds.filter((k) => (history.get(k) || []).some((s) => s.running > 0) ||
                                     live.latestSnapshot()?.rollout?.clients?.by_kind_version?.[k]);
-  drawRolloutChart(byId('rollout-chart'), byId('rollout-legend'), history,
-                   shown.length ? shown : kinds.slice(0, 1), live.serverNowMs(), live.HISTORY_MS);
+  const span = drawRolloutChart(byId('rollout-chart'), byId('rollout-legend'), history,
+                               shown.length ? shown : kinds.slice(0, 1), live.serverNowMs(),
+                               live.HISTORY_MS);
+  byId('rollout-chart-span').textContent = `(last ${fmtDuration(span / 1000)})`;
 }
 
 function wireCanary() {
