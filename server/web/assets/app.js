@@ -115,7 +115,8 @@ function wireLogin() {
     try {
       const session = await login(byId('login-name').value.trim(), byId('login-password').value);
       byId('login-password').value = '';
-      if (!location.hash || location.hash === '#/login') location.hash = '#/overview';
+      // replaceState: no hashchange, so the page is entered once, by enterSession.
+      if (!location.hash || location.hash === '#/login') history.replaceState(null, '', '#/overview');
       enterSession(session.name);
     } catch (e) {
       showError(byId('login-error'), {message: loginErrorText(e)});

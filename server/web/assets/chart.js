@@ -85,6 +85,12 @@ export function drawRolloutChart(container, legend, history, kinds, nowMs, maxWi
   }
   root.append(grid);
   for (const s of series) {
+    const running = stepPath(s.samples, 'running', x, y, nowMs);
+    const base = y(0).toFixed(1);
+    root.append(svg('path', {d: `${running}V${base}H${x(s.samples[0].t).toFixed(1)}Z`,
+                             class: `area series-${s.index}`}));
+  }
+  for (const s of series) {
     root.append(svg('path', {d: stepPath(s.samples, 'limit', x, y, nowMs),
                              class: `line limit series-${s.index}`}));
     root.append(svg('path', {d: stepPath(s.samples, 'running', x, y, nowMs),

@@ -98,7 +98,9 @@ function render(snapshot) {
     {title: '', cell: (k) => scopes[k]?.gate && scopes[k].gate.phase !== 'halted' &&
         snapshot.limits?.policy?.[k]?.mode !== 'disabled' &&
         ((scopes[k].running ?? 0) > 0 || (scopes[k].waiting ?? 0) > 0)
-        ? button('Abort', {class: 'danger', 'data-testid': `rollout-abort-${k}`}, (event) => confirmAbort(event.target, k))
+        ? button(abortArmed(k) ? 'Click again to abort' : 'Abort',
+                 {class: 'danger', 'data-testid': `rollout-abort-${k}`},
+                 (event) => confirmAbort(event.target, k))
         : ''},
   ], (k) => ({'data-testid': `rollout-row-${k}`}), 'No upgrade scopes.');
   byId('rollout-feed').textContent = live.feedMode() === 'stream'
@@ -106,18 +108,25 @@ function render(snapshot) {
   drawChart();
 }
 
-// Abort needs a second click on the same button within 5 s.
+// Abort needs a second click within 5 s. The table is redrawn on every live sample, so the
+// armed state lives here, not on the button.
+const abortArmedUntil = new Map();  // kind -> ms
+
+function abortArmed(kind) {
+  return (abortArmedUntil.get(kind) || 0) > Date.now();
+}
+
 function confirmAbort(node, kind) {
-  if (node.dataset.armed) {
+  if (abortArmed(kind)) {
+    abortArmedUntil.delete(kind);
     gateAction(kind, 'abort');
     return;
   }
-  node.dataset.armed = '1';
+  abortArmedUntil.set(kind, Date.now() + 5000);
   node.textContent = 'Click again to abort';
   setTimeout(() => {
-    delete node.dataset.armed;
-    node.textContent = 'Abort';
-  }, 5000);
+    if (!abortArmed(kind) && node.isConnected) node.textContent = 'Abort';
+  }, 5100);
 }
 
 function drawChart() {
