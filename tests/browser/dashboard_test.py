@@ -37,6 +37,7 @@ import time
 import traceback
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_wire  # noqa: E402
 
