@@ -102,6 +102,9 @@ function render(result) {
     {title: 'Archived', cell: (a) => fmtTime(a.archived)},
     {title: 'Why', cell: (a) => a.reason === 'extended' ? 'validity extended' : 'new site version'},
     {title: 'File on the server', class: 'mono small', cell: (a) => a.file},
+    {title: '', cell: (a) => el('a', {
+      href: `/api/installers/${encodeURIComponent(a.id)}/msi?product_code=${encodeURIComponent(a.product_code)}`,
+      download: '', class: 'button-link'}, 'Download MSI')},
   ], () => ({'data-testid': 'archive-row'}), 'No archived MSIs.');
 }
 
