@@ -53,11 +53,12 @@ function record(snapshot) {
   for (const kind of new Set([...Object.keys(limits), ...Object.keys(scopes)])) {
     const scope = scopes[kind] || {};
     const limit = limits[kind] || {};
+    // `limits` is read on every tick, the rollout summary less often: it wins when both say.
     const sample = {
       t,
-      running: scope.running ?? limit.running ?? 0,
-      limit: scope.limit ?? limit.max_concurrent ?? 0,
-      waiting: scope.waiting ?? limit.waiting ?? 0,
+      running: limit.running ?? scope.running ?? 0,
+      limit: limit.max_concurrent ?? scope.limit ?? 0,
+      waiting: limit.waiting ?? scope.waiting ?? 0,
     };
     if (!history.has(kind)) history.set(kind, []);
     const samples = history.get(kind);

@@ -78,12 +78,12 @@ function render(snapshot) {
   fillTable(byId('rollout-table'), kinds, [
     {title: 'Kind', cell: (k) => k},
     {title: 'Running', class: 'num', cell: (k) => el('span', {'data-testid': `rollout-running-${k}`},
-                                                      fmtNumber(scopes[k]?.running ?? limits[k]?.running ?? 0))},
+                                                      fmtNumber(limits[k]?.running ?? scopes[k]?.running ?? 0))},
     {title: 'Limit', class: 'num', cell: (k) => el('span', {'data-testid': `rollout-limit-${k}`},
-                                                    fmtNumber(scopes[k]?.limit ?? limits[k]?.max_concurrent ?? 0),
+                                                    fmtNumber(limits[k]?.max_concurrent ?? scopes[k]?.limit ?? 0),
                                                     limits[k]?.adaptive ? ` (auto ${limits[k].adaptive.min}–${limits[k].adaptive.max})` : '')},
     {title: 'Waiting', class: 'num', cell: (k) => el('span', {'data-testid': `rollout-waiting-${k}`},
-                                                      fmtNumber(scopes[k]?.waiting ?? limits[k]?.waiting ?? 0))},
+                                                      fmtNumber(limits[k]?.waiting ?? scopes[k]?.waiting ?? 0))},
     {title: 'One upgrade takes', class: 'num', cell: (k) => {
       const s = scopes[k];
       if (!s || !s.estimated_upgrade_s) return '—';
@@ -97,7 +97,7 @@ function render(snapshot) {
     {title: 'Gate', cell: (k) => gateCell(k, scopes[k]?.gate, scopes[k]?.blocked)},
     {title: '', cell: (k) => scopes[k]?.gate && scopes[k].gate.phase !== 'halted' &&
         snapshot.limits?.policy?.[k]?.mode !== 'disabled' &&
-        ((scopes[k].running ?? 0) > 0 || (scopes[k].waiting ?? 0) > 0)
+        ((limits[k]?.running ?? 0) > 0 || (limits[k]?.waiting ?? 0) > 0)
         ? button(abortArmed(k) ? 'Click again to abort' : 'Abort',
                  {class: 'danger', 'data-testid': `rollout-abort-${k}`},
                  (event) => confirmAbort(event.target, k))
