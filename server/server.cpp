@@ -8,9 +8,11 @@
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/crypto/encoding.h"
+#include "server/admin/account_commands.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/backup_commands.h"
 #include "server/admin/cert_commands.h"
+#include "server/admin/fleet_commands.h"
 #include "server/admin/installer_commands.h"
 #include "server/admin/package_commands.h"
 #include "server/admin/pair_commands.h"
@@ -272,9 +274,11 @@ Status Server::OpenAdmin() {
           installers_->RegenerateOutdated(settings().site_version);
         }
       });
-  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
-  RegisterUpdateCommands(*admin_, *updates_);
-  RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
+  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *options_.clock);
+  RegisterFleetCommands(*admin_, *store_, *upgrades_);
+  RegisterAccountCommands(*admin_, loop_, *store_, *options_.clock);
+  RegisterUpdateCommands(*admin_, *updates_, *store_, *options_.clock);
+  RegisterInstallerCommands(*admin_, *installers_, *options_.clock, *store_);
   // No trailing '/': the root is the prefix a restore rewrites in stored paths.
   std::string data_root = std::filesystem::absolute(dir_.root).lexically_normal().string();
   if (data_root.size() > 1 && data_root.ends_with('/')) data_root.pop_back();
@@ -303,7 +307,7 @@ Status Server::OpenAdmin() {
          {"settings-set", "limits-set", "policy-set", "site-set-version", "upgrade",
           "rollout-canary", "rollout-resume", "rollout-abort", "package-add", "installer-create",
           "installer-extend", "installer-delete", "update-install", "update-install-file",
-          "backup-schedule", "cert-import"}) {
+          "backup-schedule", "cert-import", "admin-add", "admin-passwd", "admin-remove"}) {
       admin_->Register(cmd, [cmd](const nlohmann::json&, admin::Reply reply) {
         reply(Fail(Errc::kInvalidArgument,
                    std::string(cmd) +

@@ -1,0 +1,25 @@
+#pragma once
+// The fleet as the dashboard reads it, paged and filtered in SQLite on the store thread
+// (docs/admin.md, "Fleet and audit queries"):
+//   clients-page  {q?, kind?, version?, mode?, state?, jump_group?, tag?, offset?, limit?, sort?}
+//                 -> {"total", "offset", "limit", "clients": [CLIENT]}
+//   client-detail {client_id} -> {"client": CLIENT, "history": [EVENT], "upgrade_allowed"}
+//   fleet         {}          -> {"counts": COUNTS, "by_kind_version": [{kind, version, online,
+//                                 offline, lost}]}
+//   audit         {event?, scope?, client_id?, since_ms?, until_ms?, before_seq?, limit?}
+//                 -> {"events": [EVENT], "first_seq", "more"}
+
+#include "server/admin/admin_server.h"
+#include "server/store/store.h"
+#include "server/upgrade/upgrade_coordinator.h"
+
+namespace sluice::server {
+
+inline constexpr int64_t kMaxClientsPage = 200;
+inline constexpr int64_t kClientHistoryRows = 200;
+
+// `store` and `upgrades` must outlive `admin`.
+void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
+                           const UpgradeCoordinator& upgrades);
+
+}  // namespace sluice::server
