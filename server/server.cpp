@@ -275,7 +275,9 @@ Status Server::OpenAdmin() {
         }
       });
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *options_.clock);
-  RegisterFleetCommands(*admin_, *store_, *upgrades_);
+  RegisterFleetCommands(*admin_, *store_, [this](const std::string& kind) {
+    return upgrades_->ManualUpgradeApplies(kind);
+  });
   RegisterAccountCommands(*admin_, loop_, *store_, *options_.clock);
   RegisterUpdateCommands(*admin_, *updates_, *store_, *options_.clock);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock, *store_);

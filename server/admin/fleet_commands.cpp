@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include "common/proto/enums.h"
 #include "server/admin/admin_args.h"
 #include "server/admin/audit_json.h"
 #include "server/admin/client_json.h"
@@ -16,7 +15,7 @@ using nlohmann::json;
 
 struct Fleet {
   store::Store& store;
-  const UpgradeCoordinator& upgrades;
+  UpgradeAllowedFn upgrade_allowed;
 };
 
 Error BadFleetArg(std::string_view name, std::string_view what) {
@@ -96,16 +95,6 @@ void ClientsPage(Fleet& fleet, const json& args, admin::Reply reply) {
       });
 }
 
-// A manual upgrade ("upgrade now") applies to kinds the throttle upgrades whose policy is
-// disabled, as UpgradeCoordinator::AllowManualUpgrade requires.
-bool UpgradeAllowed(const UpgradeCoordinator& upgrades, const std::string& kind) {
-  bool upgradable = false;
-  for (std::string_view k : proto::UpgradableKinds()) upgradable = upgradable || k == kind;
-  if (!upgradable) return false;
-  auto it = upgrades.policies().find(kind);
-  return it != upgrades.policies().end() && it->second.mode == store::UpgradePolicy::kDisabled;
-}
-
 void ClientDetail(Fleet& fleet, const json& args, admin::Reply reply) {
   auto id = NonEmptyStringArg(args, "client_id");
   if (!id) return reply(Fail(id.error()));
@@ -128,7 +117,7 @@ void ClientDetail(Fleet& fleet, const json& args, admin::Reply reply) {
         for (const auto& row : detail->history) history.push_back(AuditEventJson(row));
         reply(json{{"client", ClientJson(detail->client)},
                    {"history", std::move(history)},
-                   {"upgrade_allowed", UpgradeAllowed(fleet.upgrades, detail->client.kind)}});
+                   {"upgrade_allowed", fleet.upgrade_allowed(detail->client.kind)}});
       });
 }
 
@@ -188,8 +177,8 @@ void Audit(Fleet& fleet, const json& args, admin::Reply reply) {
 }  // namespace
 
 void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
-                           const UpgradeCoordinator& upgrades) {
-  auto fleet = std::make_shared<Fleet>(Fleet{store, upgrades});
+                           UpgradeAllowedFn upgrade_allowed) {
+  auto fleet = std::make_shared<Fleet>(Fleet{store, std::move(upgrade_allowed)});
   using Handler = void (*)(Fleet&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"clients-page", &ClientsPage},
                                {"client-detail", &ClientDetail},

@@ -9,17 +9,23 @@
 //   audit         {event?, scope?, client_id?, since_ms?, until_ms?, before_seq?, limit?}
 //                 -> {"events": [EVENT], "first_seq", "more"}
 
+#include <functional>
+#include <string>
+
 #include "server/admin/admin_server.h"
 #include "server/store/store.h"
-#include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
 
 inline constexpr int64_t kMaxClientsPage = 200;
 inline constexpr int64_t kClientHistoryRows = 200;
 
-// `store` and `upgrades` must outlive `admin`.
+// Whether "upgrade now" (the `upgrade` command) applies to clients of a kind: the server answers
+// from UpgradeCoordinator (an upgradable kind whose policy is disabled). Loop thread.
+using UpgradeAllowedFn = std::function<bool(const std::string& kind)>;
+
+// `store` must outlive `admin`.
 void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
-                           const UpgradeCoordinator& upgrades);
+                           UpgradeAllowedFn upgrade_allowed);
 
 }  // namespace sluice::server

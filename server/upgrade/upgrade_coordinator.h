@@ -117,6 +117,9 @@ class UpgradeCoordinator {
                  std::function<void(Status)> done, const std::string& by = {});
   // A one-off upgrade while the kind's policy is disabled; still respects the limit.
   [[nodiscard]] Result<std::string> AllowManualUpgrade(const std::string& client_id);
+  // Whether AllowManualUpgrade applies to clients of `kind`: one the throttle upgrades, whose
+  // policy is disabled.
+  bool ManualUpgradeApplies(const std::string& kind) const;
   // The site moved: each kind's rollout starts (its canary wave, if set), and every connected
   // outdated client is evaluated now.
   void OnSiteVersionChanged();

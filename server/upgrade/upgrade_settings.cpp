@@ -169,6 +169,13 @@ void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting
       });
 }
 
+bool UpgradeCoordinator::ManualUpgradeApplies(const std::string& kind) const {
+  bool upgradable = false;
+  for (std::string_view k : proto::UpgradableKinds()) upgradable = upgradable || k == kind;
+  auto it = policies_.find(kind);
+  return upgradable && it != policies_.end() && it->second.mode == store::UpgradePolicy::kDisabled;
+}
+
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {
   UpgradeClient* session = host_.clients->FindClient(client_id);
   const std::string kind =
