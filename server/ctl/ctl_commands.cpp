@@ -15,6 +15,7 @@ void AddAllCommands(Ctl& ctl) {
   AddBackupCommands(ctl);
   AddCertCommands(ctl);
   AddPairCommands(ctl);
+  AddMetricsCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

@@ -7,7 +7,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 23> kEvents = {
+constexpr std::array<std::string_view, 24> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, 23> kEvents = {
     audit_event::kPackageMissing,  audit_event::kBackup,
     audit_event::kRestore,         audit_event::kCertificateImport,
     audit_event::kPairTakeover,    audit_event::kPairBreak,
-    audit_event::kPairUpgradeStep,
+    audit_event::kPairUpgradeStep, audit_event::kMetricsToken,
 };
 
 }  // namespace
