@@ -1,5 +1,7 @@
 #include "server/metrics/metrics.h"
 
+#include <vector>
+
 #include "common/proto/enums.h"
 
 namespace sluice::server::metrics {

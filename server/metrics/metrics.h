@@ -3,7 +3,8 @@
 // throttle count as things happen, one call at each site. The values read from elsewhere at
 // render time (slots, clients, the store, the pair) are MetricsService's.
 //
-// Threads: as registry.h — loop thread, except that nothing here is called from elsewhere yet.
+// Loop thread (registry.h): the hooks create series on first use. A part on another thread must
+// post its counts to the loop.
 
 #include <cstdint>
 #include <map>
