@@ -16,6 +16,7 @@ void AddAllCommands(Ctl& ctl) {
   AddCertCommands(ctl);
   AddPairCommands(ctl);
   AddAdminCommands(ctl);
+  AddMetricsCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

@@ -24,6 +24,7 @@ void AddBackupCommands(Ctl& ctl);     // backup create|status|inspect, restore (
 void AddCertCommands(Ctl& ctl);       // cert show|export|import                (ctl_cert.cpp)
 void AddPairCommands(Ctl& ctl);       // pair set-key|establish|status|break|... (ctl_pair.cpp)
 void AddAdminCommands(Ctl& ctl);      // admin add|passwd|remove|list            (ctl_admin.cpp)
+void AddMetricsCommands(Ctl& ctl);    // metrics token [--rotate]                (ctl_metrics.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

@@ -40,6 +40,7 @@ inline constexpr char kPackageMissing[] = "package_missing";  // a package file 
 inline constexpr char kBackup[] = "backup";                   // a backup file was written
 inline constexpr char kRestore[] = "restore";  // this log was restored from a backup here
 inline constexpr char kCertificateImport[] = "certificate_import";  // the served cert changed
+inline constexpr char kMetricsToken[] = "metrics_token";  // the scrape token was made or replaced
 // Failover pair (docs/admin.md, "Failover pair"): a synced copy starts writing — a backup took
 // over (pair_takeover) or stands alone after a break (pair_break); its ids move to a new range.
 inline constexpr char kPairTakeover[] = "pair_takeover";

@@ -169,4 +169,20 @@ Result<int64_t> CountClients(db::Database& db) {
   return count;
 }
 
+Result<std::vector<ClientCensusRow>> ClientCensus(db::Database& db) {
+  std::vector<ClientCensusRow> rows;
+  auto read = db.Query(
+      "SELECT kind, version, CASE WHEN state = 'lost' THEN 'lost' WHEN online THEN 'online' "
+      "ELSE 'offline' END AS st, COUNT(*) FROM clients GROUP BY kind, version, st "
+      "ORDER BY kind, version, st",
+      [&rows](const db::Statement& row) {
+        rows.push_back({.kind = row.Text(0),
+                        .version = row.Text(1),
+                        .state = row.Text(2),
+                        .count = row.Int64(3)});
+      });
+  if (!read) return Context(read.error(), "counting clients by kind, version and state");
+  return rows;
+}
+
 }  // namespace sluice::store

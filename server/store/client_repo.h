@@ -75,6 +75,15 @@ struct CheckInUpdate {
 // How many clients are enrolled (any state). Errors: kDatabase.
 [[nodiscard]] Result<int64_t> CountClients(db::Database& db);
 
+// How many clients there are of each kind, version and state, where the state is "lost" (the
+// sweep labelled it), "online" or "offline" (the metrics' census; one grouped scan over the
+// clients' (kind, version) index). Ordered by kind, version, state. Errors: kDatabase.
+struct ClientCensusRow {
+  std::string kind{}, version{}, state{};
+  int64_t count = 0;
+};
+[[nodiscard]] Result<std::vector<ClientCensusRow>> ClientCensus(db::Database& db);
+
 // A failover pair's merge (server/pair): the clients seen at or after `since_ms`, by id after
 // `after_id`, at most `limit`.
 [[nodiscard]] Result<std::vector<ClientRow>> ListClientsSeenSince(db::Database& db,

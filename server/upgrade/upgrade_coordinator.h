@@ -22,6 +22,7 @@
 #include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 #include "common/uv/timer.h"
+#include "server/metrics/metrics.h"
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
 #include "server/sched/adaptive_limit.h"
@@ -80,6 +81,8 @@ class UpgradeCoordinator {
     // The connected clients (completions look theirs up again; a site or policy change
     // re-evaluates them all).
     UpgradeClientDirectory* clients;
+    // Counts ended upgrades, their durations and the package bytes sent. Required.
+    metrics::Metrics* metrics;
   };
 
   UpgradeCoordinator(Host host, UpgradeOptions options);
