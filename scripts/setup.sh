@@ -9,7 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libmsi-dev libglib2.0-dev wixl msitools osslsigncode wine wine64
   nginx-light procps iproute2 python3
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/browser)
+  prometheus  # for promtool: the metrics test checks /metrics' text with it
   dpkg-dev fakeroot lintian systemd
   clang-14 libfuzzer-14-dev
 )
@@ -33,4 +34,8 @@ export DEBIAN_FRONTEND=noninteractive
 # nginx is only a benchmark peer: never leave the distribution's default site running.
 if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
   "${sudo_cmd[@]}" systemctl stop nginx || true
+fi
+# prometheus is installed for promtool only: never leave the distribution's server running.
+if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+  "${sudo_cmd[@]}" systemctl stop prometheus || true
 fi

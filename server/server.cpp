@@ -8,10 +8,13 @@
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/crypto/encoding.h"
+#include "server/admin/account_commands.h"
 #include "server/admin/admin_commands.h"
 #include "server/admin/backup_commands.h"
 #include "server/admin/cert_commands.h"
+#include "server/admin/fleet_commands.h"
 #include "server/admin/installer_commands.h"
+#include "server/admin/metrics_commands.h"
 #include "server/admin/package_commands.h"
 #include "server/admin/pair_commands.h"
 #include "server/admin/update_commands.h"
@@ -86,6 +89,7 @@ Status Server::Open() {
   started_ms_ = options_.clock->WallMs();
   if (auto present = CheckDatabasePresent(); !present) return present;
   if (auto opened = OpenStore(); !opened) return opened;
+  if (auto opened = OpenMetrics(); !opened) return opened;
   if (auto opened = OpenPair(); !opened) return opened;
   if (auto opened = OpenUpgrades(); !opened) return opened;
   if (auto listening = Listen(); !listening) return listening;
@@ -101,6 +105,9 @@ Status Server::Open() {
   if (auto written = WriteFileAtomic(dir_.endpoint_path, endpoint_ + "\n", 0644); !written) {
     return Fail(written.error());
   }
+  metrics_->Watch({.scheduler = &upgrades_->scheduler(),
+                   .pair = pair_.get(),
+                   .open_connections = [this] { return sessions_.size(); }});
   StartTimers();
   pair_->Start();
   Log("server")->info("listening on {} data_dir={} site_version={} pair_role={}", endpoint_,
@@ -126,6 +133,17 @@ Status Server::OpenStore() {
   if (!loaded) return Fail(loaded.error());
   settings_ = std::make_unique<SettingsService>(SettingsServiceOptions{
       .store = store_.get(), .clock = options_.clock, .initial = std::move(*loaded)});
+  return {};
+}
+
+Status Server::OpenMetrics() {
+  auto metrics = metrics::MetricsService::Open({.loop = &loop_,
+                                                .store = store_.get(),
+                                                .token_path = dir_.metrics_token_path,
+                                                .started_ms = started_ms_,
+                                                .census_interval_ms = options_.metrics_census_ms});
+  if (!metrics) return Fail(metrics.error());
+  metrics_ = std::move(*metrics);
   return {};
 }
 
@@ -160,13 +178,14 @@ Status Server::OpenPair() {
 }
 
 Status Server::OpenUpgrades() {
-  upgrades_ =
-      std::make_unique<UpgradeCoordinator>(UpgradeCoordinator::Host{.store = store_.get(),
-                                                                    .clock = options_.clock,
-                                                                    .loop = &loop_,
-                                                                    .settings = settings_.get(),
-                                                                    .clients = &sessions_},
-                                           options_.upgrade);
+  upgrades_ = std::make_unique<UpgradeCoordinator>(
+      UpgradeCoordinator::Host{.store = store_.get(),
+                               .clock = options_.clock,
+                               .loop = &loop_,
+                               .settings = settings_.get(),
+                               .clients = &sessions_,
+                               .metrics = &metrics_->metrics()},
+      options_.upgrade);
   // A backup runs no throttle: its leases are the primary's, as of the last sync, and are
   // loaded only once it takes over.
   if (pair_->role() == pair::Role::kBackup) {
@@ -235,7 +254,8 @@ void Server::OpenCheckin() {
                                       .checkin = checkin_.get(),
                                       .upgrades = upgrades_.get(),
                                       .registry = &sessions_,
-                                      .pair = pair_.get()};
+                                      .pair = pair_.get(),
+                                      .metrics = &metrics_->metrics()};
 }
 
 Status Server::OpenUpdates() {
@@ -272,9 +292,13 @@ Status Server::OpenAdmin() {
           installers_->RegenerateOutdated(settings().site_version);
         }
       });
-  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_);
-  RegisterUpdateCommands(*admin_, *updates_);
-  RegisterInstallerCommands(*admin_, *installers_, *options_.clock);
+  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *options_.clock);
+  RegisterFleetCommands(*admin_, *store_, [this](const std::string& kind) {
+    return upgrades_->ManualUpgradeApplies(kind);
+  });
+  RegisterAccountCommands(*admin_, loop_, *store_, *options_.clock);
+  RegisterUpdateCommands(*admin_, *updates_, *store_, *options_.clock);
+  RegisterInstallerCommands(*admin_, *installers_, *options_.clock, *store_);
   // No trailing '/': the root is the prefix a restore rewrites in stored paths.
   std::string data_root = std::filesystem::absolute(dir_.root).lexically_normal().string();
   if (data_root.size() > 1 && data_root.ends_with('/')) data_root.pop_back();
@@ -297,13 +321,15 @@ Status Server::OpenAdmin() {
       .settings = settings_.get(),
       .data_root = std::filesystem::absolute(dir_.root).lexically_normal().string()});
   RegisterPairCommands(*admin_, *pair_, *pair_upgrade_);
+  RegisterMetricsCommands(*admin_, metrics_->scrape_token(), *store_, *options_.clock,
+                          /*synced_copy=*/pair_->role() == pair::Role::kBackup);
   // A backup's site is the primary's and every sync replaces it: changes go to the primary.
   if (pair_->role() == pair::Role::kBackup) {
     for (const char* cmd :
          {"settings-set", "limits-set", "policy-set", "site-set-version", "upgrade",
           "rollout-canary", "rollout-resume", "rollout-abort", "package-add", "installer-create",
           "installer-extend", "installer-delete", "update-install", "update-install-file",
-          "backup-schedule", "cert-import"}) {
+          "backup-schedule", "cert-import", "admin-add", "admin-passwd", "admin-remove"}) {
       admin_->Register(cmd, [cmd](const nlohmann::json&, admin::Reply reply) {
         reply(Fail(Errc::kInvalidArgument,
                    std::string(cmd) +
@@ -349,8 +375,10 @@ void Server::StartTimers() {
 
 void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
   if (!AdmitConnection()) return;  // `stream` closes here, before any TLS work
+  metrics_->metrics().Accepted();
   auto tls = tls::TlsSession::Create(certificate_->context());
   if (!tls) {
+    metrics_->metrics().Refused(metrics::kRefusedTlsSession);
     Log("net")->error("cannot create TLS session peer={} error=\"{}\"", stream->peer_address(),
                       tls.error().ToString());
     return;
@@ -367,6 +395,7 @@ void Server::OnAccept(uv::HandlePtr<uv::Stream> stream) {
 bool Server::AdmitConnection() {
   if (accept_bucket_->TryTake(1, static_cast<int64_t>(loop_.NowMs()))) return true;
   ++shed_since_report_;
+  metrics_->metrics().Refused(metrics::kRefusedRate);
   return false;
 }
 
@@ -433,6 +462,7 @@ void Server::Shutdown() {
   sweep_timer_.reset();
   trim_timer_.reset();
   backup_timer_.reset();
+  if (metrics_) metrics_->Stop();
   if (admin_) admin_->Stop();
   sessions_.CloseAll();
   if (store_) {

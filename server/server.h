@@ -17,6 +17,7 @@
 #include "server/backup/backup_service.h"
 #include "server/checkin/checkin_service.h"
 #include "server/installer/installer_service.h"
+#include "server/metrics/metrics_service.h"
 #include "server/net/client_session.h"
 #include "server/net/session_registry.h"
 #include "server/pair/pair_service.h"
@@ -53,6 +54,8 @@ struct ServerOptions {
   bool new_database = false;
   // The failover pair (docs/admin.md, "Failover pair"); lease_ttl_ms is taken from `upgrade`.
   pair::PairOptions pair;
+  // How often the metrics count the clients by kind, version and state (a test hook).
+  uint64_t metrics_census_ms = 15'000;
 };
 
 class Server final {
@@ -87,12 +90,22 @@ class Server final {
   SettingsService& settings_service() { return *settings_; }
   UpgradeCoordinator& upgrades() { return *upgrades_; }
 
+  // --- Metrics (docs/admin.md, "Metrics"): what `GET /metrics` serves. Loop thread. ---
+  // The scrape token a request's `Authorization: Bearer TOKEN` must match (Matches() compares in
+  // constant time, is false while no token exists, and sees a rotation at once).
+  const metrics::ScrapeToken& scrape_token() const { return metrics_->scrape_token(); }
+  // Every metric in the Prometheus text format 0.0.4; serve it as
+  // "text/plain; version=0.0.4; charset=utf-8". Reads only memory (no database query).
+  std::string RenderMetrics() const { return metrics_->Render(); }
+  metrics::MetricsService& metrics() { return *metrics_; }
+
  private:
   Server(uv::Loop& loop, ServerOptions options, DataDir dir);
   // Builds the services in dependency order; each step below builds one and says what it
   // needs. Startup reads and writes are synchronous: nothing is being served yet.
   [[nodiscard]] Status Open();
   [[nodiscard]] Status OpenStore();     // the database and the site settings
+  [[nodiscard]] Status OpenMetrics();   // the instruments and the scrape token
   [[nodiscard]] Status OpenPair();      // the failover pair: this server's role
   [[nodiscard]] Status OpenUpgrades();  // the throttle, restored; the connection rate
   [[nodiscard]] Status Listen();        // the TLS context and the client port
@@ -140,6 +153,8 @@ class Server final {
   DataDir dir_;
   std::unique_ptr<SettingsService> settings_;
   std::unique_ptr<store::Store> store_;
+  // Before every part that counts into it (destroyed after them).
+  std::unique_ptr<metrics::MetricsService> metrics_;
   std::unique_ptr<SiteCertificate> certificate_;
   uv::HandlePtr<uv::Listener> listener_;
   std::unique_ptr<admin::AdminServer> admin_;

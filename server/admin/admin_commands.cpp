@@ -5,51 +5,14 @@
 #include "common/base/time_format.h"
 #include "common/proto/enums.h"
 #include "server/admin/admin_args.h"
+#include "server/admin/admin_audit.h"
+#include "server/admin/client_json.h"
 #include "server/store/client_repo.h"
 
 namespace sluice::server {
 namespace {
 
 using nlohmann::json;
-
-json ClientJson(const store::ClientRow& row) {
-  return {
-      {"id", row.id},
-      {"kind", row.kind},
-      {"mode", row.mode},
-      {"version", row.version},
-      {"platform", row.platform},
-      {"online", row.online},
-      {"state", row.state},
-      {"first_seen", FormatIsoUtc(row.first_seen_ms)},
-      {"last_seen", FormatIsoUtc(row.last_seen_ms)},
-      {"peer_address", row.peer_address},
-      {"stats",
-       {{"cpu_load", row.cpu_load},
-        {"disk_used_pct", row.disk_used_pct},
-        {"uptime_s", row.uptime_s},
-        {"console_user", row.console_user}}},
-  };
-}
-
-json Counts(const std::vector<store::ClientRow>& rows) {
-  json counts = {{"total", rows.size()},
-                 {"online", 0},
-                 {"lost", 0},
-                 {"by_kind", json::object()},
-                 {"by_version", json::object()},
-                 {"by_state", json::object()}};
-  for (const auto& row : rows) {
-    if (row.online) counts["online"] = counts["online"].get<int64_t>() + 1;
-    if (row.state == "lost") counts["lost"] = counts["lost"].get<int64_t>() + 1;
-    for (auto [field, key] : {std::pair{"by_kind", row.kind}, {"by_version", row.version},
-                              {"by_state", row.state}}) {
-      json& bucket = counts[field];
-      bucket[key] = bucket.value(key, 0) + 1;
-    }
-  }
-  return counts;
-}
 
 // What every site command works with.
 struct Site {
@@ -85,7 +48,7 @@ void StatusCommand(Site& site, const json&, admin::Reply reply) {
         {"uptime_s", (site.clock.WallMs() - site.facts.started_ms) / 1000},
         {"connections", site.facts.connection_count()},
         {"store_failed_jobs", site.store.failed_jobs()},
-        {"clients", Counts(rows)},
+        {"clients", ClientCounts(rows)},
     };
   });
 }
@@ -94,7 +57,7 @@ void Clients(Site& site, const json&, admin::Reply reply) {
   WithClients(site, std::move(reply), [](const std::vector<store::ClientRow>& rows) {
     json list = json::array();
     for (const auto& row : rows) list.push_back(ClientJson(row));
-    return json{{"counts", Counts(rows)}, {"clients", std::move(list)}};
+    return json{{"counts", ClientCounts(rows)}, {"clients", std::move(list)}};
   });
 }
 
@@ -136,14 +99,18 @@ void SettingsSet(Site& site, const json& args, admin::Reply reply) {
     reply(Fail(!key ? key.error() : value.error()));
     return;
   }
-  site.settings.Update({.key = *key, .value = *value, .reconnect_clients = false},
-                       [reply = std::move(reply), key = *key, value = *value](Status saved) {
-                         if (!saved) {
-                           reply(Fail(saved.error()));
-                           return;
-                         }
-                         reply(json{{"key", key}, {"value", value}});
-                       });
+  site.settings.Update(
+      {.key = *key, .value = *value, .reconnect_clients = false},
+      [&site, args, reply = std::move(reply), key = *key, value = *value](Status saved) {
+        if (!saved) {
+          reply(Fail(saved.error()));
+          return;
+        }
+        AuditAdminChange(
+            site.store, site.clock,
+            {.event = store::audit_event::kSettingsChange, .detail = key + "=" + value}, args);
+        reply(json{{"key", key}, {"value", value}});
+      });
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/admin/admin_server.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "common/base/file_util.h"
 #include "common/base/log.h"
@@ -43,6 +45,25 @@ bool SomeoneListens(const std::string& path) {
   return listening;
 }
 
+// "local:<user>" for the process at the other end of an admin socket connection.
+std::string PeerActor(uv::Stream& stream) {
+  uv_os_fd_t fd = -1;
+  ucred cred{};
+  socklen_t size = sizeof(cred);
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(stream.native()), &fd) != 0 ||
+      ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) {
+    return "local:unknown";
+  }
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(cred.uid, &entry, buffer.data(), buffer.size(), &found) == 0 &&
+      found != nullptr && found->pw_name != nullptr && found->pw_name[0] != '\0') {
+    return std::string("local:") + found->pw_name;
+  }
+  return "local:" + std::to_string(cred.uid);
+}
+
 bool IsBlank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
 }
@@ -55,7 +76,7 @@ bool IsBlank(std::string_view line) {
 class AdminServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(AdminServer& server, uint64_t id, uv::HandlePtr<uv::Stream> stream)
-      : server_(server), id_(id), stream_(std::move(stream)) {}
+      : server_(server), id_(id), stream_(std::move(stream)), actor_(PeerActor(*stream_)) {}
 
   void Start() {
     // Raw `this` is safe: the stream fires no callback once closed, and we close it first.
@@ -138,8 +159,8 @@ class AdminServer::Connection : public std::enable_shared_from_this<Connection> 
       reply(Fail(request.error()));
       return;
     }
-    Log("admin")->debug("admin request conn={} cmd={}", id_, request->cmd);
-    server_.Dispatch(request->cmd, request->args, reply);
+    Log("admin")->debug("admin request conn={} actor={} cmd={}", id_, actor_, request->cmd);
+    server_.Run(request->cmd, request->args, actor_, reply);
   }
 
   // Reserves the next response slot and returns the Reply that fills it.
@@ -194,6 +215,7 @@ class AdminServer::Connection : public std::enable_shared_from_this<Connection> 
   AdminServer& server_;
   const uint64_t id_;
   uv::HandlePtr<uv::Stream> stream_;
+  const std::string actor_;  // who is at the other end ("local:<user>")
   LineReader reader_{kMaxRequestBytes};
   std::deque<Slot> slots_;  // one per request not yet written back, in request order
   uint64_t next_seq_ = 0;
@@ -259,16 +281,37 @@ void AdminServer::Accept(uv::HandlePtr<uv::Stream> stream) {
   connection->Start();
 }
 
-void AdminServer::Dispatch(const std::string& cmd, const json& args, const Reply& reply) {
+std::string ActorOf(const json& args) {
+  if (!args.is_object()) return "";
+  auto it = args.find(kActorKey);
+  return it != args.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string CleanActor(std::string_view actor) {
+  std::string clean(actor.substr(0, 128));
+  for (char& c : clean) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == ';') c = '?';
+  }
+  return clean;
+}
+
+void AdminServer::Run(const std::string& cmd, const json& args, std::string actor, Reply reply) {
   auto it = handlers_.find(cmd);
   if (it == handlers_.end()) {
     reply(Fail(Errc::kInvalidArgument, "unknown command '" + cmd + "'"));
     return;
   }
+  if (!args.is_object()) {
+    reply(Fail(Errc::kInvalidArgument, "'args' must be an object"));
+    return;
+  }
   CommandHandler handler = it->second;  // a copy: the handler may re-register itself
+  json with_actor = args;
+  with_actor[kActorKey] = CleanActor(actor);
   // Replies after the first are ignored, so these only answer handlers that threw first.
   try {
-    handler(args, reply);
+    handler(with_actor, reply);
   } catch (const json::exception& e) {
     reply(Fail(Errc::kInvalidArgument, "bad arguments for '" + cmd + "': " + e.what()));
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/base/error.h"
@@ -23,10 +24,21 @@ namespace sluice::admin {
 // Delivers a command's outcome. Call it exactly once, on the loop thread, now or later. Calls
 // after the first, and calls after the client disconnected or the server stopped, are ignored.
 using Reply = std::function<void(Result<nlohmann::json>)>;
-// Runs a command. `args` is the request's "args" object ({} when absent) and is valid only
-// during the call. An nlohmann::json exception escaping the handler before it replied becomes
-// an invalid_argument reply; any other std::exception an internal one.
+// Runs a command. `args` is the request's "args" object ({} when absent) with the caller's
+// identity under kActorKey (see ActorOf), and is valid only during the call. An nlohmann::json
+// exception escaping the handler before it replied becomes an invalid_argument reply; any other
+// std::exception an internal one.
 using CommandHandler = std::function<void(const nlohmann::json& args, Reply reply)>;
+
+// The reserved argument that carries who asks: "local:<user>" for the admin socket (the peer's
+// uid, by SO_PEERCRED; the number when it has no name), "web:<admin>" for the dashboard. A
+// client-supplied value is always overwritten.
+inline constexpr char kActorKey[] = "_actor";
+// The actor of a handler's `args` ("" if absent, e.g. a handler called directly in a test).
+std::string ActorOf(const nlohmann::json& args);
+// `actor` made safe for logs and audit details: control characters, spaces and ';' become '?',
+// at most 128 bytes.
+std::string CleanActor(std::string_view actor);
 
 class AdminServer {
  public:
@@ -44,6 +56,12 @@ class AdminServer {
   // Loop thread only; may be called at any time.
   void Register(std::string cmd, CommandHandler handler);
 
+  // Runs command `cmd` with `args` (must be an object) on behalf of `actor` — the one dispatch
+  // path: the socket calls it for every request, the web layer for every dashboard action.
+  // `reply` is called exactly once, on the loop thread (an unknown command or a non-object
+  // `args` is answered with kInvalidArgument at once). Loop thread only.
+  void Run(const std::string& cmd, const nlohmann::json& args, std::string actor, Reply reply);
+
   // Stops listening, removes the socket file and closes every connection; replies still
   // pending are dropped. Idempotent. Loop thread only.
   void Stop();
@@ -56,8 +74,6 @@ class AdminServer {
 
   AdminServer(uv::Loop& loop, std::string socket_path);
   void Accept(uv::HandlePtr<uv::Stream> stream);
-  // Runs the handler for one parsed request; `reply` is the connection's slot for it.
-  void Dispatch(const std::string& cmd, const nlohmann::json& args, const Reply& reply);
   void Forget(uint64_t connection_id);
 
   uv::Loop& loop_;

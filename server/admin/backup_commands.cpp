@@ -86,7 +86,7 @@ void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& ba
                         "give a password, or \"unprotected\": true for a backup anyone holding "
                         "the file can read (it contains the site's private keys)"));
     }
-    auto id = backups.Start(std::move(password), !*no_history);
+    auto id = backups.Start(std::move(password), !*no_history, admin::ActorOf(args));
     if (!id) return reply(Fail(id.error()));
     reply(json{{"id", *id}});
   });

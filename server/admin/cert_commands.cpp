@@ -49,18 +49,19 @@ void RegisterCertCommands(admin::AdminServer& admin, SiteCertificate& certificat
         store.Submit<int64_t>(
             [](db::Database& db) { return store::CountClients(db); },
             [&certificate, &store, &clock, bundle = std::move(bundle), new_key = *new_key,
-             reply = std::move(reply)](Result<int64_t> clients) {
+             actor = admin::ActorOf(args), reply = std::move(reply)](Result<int64_t> clients) {
               if (!clients) return reply(Fail(clients.error()));
               auto imported = certificate.Import(bundle, new_key, *clients, clock.WallMs() / 1000);
               if (!imported) return reply(Fail(imported.error()));
               store.Detach<void>(
                   "cert: recording the import",
-                  [row = store::AuditRow{.wall_ms = clock.WallMs(),
-                                         .event = store::audit_event::kCertificateImport,
-                                         .detail = "subject=\"" + imported->details.subject +
-                                                   "\" pin=" + imported->details.pin +
-                                                   " previous_pin=" + imported->previous_pin}](
-                      db::Database& db) { return store::AppendAuditRow(db, row); });
+                  [row = store::AuditRow{
+                       .wall_ms = clock.WallMs(),
+                       .event = store::audit_event::kCertificateImport,
+                       .detail = store::WithActor(
+                           "subject=\"" + imported->details.subject + "\" pin=" +
+                               imported->details.pin + " previous_pin=" + imported->previous_pin,
+                           actor)}](db::Database& db) { return store::AppendAuditRow(db, row); });
               json result = CertJson(imported->details);
               result["previous_pin"] = imported->previous_pin;
               result["key_changed"] = imported->key_changed;

@@ -2,6 +2,7 @@
 
 #include "common/base/time_format.h"
 #include "server/admin/admin_args.h"
+#include "server/admin/admin_audit.h"
 
 namespace sluice::server {
 namespace {
@@ -35,13 +36,21 @@ Result<InstallerParams> ParseCreateArgs(const json& args) {
   return params;
 }
 
-// Answers {"installer": INSTALLER} or the error.
-InstallerService::RecordDone ReplyRecord(admin::Reply reply, Clock& clock) {
-  return [reply = std::move(reply), &clock](Result<InstallerRecord> record) {
+// Answers {"installer": INSTALLER} or the error; a success is audited as `event` with the
+// actor of `args`.
+InstallerService::RecordDone ReplyRecord(admin::Reply reply, Clock& clock, store::Store& store,
+                                         const char* event, const json& args) {
+  return [reply = std::move(reply), &clock, &store, event, args](Result<InstallerRecord> record) {
     if (!record) {
       reply(Fail(record.error()));
       return;
     }
+    AuditAdminChange(store, clock,
+                     {.event = event,
+                      .scope = record->kind,
+                      .version = record->build.site_version,
+                      .detail = "id=" + record->id},
+                     args);
     reply(json{{"installer", InstallerJson(*record, clock.WallMs())}});
   };
 }
@@ -82,15 +91,20 @@ json InstallerJson(const InstallerRecord& r, int64_t now_ms) {
           {"deleted", r.deleted}};
 }
 
-void RegisterInstallerCommands(admin::AdminServer& admin, InstallerService& service, Clock& clock) {
-  admin.Register("installer-create", [&service, &clock](const json& args, admin::Reply reply) {
-    auto params = ParseCreateArgs(args);
-    if (!params) {
-      reply(Fail(params.error()));
-      return;
-    }
-    service.Create(std::move(*params), ReplyRecord(std::move(reply), clock));
-  });
+void RegisterInstallerCommands(admin::AdminServer& admin, InstallerService& service, Clock& clock,
+                               store::Store& store) {
+  admin.Register(
+      "installer-create", [&service, &clock, &store](const json& args, admin::Reply reply) {
+        auto params = ParseCreateArgs(args);
+        if (!params) {
+          reply(Fail(params.error()));
+          return;
+        }
+        // Who made it: sluicectl names its local user; otherwise the caller (e.g. "web:alice").
+        if (params->creator.empty()) params->creator = admin::ActorOf(args);
+        service.Create(std::move(*params), ReplyRecord(std::move(reply), clock, store,
+                                                       store::audit_event::kInstallerCreate, args));
+      });
   admin.Register("installers", [&service, &clock](const json&, admin::Reply reply) {
     service.List(
         [reply = std::move(reply), &clock](
@@ -107,7 +121,8 @@ void RegisterInstallerCommands(admin::AdminServer& admin, InstallerService& serv
           reply(json{{"installers", std::move(live)}, {"archive", std::move(archive)}});
         });
   });
-  admin.Register("installer-extend", [&service, &clock](const json& args, admin::Reply reply) {
+  admin.Register("installer-extend", [&service, &clock, &store](const json& args,
+                                                                admin::Reply reply) {
     auto id = NonEmptyStringArg(args, "id");
     int64_t valid_for_ms = 0;
     if (!id) {
@@ -118,16 +133,20 @@ void RegisterInstallerCommands(admin::AdminServer& admin, InstallerService& serv
       reply(Fail(Errc::kInvalidArgument, "argument 'valid_for_ms' is required"));
       return;
     }
-    service.Extend(*id, valid_for_ms, ReplyRecord(std::move(reply), clock));
+    service.Extend(
+        *id, valid_for_ms,
+        ReplyRecord(std::move(reply), clock, store, store::audit_event::kInstallerExtend, args));
   });
-  admin.Register("installer-delete", [&service, &clock](const json& args, admin::Reply reply) {
-    auto id = NonEmptyStringArg(args, "id");
-    if (!id) {
-      reply(Fail(id.error()));
-      return;
-    }
-    service.Delete(*id, ReplyRecord(std::move(reply), clock));
-  });
+  admin.Register("installer-delete",
+                 [&service, &clock, &store](const json& args, admin::Reply reply) {
+                   auto id = NonEmptyStringArg(args, "id");
+                   if (!id) {
+                     reply(Fail(id.error()));
+                     return;
+                   }
+                   service.Delete(*id, ReplyRecord(std::move(reply), clock, store,
+                                                   store::audit_event::kInstallerDelete, args));
+                 });
 }
 
 }  // namespace sluice::server

@@ -12,6 +12,7 @@
 #include "server/admin/admin_args.h"
 #include "server/pkg/package_import.h"
 #include "server/pkg/package_repo.h"
+#include "server/store/audit_repo.h"
 
 namespace sluice::server {
 namespace {
@@ -44,10 +45,19 @@ Result<std::pair<std::string, PackageSpec>> ParseAddArgs(const json& args) {
 // Records an imported package and answers with the stored row (the first one, when the same
 // package was added before). Loop thread.
 void RecordPackage(store::Store& store, PackageRecord record, const PackageAdded& added,
-                   admin::Reply reply) {
+                   const std::string& actor, admin::Reply reply) {
+  store::AuditRow audit{.wall_ms = record.created_ms,
+                        .event = store::audit_event::kPackageAdd,
+                        .scope = record.kind,
+                        .version = record.version,
+                        .detail = store::WithActor(
+                            "platform=" + record.platform + "; sha256=" + record.sha256, actor)};
   store.Submit<PackageRecord>(
-      [record = std::move(record)](db::Database& db) -> Result<PackageRecord> {
+      [record = std::move(record), audit](db::Database& db) -> Result<PackageRecord> {
         if (auto inserted = InsertPackage(db, record); !inserted) return Fail(inserted.error());
+        if (auto audited = store::AppendAuditRow(db, audit); !audited) {
+          return Fail(audited.error());
+        }
         auto stored = FindPackage(db, record.kind, record.platform, record.version);
         if (!stored) return Fail(stored.error());
         if (!*stored) return Fail(Errc::kInternal, "package vanished after insert");
@@ -82,12 +92,13 @@ void AddPackage(uv::WorkerThread& worker, const std::string& packages_dir,
        &cancel = worker.cancelled()] {
         return ImportPackage(packages_dir, path, spec, key, now, &cancel);
       },
-      [&store, added, reply = std::move(reply)](Result<PackageRecord> imported) mutable {
+      [&store, added, actor = admin::ActorOf(args),
+       reply = std::move(reply)](Result<PackageRecord> imported) mutable {
         if (!imported) {
           reply(Fail(imported.error()));
           return;
         }
-        RecordPackage(store, std::move(*imported), added, std::move(reply));
+        RecordPackage(store, std::move(*imported), added, actor, std::move(reply));
       });
 }
 

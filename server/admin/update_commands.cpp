@@ -4,6 +4,7 @@
 
 #include "common/base/time_format.h"
 #include "server/admin/admin_args.h"
+#include "server/admin/admin_audit.h"
 
 namespace sluice::server {
 namespace {
@@ -90,29 +91,52 @@ Done<T> Answer(admin::Reply reply, json (*to_json)(const T&)) {
   };
 }
 
+void AuditInstalled(store::Store& store, Clock& clock, const UpdateInstalled& installed,
+                    const json& args) {
+  AuditAdminChange(store, clock,
+                   {.event = store::audit_event::kUpdateInstall,
+                    .version = installed.site_version,
+                    .detail = "id=" + installed.header.id},
+                   args);
+}
+
 }  // namespace
 
-void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates) {
+void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates, store::Store& store,
+                            Clock& clock) {
   admin.Register("update-check", [&updates](const json&, admin::Reply reply) {
     updates.Check(Answer(std::move(reply), CheckJson));
   });
   admin.Register("updates", [&updates](const json&, admin::Reply reply) {
     updates.Installed(Answer(std::move(reply), InstalledListJson));
   });
-  admin.Register("update-install", [&updates](const json& args, admin::Reply reply) {
-    auto id = NonEmptyStringArg(args, "id");
-    if (!id) return reply(Fail(id.error()));
-    updates.Install(std::move(*id), Answer(std::move(reply), InstalledJson));
-  });
-  admin.Register("update-install-file", [&updates](const json& args, admin::Reply reply) {
-    auto path = NonEmptyStringArg(args, "path");
-    if (!path) return reply(Fail(path.error()));
-    // sluiced reads the file itself: a relative path would resolve against its own directory.
-    if (!std::filesystem::path(*path).is_absolute()) {
-      return reply(Fail(Errc::kInvalidArgument, "path '" + *path + "' must be absolute"));
-    }
-    updates.InstallFile(std::move(*path), Answer(std::move(reply), FileInstalledJson));
-  });
+  admin.Register("update-install",
+                 [&updates, &store, &clock](const json& args, admin::Reply reply) {
+                   auto id = NonEmptyStringArg(args, "id");
+                   if (!id) return reply(Fail(id.error()));
+                   updates.Install(std::move(*id), [&store, &clock, args, reply = std::move(reply)](
+                                                       Result<UpdateInstalled> installed) {
+                     if (!installed) return reply(Fail(installed.error()));
+                     AuditInstalled(store, clock, *installed, args);
+                     reply(InstalledJson(*installed));
+                   });
+                 });
+  admin.Register(
+      "update-install-file", [&updates, &store, &clock](const json& args, admin::Reply reply) {
+        auto path = NonEmptyStringArg(args, "path");
+        if (!path) return reply(Fail(path.error()));
+        // sluiced reads the file itself: a relative path would resolve against its own directory.
+        if (!std::filesystem::path(*path).is_absolute()) {
+          return reply(Fail(Errc::kInvalidArgument, "path '" + *path + "' must be absolute"));
+        }
+        updates.InstallFile(std::move(*path), [&store, &clock, args, reply = std::move(reply)](
+                                                  Result<FileInstalled> file) {
+          if (!file) return reply(Fail(file.error()));
+          for (const UpdateInstalled& one : file->installed)
+            AuditInstalled(store, clock, one, args);
+          reply(FileInstalledJson(*file));
+        });
+      });
   admin.Register("update-download-key", [&updates](const json& args, admin::Reply reply) {
     int64_t minutes = kDefaultKeyMinutes;
     if (auto it = args.find("valid_for_minutes"); it != args.end() && !it->is_null()) {

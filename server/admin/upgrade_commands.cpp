@@ -7,7 +7,7 @@
 #include "common/base/time_format.h"
 #include "common/base/version.h"
 #include "common/proto/enums.h"
-#include "server/admin/audit_json.h"
+#include "server/admin/admin_audit.h"
 #include "server/sched/forecast.h"
 #include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
@@ -24,6 +24,7 @@ struct Throttle {
   UpgradeCoordinator& upgrades;
   SettingsService& settings;
   store::Store& store;
+  Clock& clock;
 };
 
 std::function<void(sluice::Status)> ReplyWith(admin::Reply reply, json result) {
@@ -83,8 +84,17 @@ void SiteSetVersion(Throttle& throttle, const json& args, admin::Reply reply) {
     return;
   }
   std::string version = args["version"].get<std::string>();
-  throttle.settings.Update({.key = "site_version", .value = version, .reconnect_clients = false},
-                           ReplyWith(std::move(reply), {{"site_version", version}}));
+  throttle.settings.Update(
+      {.key = "site_version", .value = version, .reconnect_clients = false},
+      [&throttle, args, version, reply = std::move(reply)](sluice::Status status) {
+        if (!status) return reply(Fail(status.error()));
+        AuditAdminChange(throttle.store, throttle.clock,
+                         {.event = store::audit_event::kSettingsChange,
+                          .version = version,
+                          .detail = "site_version=" + version},
+                         args);
+        reply(json{{"site_version", version}});
+      });
 }
 
 json LimitsJson(Throttle& throttle) {
@@ -117,6 +127,7 @@ json LimitsJson(Throttle& throttle) {
 void Limits(Throttle& throttle, const json&, admin::Reply reply) { reply(LimitsJson(throttle)); }
 
 void LimitsSet(Throttle& throttle, const json& args, admin::Reply reply) {
+  const std::string by = admin::ActorOf(args);
   auto kind = KindArg(args, false);
   if (!kind) return reply(Fail(kind.error()));
   std::vector<std::function<void(std::function<void(sluice::Status)>)>> changes;
@@ -124,8 +135,8 @@ void LimitsSet(Throttle& throttle, const json& args, admin::Reply reply) {
     if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
     auto adaptive = AdaptiveArgs(args);
     if (!adaptive) return reply(Fail(adaptive.error()));
-    changes.push_back([&throttle, scope = *kind, adaptive = *adaptive](auto done) {
-      throttle.upgrades.SetAdaptiveLimit(scope, adaptive, std::move(done));
+    changes.push_back([&throttle, scope = *kind, adaptive = *adaptive, by](auto done) {
+      throttle.upgrades.SetAdaptiveLimit(scope, adaptive, std::move(done), by);
     });
   } else if (args.contains("min") || args.contains("max") ||
              args.contains("checkin_p99_target_ms")) {
@@ -135,22 +146,22 @@ void LimitsSet(Throttle& throttle, const json& args, admin::Reply reply) {
     if (kind->empty()) return reply(Fail(Errc::kInvalidArgument, "max_concurrent needs a kind"));
     auto n = UintArg(args, "max_concurrent", 1, 100'000);
     if (!n) return reply(Fail(n.error()));
-    changes.push_back([&throttle, scope = *kind, n = *n](auto done) {
-      throttle.upgrades.SetLimit(scope, static_cast<int>(n), std::move(done));
+    changes.push_back([&throttle, scope = *kind, n = *n, by](auto done) {
+      throttle.upgrades.SetLimit(scope, static_cast<int>(n), std::move(done), by);
     });
   }
   if (args.contains("bandwidth_bytes_per_s")) {
     auto rate = UintArg(args, "bandwidth_bytes_per_s", 0, 100ULL << 30);
     if (!rate) return reply(Fail(rate.error()));
-    changes.push_back([&throttle, rate = *rate](auto done) {
-      throttle.upgrades.SetBandwidth(rate, std::move(done));
+    changes.push_back([&throttle, rate = *rate, by](auto done) {
+      throttle.upgrades.SetBandwidth(rate, std::move(done), by);
     });
   }
   if (args.contains("connection_rate_per_s")) {
     auto rate = UintArg(args, "connection_rate_per_s", 1, 1'000'000);
     if (!rate) return reply(Fail(rate.error()));
-    changes.push_back([&throttle, rate = *rate](auto done) {
-      throttle.upgrades.SetConnectionRate(rate, std::move(done));
+    changes.push_back([&throttle, rate = *rate, by](auto done) {
+      throttle.upgrades.SetConnectionRate(rate, std::move(done), by);
     });
   }
   if (changes.empty()) return reply(Fail(Errc::kInvalidArgument, "nothing to change"));
@@ -190,7 +201,8 @@ void PolicySet(Throttle& throttle, const json& args, admin::Reply reply) {
       *kind, policy,
       ReplyWith(std::move(reply), {{"kind", *kind},
                                    {"mode", store::UpgradePolicyName(*mode)},
-                                   {"version", policy.version}}));
+                                   {"version", policy.version}}),
+      admin::ActorOf(args));
 }
 
 void Upgrade(Throttle& throttle, const json& args, admin::Reply reply) {
@@ -205,11 +217,16 @@ void Upgrade(Throttle& throttle, const json& args, admin::Reply reply) {
         if (!found) return Fail(found.error());
         return found->has_value();
       },
-      [&throttle, client_id, reply = std::move(reply)](Result<bool> known) {
+      [&throttle, args, client_id, reply = std::move(reply)](Result<bool> known) {
         if (!known) return reply(Fail(known.error()));
         if (!*known) return reply(Fail(Errc::kNotFound, "no client '" + client_id + "'"));
         auto state = throttle.upgrades.AllowManualUpgrade(client_id);
         if (!state) return reply(Fail(state.error()));
+        AuditAdminChange(throttle.store, throttle.clock,
+                         {.event = store::audit_event::kManualUpgrade,
+                          .client_id = client_id,
+                          .detail = "state=" + *state},
+                         args);
         reply(json{{"client_id", client_id}, {"state", *state}});
       });
 }
@@ -243,10 +260,12 @@ void RolloutCanary(Throttle& throttle, const json& args, admin::Reply reply) {
     *field = args[name].get<std::string>();
   }
   throttle.upgrades.SetGateSettings(
-      *kind, settings, [&throttle, kind = *kind, reply = std::move(reply)](Status saved) {
+      *kind, settings,
+      [&throttle, kind = *kind, reply = std::move(reply)](Status saved) {
         if (!saved) return reply(Fail(saved.error()));
         reply(GateJson(throttle, kind));
-      });
+      },
+      admin::ActorOf(args));
 }
 
 void RolloutResumeOrAbort(Throttle& throttle, const json& args, admin::Reply reply, bool resume) {
@@ -257,9 +276,9 @@ void RolloutResumeOrAbort(Throttle& throttle, const json& args, admin::Reply rep
     reply(GateJson(throttle, kind));
   };
   if (resume) {
-    throttle.upgrades.ResumeRollout(*kind, std::move(done));
+    throttle.upgrades.ResumeRollout(*kind, std::move(done), admin::ActorOf(args));
   } else {
-    throttle.upgrades.AbortRollout(*kind, std::move(done));
+    throttle.upgrades.AbortRollout(*kind, std::move(done), admin::ActorOf(args));
   }
 }
 
@@ -407,30 +426,11 @@ void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
       });
 }
 
-void Audit(Throttle& throttle, const json& args, admin::Reply reply) {
-  const int64_t since = args.contains("since_ms") && args["since_ms"].is_number_integer()
-                            ? args["since_ms"].get<int64_t>()
-                            : 0;
-  const int64_t limit = args.contains("limit") && args["limit"].is_number_integer()
-                            ? args["limit"].get<int64_t>()
-                            : 100'000;
-  throttle.store.Submit<std::vector<store::AuditRow>>(
-      [since, limit](db::Database& db) { return store::ListAudit(db, since, limit); },
-      [reply = std::move(reply)](Result<std::vector<store::AuditRow>> rows) {
-        if (!rows) return reply(Fail(rows.error()));
-        json events = json::array();
-        for (const auto& row : *rows) {
-          events.push_back(AuditEventJson(row));
-        }
-        reply(json{{"events", std::move(events)}});
-      });
-}
-
 }  // namespace
 
 void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
-                             SettingsService& settings, store::Store& store) {
-  auto throttle = std::make_shared<Throttle>(Throttle{upgrades, settings, store});
+                             SettingsService& settings, store::Store& store, Clock& clock) {
+  auto throttle = std::make_shared<Throttle>(Throttle{upgrades, settings, store, clock});
   using Handler = void (*)(Throttle&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"site-set-version", &SiteSetVersion},
                                {"limits", &Limits},
@@ -440,8 +440,7 @@ void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgr
                                {"rollout", &Rollout},
                                {"rollout-canary", &RolloutCanary},
                                {"rollout-resume", &RolloutResume},
-                               {"rollout-abort", &RolloutAbort},
-                               {"audit", &Audit}}) {
+                               {"rollout-abort", &RolloutAbort}}) {
     admin.Register(name, [throttle, handler](const json& args, admin::Reply reply) {
       handler(*throttle, args, std::move(reply));
     });

@@ -1,7 +1,8 @@
 #pragma once
 // Admin commands of the throttle: site-set-version, limits, limits-set, policy-set, upgrade,
-// rollout, audit (docs/admin.md, "Throttled upgrades", lists their JSON).
+// rollout, rollout-canary/resume/abort (docs/admin.md, "Throttled upgrades", lists their JSON).
 
+#include "common/base/clock.h"
 #include "server/admin/admin_server.h"
 #include "server/site/settings_service.h"
 #include "server/store/store.h"
@@ -9,8 +10,10 @@
 
 namespace sluice::server {
 
-// `upgrades`, `settings` and `store` must outlive `admin`.
+// `upgrades`, `settings`, `store` and `clock` must outlive `admin`. Every change carries the
+// command's actor into its audit row (see UpgradeCoordinator); site-set-version and upgrade
+// write settings_change and manual_upgrade rows.
 void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
-                             SettingsService& settings, store::Store& store);
+                             SettingsService& settings, store::Store& store, Clock& clock);
 
 }  // namespace sluice::server

@@ -10,8 +10,8 @@ BackupService::BackupService(Host host) : host_(std::move(host)), worker_(*host_
 
 BackupService::~BackupService() = default;
 
-Result<uint64_t> BackupService::Start(std::string password, bool history) {
-  return StartJob(std::move(password), history, std::nullopt);
+Result<uint64_t> BackupService::Start(std::string password, bool history, const std::string& by) {
+  return StartJob(std::move(password), history, std::nullopt, by);
 }
 
 void BackupService::Tick(int every_hours, int keep) {
@@ -37,7 +37,7 @@ void BackupService::Tick(int every_hours, int keep) {
 }
 
 Result<uint64_t> BackupService::StartJob(std::string password, bool history,
-                                         std::optional<int> keep_scheduled) {
+                                         std::optional<int> keep_scheduled, const std::string& by) {
   if (job_.running) {
     return Fail(Errc::kAlreadyExists, "backup " + std::to_string(job_.id) +
                                           " is still running; wait for it (backup status)");
@@ -66,7 +66,7 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
         if (made && keep_scheduled) KeepNewestBackups(options.out_dir, *keep_scheduled);
         return made;
       },
-      [this, id = job_.id, keep_scheduled](Result<BackupMade> made) {
+      [this, id = job_.id, keep_scheduled, by](Result<BackupMade> made) {
         if (job_.id != id) return;
         job_.running = false;
         job_.ended_ms = host_.clock->WallMs();
@@ -78,12 +78,12 @@ Result<uint64_t> BackupService::StartJob(std::string password, bool history,
               [row = store::AuditRow{
                    .wall_ms = host_.clock->WallMs(),
                    .event = store::audit_event::kBackup,
-                   .detail = "backup " + std::to_string(id) + " " + made->path +
-                             " protected=" + (made->manifest.is_protected ? "yes" : "no") +
-                             " history=" + (made->manifest.history ? "yes" : "no") +
-                             (keep_scheduled ? " scheduled" : "")}](db::Database& db) {
-                return store::AppendAuditRow(db, row);
-              });
+                   .detail = store::WithActor(
+                       "backup " + std::to_string(id) + " " + made->path +
+                           " protected=" + (made->manifest.is_protected ? "yes" : "no") +
+                           " history=" + (made->manifest.history ? "yes" : "no") +
+                           (keep_scheduled ? " scheduled" : ""),
+                       by)}](db::Database& db) { return store::AppendAuditRow(db, row); });
           if (keep_scheduled) last_scheduled_ms_ = job_.ended_ms;
           job_.made = std::move(*made);
         } else {

@@ -44,8 +44,10 @@ class BackupService {
   explicit BackupService(Host host);
   ~BackupService();  // a running backup is cancelled; its partial file is removed
 
-  // Starts a backup. Errors: kAlreadyExists while one runs. Loop thread.
-  [[nodiscard]] Result<uint64_t> Start(std::string password, bool history);
+  // Starts a backup; its `backup` audit row ends with "; by=<by>" (who asked; "" for none).
+  // Errors: kAlreadyExists while one runs. Loop thread.
+  [[nodiscard]] Result<uint64_t> Start(std::string password, bool history,
+                                       const std::string& by = {});
   Job Current() const;  // loop thread
   // The backup `id` if it is the current one or one of the last kJobsRemembered before it (so a
   // caller following its own backup is not confused by a scheduled one started after it).
@@ -63,7 +65,8 @@ class BackupService {
 
  private:
   [[nodiscard]] Result<uint64_t> StartJob(std::string password, bool history,
-                                          std::optional<int> keep_scheduled);
+                                          std::optional<int> keep_scheduled,
+                                          const std::string& by = {});
 
   Host host_;
   Job job_;

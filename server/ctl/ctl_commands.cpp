@@ -15,6 +15,8 @@ void AddAllCommands(Ctl& ctl) {
   AddBackupCommands(ctl);
   AddCertCommands(ctl);
   AddPairCommands(ctl);
+  AddAdminCommands(ctl);
+  AddMetricsCommands(ctl);
 }
 
 std::vector<std::pair<std::string, std::string>> ClientCountFields(const nlohmann::json& counts) {

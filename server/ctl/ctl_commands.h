@@ -23,6 +23,8 @@ void AddInstallerCommands(Ctl& ctl);  // installer create|list|extend|delete (ct
 void AddBackupCommands(Ctl& ctl);     // backup create|status|inspect, restore (ctl_backup.cpp)
 void AddCertCommands(Ctl& ctl);       // cert show|export|import                (ctl_cert.cpp)
 void AddPairCommands(Ctl& ctl);       // pair set-key|establish|status|break|... (ctl_pair.cpp)
+void AddAdminCommands(Ctl& ctl);      // admin add|passwd|remove|list            (ctl_admin.cpp)
+void AddMetricsCommands(Ctl& ctl);    // metrics token [--rotate]                (ctl_metrics.cpp)
 
 // Every group above, in help order.
 void AddAllCommands(Ctl& ctl);

@@ -3,6 +3,7 @@
 #include "common/base/log.h"
 #include "common/base/version.h"
 #include "server/checkin/checkin_service.h"
+#include "server/metrics/metrics.h"
 #include "server/net/session_registry.h"
 #include "server/pair/pair_service.h"
 #include "server/site/settings_service.h"
@@ -24,6 +25,7 @@ void ClientSession::OnHandshake(net::TlsConnection& connection) {
   // `sluice/1` reaches the client protocol and `sluice-pair/1` the failover pair. `http/1.1` is
   // negotiated for the web dashboard, which this port does not serve yet; a connection without
   // ALPN is no Sluice client.
+  services_.metrics->Handshake(connection.tls().resumed());
   const std::string alpn = connection.tls().alpn();
   if (alpn == tls::kPairAlpn && services_.pair != nullptr) {
     pair_channel_ = services_.pair->Accept(connection);
@@ -33,6 +35,7 @@ void ClientSession::OnHandshake(net::TlsConnection& connection) {
     Log("net")->info("connection refused conn={} peer={} reason=\"ALPN {} is not {}\"", id(),
                      peer_address(), alpn.empty() ? "(none)" : "'" + alpn + "'",
                      tls::kSluiceAlpn);
+    services_.metrics->Refused(metrics::kRefusedAlpn);
     connection.Close();
     return;
   }
@@ -87,6 +90,7 @@ void ClientSession::OnDrain(net::TlsConnection& connection) {
 }
 
 void ClientSession::Refuse(proto::ErrorCode code, std::string message) {
+  if (state_ != State::kOnline) services_.metrics->Refused(proto::ToString(code));
   connection_.SendErrorAndClose(code, std::move(message));
 }
 
@@ -148,8 +152,9 @@ void ClientSession::OnCheckinRecorded(const proto::Checkin& checkin) {
       .next_checkin_s = active_ ? 0 : static_cast<uint64_t>(settings.passive_checkin_s),
       .server_time_ms = static_cast<uint64_t>(services_.clock->WallMs()),
   });
-  services_.upgrades->load_monitor().RecordCheckin(
-      static_cast<double>(uv_hrtime() - checkin_read_ns_) / 1e6);
+  const double checkin_ms = static_cast<double>(uv_hrtime() - checkin_read_ns_) / 1e6;
+  services_.upgrades->load_monitor().RecordCheckin(checkin_ms);
+  services_.metrics->CheckedIn(checkin_ms / 1e3);
   Log("checkin")->debug("checked in client={} mode={} version={} peer={}", client_id_,
                         proto::ToString(checkin.mode), checkin.version, peer_address());
   ResetIdleDeadline();
@@ -173,6 +178,10 @@ void ClientSession::OnClosed(net::TlsConnection& connection, std::optional<Error
     pair_channel_.reset();
     services_.registry->OnClosed(*this);
     return;
+  }
+  if (why && state_ == State::kHandshake) {
+    services_.metrics->Refused(why->code() == Errc::kTimeout ? metrics::kRefusedHandshakeTimeout
+                                                             : metrics::kRefusedHandshake);
   }
   if (why) {
     Log("net")->log(why->code() == Errc::kClosed ? spdlog::level::info : spdlog::level::warn,

@@ -28,6 +28,9 @@ class CheckinService;
 class SessionRegistry;
 class SettingsService;
 class UpgradeCoordinator;
+namespace metrics {
+class Metrics;
+}  // namespace metrics
 
 // What a session works with; all outlive it (built once by the server).
 struct SessionServices {
@@ -39,6 +42,7 @@ struct SessionServices {
   // The failover pair: whether clients are served here (a backup answers not_primary), and
   // where pair connections go.
   pair::PairService* pair = nullptr;
+  metrics::Metrics* metrics = nullptr;  // handshakes, refusals, check-ins; required
 };
 
 class ClientSession final : public net::ConnectionHandler, public UpgradeClient {
@@ -79,6 +83,8 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
   void HandleEnroll(const proto::Enroll& enroll);
   void HandleCheckin(const proto::Checkin& checkin);
   void HandleHeartbeat(const proto::Heartbeat& heartbeat);
+  // Sends `code` and closes; before the client is online, counted as a refused connection
+  // (reason: the code).
   void Refuse(proto::ErrorCode code, std::string message);
   void OnCheckinRecorded(const proto::Checkin& checkin);
 

@@ -129,6 +129,7 @@ DataDir DataDir::Layout(const std::string& root) {
   dir.key_path = root + "/tls/key.pem";
   dir.signing_key_path = root + "/keys/signing.pem";
   dir.enrollment_key_path = root + "/keys/enrollment.key";
+  dir.metrics_token_path = root + "/keys/metrics-token";
   dir.db_path = root + "/db/sluice.db";
   dir.run_dir = root + "/run";
   dir.endpoint_path = root + "/run/endpoint";
@@ -148,8 +149,9 @@ Result<DataDir> DataDir::Prepare(const std::string& root) {
     if (auto tight = Tighten(path, static_cast<mode_t>(mode)); !tight) return Fail(tight.error());
   }
   // Pre-created or copied files keep their modes: the database and keys hold secrets.
-  for (const std::string& path : {dir.db_path, dir.db_path + "-wal", dir.db_path + "-shm",
-                                  dir.key_path, dir.signing_key_path, dir.enrollment_key_path}) {
+  for (const std::string& path :
+       {dir.db_path, dir.db_path + "-wal", dir.db_path + "-shm", dir.key_path, dir.signing_key_path,
+        dir.enrollment_key_path, dir.metrics_token_path}) {
     if (!Exists(path)) continue;
     if (auto tight = Tighten(path, 0600); !tight) return Fail(tight.error());
   }

@@ -6,7 +6,8 @@
 //   DIR/tls/        cert.pem (self-signed ECDSA P-256, or imported with its chain), key.pem
 //                   (0600); import-*.pem only while an import switches them
 //   DIR/keys/       signing.pem (Ed25519 package-signing key, 0600), enrollment.key (0600),
-//                   backup-password (scheduled backups', 0600; never inside a backup)
+//                   backup-password (scheduled backups', 0600; never inside a backup),
+//                   metrics-token (the Prometheus scrape token, 0600; made on first use)
 //   DIR/db/         sluice.db (SQLite, WAL)
 //   DIR/run/        0700: lock, endpoint, admin.sock
 //   DIR/packages/   content-addressed package store
@@ -33,6 +34,7 @@ struct DataDir {
   std::string key_path;
   std::string signing_key_path;
   std::string enrollment_key_path;
+  std::string metrics_token_path;
   std::string db_path;
   std::string run_dir;
   std::string endpoint_path;

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <utility>
+
+#include "server/store/dynamic_query.h"
 
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 23> kEvents = {
+constexpr std::array<std::string_view, 34> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
@@ -19,7 +22,13 @@ constexpr std::array<std::string_view, 23> kEvents = {
     audit_event::kPackageMissing,  audit_event::kBackup,
     audit_event::kRestore,         audit_event::kCertificateImport,
     audit_event::kPairTakeover,    audit_event::kPairBreak,
-    audit_event::kPairUpgradeStep,
+    audit_event::kPairUpgradeStep, audit_event::kAdminAdd,
+    audit_event::kAdminPasswd,     audit_event::kAdminRemove,
+    audit_event::kSettingsChange,  audit_event::kManualUpgrade,
+    audit_event::kPackageAdd,      audit_event::kInstallerCreate,
+    audit_event::kInstallerExtend, audit_event::kInstallerDelete,
+    audit_event::kUpdateInstall,
+    audit_event::kMetricsToken,
 };
 
 }  // namespace
@@ -73,6 +82,33 @@ Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms,
       limit > 0 ? limit : int64_t{-1});
   if (!read) return Context(read.error(), "listing the audit log");
   return rows;
+}
+
+Result<std::vector<AuditRow>> ListAuditFiltered(db::Database& db, const AuditFilter& f) {
+  DynamicQuery query;
+  for (auto [value, column] :
+       {std::pair{&f.event, "event"}, {&f.client_id, "client_id"}, {&f.scope, "scope"}}) {
+    if (!value->empty()) query.Where(std::string(column) + " = " + query.Param(*value));
+  }
+  if (!f.client_id.empty()) query.Where("client_id <> ''");  // lets audit_client (partial) serve
+  if (f.since_ms != 0) query.Where("wall_ms >= " + query.Param(f.since_ms));
+  if (f.until_ms != 0) query.Where("wall_ms < " + query.Param(f.until_ms));
+  if (f.before_seq != 0) query.Where("seq < " + query.Param(f.before_seq));
+  const std::string limit = query.Param(f.limit > 0 ? f.limit : int64_t{-1});
+  std::vector<AuditRow> rows;
+  // The newest `limit` rows, turned back into seq order.
+  auto read =
+      query.Run(db,
+                "SELECT * FROM (SELECT " SLUICE_AUDIT_COLUMNS " FROM audit" + query.WhereClause() +
+                    " ORDER BY seq DESC LIMIT " + limit + ") ORDER BY seq",
+                [&rows](const db::Statement& row) { rows.push_back(ReadAuditRow(row)); });
+  if (!read) return Context(read.error(), "listing the audit log");
+  return rows;
+}
+
+std::string WithActor(std::string detail, std::string_view actor) {
+  if (actor.empty()) return detail;
+  return detail + (detail.empty() ? "" : "; ") + "by=" + std::string(actor);
 }
 
 Result<std::map<std::string, int64_t>> CountFailures(db::Database& db, int64_t since_wall_ms) {

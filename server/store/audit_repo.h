@@ -40,12 +40,31 @@ inline constexpr char kPackageMissing[] = "package_missing";  // a package file 
 inline constexpr char kBackup[] = "backup";                   // a backup file was written
 inline constexpr char kRestore[] = "restore";  // this log was restored from a backup here
 inline constexpr char kCertificateImport[] = "certificate_import";  // the served cert changed
+inline constexpr char kMetricsToken[] = "metrics_token";  // the scrape token was made or replaced
 // Failover pair (docs/admin.md, "Failover pair"): a synced copy starts writing — a backup took
 // over (pair_takeover) or stands alone after a break (pair_break); its ids move to a new range.
 inline constexpr char kPairTakeover[] = "pair_takeover";
 inline constexpr char kPairBreak[] = "pair_break";
 inline constexpr char kPairUpgradeStep[] = "pair_upgrade_step";  // a guided pair upgrade's step
+// Admin accounts of the web dashboard (scope "", detail "name=<name>; by=<actor>"; never a
+// password).
+inline constexpr char kAdminAdd[] = "admin_add";
+inline constexpr char kAdminPasswd[] = "admin_passwd";
+inline constexpr char kAdminRemove[] = "admin_remove";
+// Admin changes written by the admin commands once the change succeeded (detail: what, by=).
+inline constexpr char kSettingsChange[] = "settings_change";  // settings-set, site-set-version
+inline constexpr char kManualUpgrade[] = "manual_upgrade";    // upgrade CLIENT allowed
+inline constexpr char kPackageAdd[] = "package_add";
+inline constexpr char kInstallerCreate[] = "installer_create";
+inline constexpr char kInstallerExtend[] = "installer_extend";
+inline constexpr char kInstallerDelete[] = "installer_delete";
+inline constexpr char kUpdateInstall[] = "update_install";
 }  // namespace audit_event
+
+// `detail` with "by=<actor>" appended as its last "; "-separated field (sched::DetailField reads
+// it back), or `detail` unchanged for an empty actor. Every admin change carries its actor:
+// "local:<user>" (the admin socket) or "web:<admin>" (the dashboard).
+std::string WithActor(std::string detail, std::string_view actor);
 
 // True for the names above.
 bool IsAuditEvent(std::string_view event);
@@ -81,6 +100,20 @@ AuditRow ReadAuditRow(const db::Statement& row);
 // Errors: kDatabase.
 [[nodiscard]] Result<std::vector<AuditRow>> ListAudit(db::Database& db, int64_t since_wall_ms,
                                                       int64_t limit);
+
+// What ListAuditFiltered returns: rows matching every non-empty member, the newest `limit` of
+// them (still in seq order). 0 leaves a number unbounded.
+struct AuditFilter {
+  std::string event{}, scope{}, client_id{};
+  int64_t since_ms = 0;    // wall_ms >= since_ms
+  int64_t until_ms = 0;    // wall_ms < until_ms
+  int64_t before_seq = 0;  // seq < before_seq: the previous page starts below its smallest seq
+  int64_t limit = 0;
+};
+// Uses audit_event_seq for an event filter and audit_client for a client (schema v7).
+// Errors: kDatabase.
+[[nodiscard]] Result<std::vector<AuditRow>> ListAuditFiltered(db::Database& db,
+                                                              const AuditFilter& filter);
 
 // How many fail, rollback and expire rows have wall_ms >= since_wall_ms, by event name. All
 // three keys are present (0 when none). Errors: kDatabase.

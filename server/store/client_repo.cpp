@@ -7,12 +7,13 @@ namespace {
 
 constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
-// Column order shared by the SELECTs and ReadClient.
-#define SLUICE_CLIENT_COLUMNS                                                     \
-  "id, kind, mode, secret_hash, version, platform, first_seen_ms, last_seen_ms, " \
-  "online, state, peer_address, cpu_load, disk_used_pct, uptime_s, console_user"
+std::string ClientContext(std::string_view what, std::string_view id) {
+  return std::string(what) + " client " + std::string(id);
+}
 
-ClientRow ReadClient(const db::Statement& row) {
+}  // namespace
+
+ClientRow ReadClientRow(const db::Statement& row, bool with_enrollment) {
   ClientRow client;
   client.id = row.Text(0);
   client.kind = row.Text(1);
@@ -29,14 +30,12 @@ ClientRow ReadClient(const db::Statement& row) {
   client.disk_used_pct = row.Double(12);
   client.uptime_s = row.Int64(13);
   client.console_user = row.Text(14);
+  if (with_enrollment) {
+    client.jump_group = row.Text(15);
+    client.tag = row.Text(16);
+  }
   return client;
 }
-
-std::string ClientContext(std::string_view what, std::string_view id) {
-  return std::string(what) + " client " + std::string(id);
-}
-
-}  // namespace
 
 Status InsertClient(db::Database& db, const ClientRow& c) {
   auto inserted = db.Run(
@@ -57,8 +56,8 @@ Result<std::vector<ClientRow>> ListClientsSeenSince(db::Database& db, int64_t si
   auto read = db.Query(
       "SELECT " SLUICE_CLIENT_COLUMNS
       " FROM clients WHERE last_seen_ms >= ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-      [&rows](const db::Statement& row) { rows.push_back(ReadClient(row)); }, since_ms, after_id,
-      limit);
+      [&rows](const db::Statement& row) { rows.push_back(ReadClientRow(row, false)); }, since_ms,
+      after_id, limit);
   if (!read) return Context(read.error(), "listing clients seen since " + std::to_string(since_ms));
   return rows;
 }
@@ -85,8 +84,8 @@ Status MergeClient(db::Database& db, const ClientRow& c) {
 Result<std::optional<ClientRow>> FindClient(db::Database& db, std::string_view id) {
   std::optional<ClientRow> found;
   auto read = db.Query(
-      "SELECT " SLUICE_CLIENT_COLUMNS " FROM clients WHERE id = ?1",
-      [&found](const db::Statement& row) { found = ReadClient(row); }, id);
+      SLUICE_CLIENT_SELECT " WHERE clients.id = ?1",
+      [&found](const db::Statement& row) { found = ReadClientRow(row, true); }, id);
   if (!read) return Context(read.error(), ClientContext("reading", id));
   return found;
 }
@@ -126,9 +125,9 @@ Status MarkAllOffline(db::Database& db) {
 
 Result<std::vector<ClientRow>> ListClients(db::Database& db) {
   std::vector<ClientRow> clients;
-  auto read =
-      db.Query("SELECT " SLUICE_CLIENT_COLUMNS " FROM clients ORDER BY id",
-               [&clients](const db::Statement& row) { clients.push_back(ReadClient(row)); });
+  auto read = db.Query(
+      SLUICE_CLIENT_SELECT " ORDER BY clients.id",
+      [&clients](const db::Statement& row) { clients.push_back(ReadClientRow(row, true)); });
   if (!read) return Context(read.error(), "listing clients");
   return clients;
 }
@@ -162,14 +161,28 @@ Result<SweepResult> SweepStaleClients(db::Database& db, int64_t now_ms, int lost
   return result;
 }
 
-#undef SLUICE_CLIENT_COLUMNS
-
 Result<int64_t> CountClients(db::Database& db) {
   int64_t count = 0;
   auto read = db.Query("SELECT COUNT(*) FROM clients",
                        [&count](const db::Statement& row) { count = row.Int64(0); });
   if (!read) return Context(read.error(), "counting clients");
   return count;
+}
+
+Result<std::vector<ClientCensusRow>> ClientCensus(db::Database& db) {
+  std::vector<ClientCensusRow> rows;
+  auto read = db.Query(
+      "SELECT kind, version, CASE WHEN state = 'lost' THEN 'lost' WHEN online THEN 'online' "
+      "ELSE 'offline' END AS st, COUNT(*) FROM clients GROUP BY kind, version, st "
+      "ORDER BY kind, version, st",
+      [&rows](const db::Statement& row) {
+        rows.push_back({.kind = row.Text(0),
+                        .version = row.Text(1),
+                        .state = row.Text(2),
+                        .count = row.Int64(3)});
+      });
+  if (!read) return Context(read.error(), "counting clients by kind, version and state");
+  return rows;
 }
 
 }  // namespace sluice::store

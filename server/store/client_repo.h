@@ -23,7 +23,22 @@ struct ClientRow {
   double cpu_load = 0, disk_used_pct = 0;
   int64_t uptime_s = 0;
   std::string console_user{};
+  // From the client's installer enrollment ("" without one). Read by ListClients, FindClient and
+  // QueryClients (client_query.h); never written through ClientRow.
+  std::string jump_group{}, tag{};
 };
+
+// Column order shared by the SELECTs and ReadClientRow. SLUICE_CLIENT_SELECT reads them with the
+// enrollment's jump group and tag (FROM clients LEFT JOIN installer_enrollments).
+#define SLUICE_CLIENT_COLUMNS                                                     \
+  "id, kind, mode, secret_hash, version, platform, first_seen_ms, last_seen_ms, " \
+  "online, state, peer_address, cpu_load, disk_used_pct, uptime_s, console_user"
+#define SLUICE_CLIENT_SELECT                                                                    \
+  "SELECT " SLUICE_CLIENT_COLUMNS                                                               \
+  ", coalesce(enrollment.jump_group, ''), coalesce(enrollment.tag, '') FROM clients LEFT JOIN " \
+  "installer_enrollments AS enrollment ON enrollment.client_id = clients.id"
+// A row of SLUICE_CLIENT_COLUMNS, or (with_enrollment) of SLUICE_CLIENT_SELECT.
+ClientRow ReadClientRow(const db::Statement& row, bool with_enrollment);
 
 // Errors: kAlreadyExists if `row.id` is taken; kDatabase.
 [[nodiscard]] Status InsertClient(db::Database& db, const ClientRow& row);
@@ -59,6 +74,15 @@ struct CheckInUpdate {
 
 // How many clients are enrolled (any state). Errors: kDatabase.
 [[nodiscard]] Result<int64_t> CountClients(db::Database& db);
+
+// How many clients there are of each kind, version and state, where the state is "lost" (the
+// sweep labelled it), "online" or "offline" (the metrics' census; one grouped scan over the
+// clients' (kind, version) index). Ordered by kind, version, state. Errors: kDatabase.
+struct ClientCensusRow {
+  std::string kind{}, version{}, state{};
+  int64_t count = 0;
+};
+[[nodiscard]] Result<std::vector<ClientCensusRow>> ClientCensus(db::Database& db);
 
 // A failover pair's merge (server/pair): the clients seen at or after `since_ms`, by id after
 // `after_id`, at most `limit`.

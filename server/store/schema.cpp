@@ -149,13 +149,27 @@ constexpr std::string_view kV6 = R"sql(
 CREATE INDEX audit_lease ON audit (lease_id) WHERE lease_id > 0;
 )sql";
 
+// v7: the web dashboard. Admin accounts (name, scrypt hash as crypto::HashPassword encodes it);
+// names compare case-insensitively, so "Alice" cannot be added beside "alice". Indexes for the
+// fleet pages: clients by last sighting (the default order of clients-page), enrollments by
+// jump group and tag (its filters), and the audit log by client and by event (client-detail's
+// history and audit's filters), each with seq so a page reads in log order.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE admins (
+  name          TEXT PRIMARY KEY COLLATE NOCASE,
+  password_hash TEXT NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  changed_ms    INTEGER NOT NULL
+);
+CREATE INDEX clients_last_seen ON clients (last_seen_ms);
+CREATE INDEX installer_enrollments_group ON installer_enrollments (jump_group);
+CREATE INDEX installer_enrollments_tag ON installer_enrollments (tag);
+CREATE INDEX audit_client ON audit (client_id, seq) WHERE client_id <> '';
+CREATE INDEX audit_event_seq ON audit (event, seq);
+)sql";
+
 constexpr db::Migration kMigrations[] = {
-    {1, kV1},
-    {2, kV2},
-    {3, kV3},
-    {4, kV4},
-    {5, kV5},
-    {6, kV6},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7},
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // then in effect.
 
 #include "common/base/log.h"
+#include "server/store/audit_repo.h"
 #include "server/upgrade/upgrade_coordinator.h"
 
 namespace sluice::server {
@@ -49,13 +50,15 @@ void UpgradeCoordinator::ChangeLimit(const std::string& scope, int limit, std::s
 }
 
 void UpgradeCoordinator::SetAdaptiveLimit(const std::string& scope, store::AdaptiveSetting setting,
-                                          std::function<void(Status)> done) {
+                                          std::function<void(Status)> done, const std::string& by) {
   const int limit = std::clamp(scheduler_.Limit(scope), setting.min, setting.max);
   ChangeLimit(
       scope, limit,
-      "max_concurrent=" + std::to_string(limit) + " auto [" + std::to_string(setting.min) + ", " +
-          std::to_string(setting.max) + "] check-in p99 target " +
-          std::to_string(setting.checkin_p99_target_ms) + " ms",
+      store::WithActor("max_concurrent=" + std::to_string(limit) + " auto [" +
+                           std::to_string(setting.min) + ", " + std::to_string(setting.max) +
+                           "] check-in p99 target " +
+                           std::to_string(setting.checkin_p99_target_ms) + " ms",
+                       by),
       [scope, setting](db::Database& db) { return store::SaveAdaptive(db, scope, setting); },
       [this, scope, setting, done = std::move(done)](Status saved) {
         if (saved) {

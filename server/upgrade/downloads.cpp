@@ -33,8 +33,9 @@ void UpgradeCoordinator::OnDownload(UpgradeClient& session, const proto::Downloa
   const std::string client_id = session.client_id();
   DownloadStream::Sink sink{
       .send =
-          [this, client_id, lease_id](uint64_t offset, Bytes data) {
+          [this, client_id, lease_id, kind = wanted->second.kind](uint64_t offset, Bytes data) {
             if (UpgradeClient* s = host_.clients->FindClient(client_id)) {
+              host_.metrics->UpgradeBytesSent(kind, data.size());
               s->Send(
                   proto::Chunk{.lease_id = lease_id, .offset = offset, .data = std::move(data)});
             }

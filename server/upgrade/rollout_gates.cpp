@@ -3,6 +3,7 @@
 
 #include "common/base/log.h"
 #include "common/base/version.h"
+#include "server/store/audit_repo.h"
 #include "server/store/client_repo.h"
 #include "server/store/limits_repo.h"
 #include "server/upgrade/upgrade_coordinator.h"
@@ -98,7 +99,7 @@ void UpgradeCoordinator::CountEnded(const std::string& scope, bool failed) {
 }
 
 void UpgradeCoordinator::SetGateSettings(const std::string& kind, store::GateSettings settings,
-                                         std::function<void(Status)> done) {
+                                         std::function<void(Status)> done, const std::string& by) {
   for (std::string* text : {&settings.canary, &settings.halt_after}) {
     auto amount = sched::ParseGateAmount(*text);
     if (!amount) {
@@ -110,18 +111,21 @@ void UpgradeCoordinator::SetGateSettings(const std::string& kind, store::GateSet
   auto alive = lifetime_.Token();
   PersistWithAudit(
       [kind, settings](db::Database& db) { return store::SaveGateSettings(db, kind, settings); },
-      AuditRow({.event = "gate_change",
-                .detail = "canary=" + (settings.canary.empty() ? "none" : settings.canary) +
-                          " halt_after=" +
-                          (settings.halt_after.empty() ? "none" : settings.halt_after)},
-               kind),
+      AuditRow(
+          {.event = "gate_change",
+           .detail = store::WithActor(
+               "canary=" + (settings.canary.empty() ? "none" : settings.canary) +
+                   " halt_after=" + (settings.halt_after.empty() ? "none" : settings.halt_after),
+               by)},
+          kind),
       [this, alive, kind, settings, done = std::move(done)](Status saved) {
         if (!alive.expired() && saved) gate_settings_[kind] = settings;  // durable, then in effect
         done(saved);
       });
 }
 
-void UpgradeCoordinator::ResumeRollout(const std::string& kind, std::function<void(Status)> done) {
+void UpgradeCoordinator::ResumeRollout(const std::string& kind, std::function<void(Status)> done,
+                                       const std::string& by) {
   if (!gates_[kind].halted()) {
     done(Fail(Errc::kInvalidArgument, "the " + kind + " rollout is not halted"));
     return;
@@ -133,7 +137,8 @@ void UpgradeCoordinator::ResumeRollout(const std::string& kind, std::function<vo
       [kind, encoded = resumed.Encode()](db::Database& db) {
         return store::SaveRolloutGate(db, kind, encoded);
       },
-      AuditRow({.event = "rollout_resume", .detail = "was: " + gates_[kind].state().halt_reason},
+      AuditRow({.event = "rollout_resume",
+                .detail = store::WithActor("was: " + gates_[kind].state().halt_reason, by)},
                kind),
       [this, alive, kind, resumed, done = std::move(done)](Status saved) {
         if (!alive.expired() && saved) {
@@ -144,21 +149,26 @@ void UpgradeCoordinator::ResumeRollout(const std::string& kind, std::function<vo
       });
 }
 
-void UpgradeCoordinator::AbortRollout(const std::string& kind, std::function<void(Status)> done) {
+void UpgradeCoordinator::AbortRollout(const std::string& kind, std::function<void(Status)> done,
+                                      const std::string& by) {
   // Stopping means: this kind no longer upgrades on its own. Running upgrades finish; waiting
   // clients are told auto-upgrade is disabled. The halt is cleared with its counts, so that a
   // later `policy set` starts afresh.
-  Audit({.event = "rollout_abort", .detail = gates_[kind].state().halt_reason}, kind);
-  SetPolicy(kind, store::PolicySetting{.mode = store::UpgradePolicy::kDisabled},
-            [this, alive = lifetime_.Token(), kind, done = std::move(done)](Status set) {
-              if (!alive.expired() && set) {
-                gates_[kind].Resume();
-                host_.store->Detach<void>("upgrade: saving the rollout gate of " + kind,
-                                          PersistGate(kind));
-                ApplyGate(kind);
-              }
-              done(set);
-            });
+  Audit(
+      {.event = "rollout_abort", .detail = store::WithActor(gates_[kind].state().halt_reason, by)},
+      kind);
+  SetPolicy(
+      kind, store::PolicySetting{.mode = store::UpgradePolicy::kDisabled},
+      [this, alive = lifetime_.Token(), kind, done = std::move(done)](Status set) {
+        if (!alive.expired() && set) {
+          gates_[kind].Resume();
+          host_.store->Detach<void>("upgrade: saving the rollout gate of " + kind,
+                                    PersistGate(kind));
+          ApplyGate(kind);
+        }
+        done(set);
+      },
+      by);
 }
 
 sched::RolloutGate UpgradeCoordinator::Gate(const std::string& kind) const {

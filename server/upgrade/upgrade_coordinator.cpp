@@ -307,6 +307,7 @@ void UpgradeCoordinator::AcknowledgeResult(const std::string& client_id, uint64_
 void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
                                   const std::string& detail, std::function<void()> then,
                                   std::function<Status(db::Database&)> also) {
+  host_.metrics->UpgradeEnded(lease.scope, event, (host_.clock->WallMs() - lease.granted_ms) / 1e3);
   StopDownload(lease.id);
   persisted_leases_.erase(lease.id);
   store::AuditRow audit = AuditRow({.event = event, .client_id = lease.client_id,

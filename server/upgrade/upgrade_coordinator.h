@@ -22,6 +22,7 @@
 #include "common/uv/lifetime.h"
 #include "common/uv/loop.h"
 #include "common/uv/timer.h"
+#include "server/metrics/metrics.h"
 #include "server/pkg/package_repo.h"
 #include "server/pkg/package_store.h"
 #include "server/sched/adaptive_limit.h"
@@ -80,6 +81,8 @@ class UpgradeCoordinator {
     // The connected clients (completions look theirs up again; a site or policy change
     // re-evaluates them all).
     UpgradeClientDirectory* clients;
+    // Counts ended upgrades, their durations and the package bytes sent. Required.
+    metrics::Metrics* metrics;
   };
 
   UpgradeCoordinator(Host host, UpgradeOptions options);
@@ -97,20 +100,29 @@ class UpgradeCoordinator {
   // Admin changes: validated by the caller; each is persisted and audited, then applied (durable
   // first: a change that cannot be saved never takes effect; a lowered limit applies at once
   // and is restored if the save fails, since fewer grants are always safe).
-  // A fixed limit ends the scope's adaptive limit.
-  void SetLimit(const std::string& scope, int max_concurrent, std::function<void(Status)> done);
+  // A fixed limit ends the scope's adaptive limit. `by` (each change below takes one) is who
+  // asked, "local:<user>" or "web:<admin>"; the audit row's detail ends with "; by=<by>"
+  // (store::WithActor), or says nothing of it when empty.
+  void SetLimit(const std::string& scope, int max_concurrent, std::function<void(Status)> done,
+                const std::string& by = {});
   // --- The adaptive limit (adaptive_limits.cpp, docs/admin.md "Adaptive limit"). ---
   // Makes the scope's limit adaptive within [min, max]; the current limit is clamped into it.
   void SetAdaptiveLimit(const std::string& scope, store::AdaptiveSetting setting,
-                        std::function<void(Status)> done);
+                        std::function<void(Status)> done, const std::string& by = {});
   std::optional<store::AdaptiveSetting> AdaptiveSettingOf(const std::string& scope) const;
   // The server's load as the adaptive limit sees it (check-ins are recorded by the sessions).
   LoadMonitor& load_monitor() { return load_monitor_; }
-  void SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done);
-  void SetConnectionRate(uint64_t per_s, std::function<void(Status)> done);
-  void SetPolicy(const std::string& kind, store::PolicySetting policy, std::function<void(Status)> done);
+  void SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done,
+                    const std::string& by = {});
+  void SetConnectionRate(uint64_t per_s, std::function<void(Status)> done,
+                         const std::string& by = {});
+  void SetPolicy(const std::string& kind, store::PolicySetting policy,
+                 std::function<void(Status)> done, const std::string& by = {});
   // A one-off upgrade while the kind's policy is disabled; still respects the limit.
   [[nodiscard]] Result<std::string> AllowManualUpgrade(const std::string& client_id);
+  // Whether AllowManualUpgrade applies to clients of `kind`: one the throttle upgrades, whose
+  // policy is disabled.
+  bool ManualUpgradeApplies(const std::string& kind) const;
   // The site moved: each kind's rollout starts (its canary wave, if set), and every connected
   // outdated client is evaluated now.
   void OnSiteVersionChanged();
@@ -119,11 +131,13 @@ class UpgradeCoordinator {
   // Sets a kind's wave ("N", "P%", "" for none; from the next site version change) and its
   // failure threshold (at once). Validated here; durable before it takes effect.
   void SetGateSettings(const std::string& kind, store::GateSettings settings,
-                       std::function<void(Status)> done);
+                       std::function<void(Status)> done, const std::string& by = {});
   // A halted rollout continues with its counts cleared (`rollout_resume`), or stops: the kind's
   // policy becomes disabled (`rollout_abort`). Errors: kInvalidArgument if not halted (resume).
-  void ResumeRollout(const std::string& kind, std::function<void(Status)> done);
-  void AbortRollout(const std::string& kind, std::function<void(Status)> done);
+  void ResumeRollout(const std::string& kind, std::function<void(Status)> done,
+                     const std::string& by = {});
+  void AbortRollout(const std::string& kind, std::function<void(Status)> done,
+                    const std::string& by = {});
   // The kind's current rollout gate (phase, counts) and its settings.
   sched::RolloutGate Gate(const std::string& kind) const;
   store::GateSettings GateSettingsOf(const std::string& kind) const;

@@ -2,6 +2,7 @@
 // connection rate, policy, manual upgrades). Each change is persisted with its audit row.
 
 #include "common/base/log.h"
+#include "server/store/audit_repo.h"
 #include "server/store/lease_repo.h"
 #include "server/store/limits_repo.h"
 #include "server/upgrade/upgrade_coordinator.h"
@@ -98,10 +99,11 @@ Status UpgradeCoordinator::Restore() {
 }
 
 void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
-                                  std::function<void(Status)> done) {
+                                  std::function<void(Status)> done, const std::string& by) {
   const bool was_adaptive = adaptive_.contains(scope);
   ChangeLimit(
-      scope, max_concurrent, "max_concurrent=" + std::to_string(max_concurrent),
+      scope, max_concurrent,
+      store::WithActor("max_concurrent=" + std::to_string(max_concurrent), by),
       [scope](db::Database& db) { return store::SaveAdaptive(db, scope, std::nullopt); },
       [this, scope, was_adaptive, done = std::move(done)](Status saved) {
         if (saved && was_adaptive) {
@@ -113,26 +115,32 @@ void UpgradeCoordinator::SetLimit(const std::string& scope, int max_concurrent,
 }
 
 // The global knobs and the policy: saved with their audit row, then in effect.
-void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done) {
+void UpgradeCoordinator::SetBandwidth(uint64_t bytes_per_s, std::function<void(Status)> done,
+                                      const std::string& by) {
   auto alive = lifetime_.Token();
   PersistWithAudit(
       [bytes_per_s](db::Database& db) {
         return store::SetBandwidthBytesPerS(db, static_cast<int64_t>(bytes_per_s));
       },
-      AuditRow({.event = "bandwidth_change", .detail = std::to_string(bytes_per_s) + " B/s"}, ""),
+      AuditRow({.event = "bandwidth_change",
+                .detail = store::WithActor(std::to_string(bytes_per_s) + " B/s", by)},
+               ""),
       [this, alive, bytes_per_s, done = std::move(done)](Status saved) {
         if (saved && !alive.expired()) pacer_.SetRate(bytes_per_s);
         if (done) done(saved);
       });
 }
 
-void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done) {
+void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(Status)> done,
+                                           const std::string& by) {
   auto alive = lifetime_.Token();
   PersistWithAudit(
       [per_s](db::Database& db) {
         return store::SetConnectionRatePerS(db, static_cast<int64_t>(per_s));
       },
-      AuditRow({.event = "connection_rate_change", .detail = std::to_string(per_s) + "/s"}, ""),
+      AuditRow({.event = "connection_rate_change",
+                .detail = store::WithActor(std::to_string(per_s) + "/s", by)},
+               ""),
       [this, alive, per_s, done = std::move(done)](Status saved) {
         if (saved && !alive.expired()) {
           connection_rate_ = per_s;
@@ -144,12 +152,13 @@ void UpgradeCoordinator::SetConnectionRate(uint64_t per_s, std::function<void(St
 }
 
 void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting policy,
-                                   std::function<void(Status)> done) {
+                                   std::function<void(Status)> done, const std::string& by) {
   auto alive = lifetime_.Token();
   PersistWithAudit(
       [kind, policy](db::Database& db) { return store::SetPolicy(db, kind, policy); },
       AuditRow({.event = "policy_change",
-                .detail = std::string(store::UpgradePolicyName(policy.mode)) + " " + policy.version},
+                .detail = store::WithActor(
+                    std::string(store::UpgradePolicyName(policy.mode)) + " " + policy.version, by)},
                kind),
       [this, alive, kind, policy, done = std::move(done)](Status saved) {
         if (saved && !alive.expired()) {
@@ -158,6 +167,13 @@ void UpgradeCoordinator::SetPolicy(const std::string& kind, store::PolicySetting
         }
         if (done) done(saved);
       });
+}
+
+bool UpgradeCoordinator::ManualUpgradeApplies(const std::string& kind) const {
+  bool upgradable = false;
+  for (std::string_view k : proto::UpgradableKinds()) upgradable = upgradable || k == kind;
+  auto it = policies_.find(kind);
+  return upgradable && it != policies_.end() && it->second.mode == store::UpgradePolicy::kDisabled;
 }
 
 Result<std::string> UpgradeCoordinator::AllowManualUpgrade(const std::string& client_id) {

@@ -1,7 +1,9 @@
 #include "server/admin/admin_server.h"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -24,8 +26,14 @@ class AdminServerTest : public testing::AdminServerFixture {
   void SetUp() override {
     AdminServerFixture::SetUp();
     if (HasFatalFailure()) return;
-    loop_.Sync(
-        [this] { server_->Register("echo", [](const json& args, Reply reply) { reply(args); }); });
+    loop_.Sync([this] { server_->Register("echo", &Echo); });
+  }
+
+  // Answers the request's args without the actor the server adds.
+  static void Echo(const json& args, Reply reply) {
+    json copy = args;
+    copy.erase(kActorKey);
+    reply(copy);
   }
 
   // Registers `cmd` with a handler that keeps its Reply in held_ (loop thread) unanswered.
@@ -221,6 +229,27 @@ TEST_F(AdminServerTest, StopWithAClientConnected) {
   });
 }
 
+TEST_F(AdminServerTest, EveryRequestCarriesThePeersUserWhatever_actorItSends) {
+  loop_.Sync([this] {
+    server_->Register("whoami", [](const json& args, Reply reply) { reply(ActorOf(args)); });
+  });
+  const passwd* entry = ::getpwuid(::getuid());
+  ASSERT_NE(entry, nullptr);
+  RawClient client(path_);
+  ASSERT_TRUE(client.Send(R"({"cmd":"whoami"})"
+                          "\n"
+                          R"({"cmd":"whoami","args":{"_actor":"web:admin"}})"
+                          "\n"));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(ReadJson(client),
+              json({{"ok", true}, {"result", std::string("local:") + entry->pw_name}}));
+  }
+  EXPECT_EQ(ActorOf(json{{"_actor", 5}}), "");
+  EXPECT_EQ(ActorOf(json::array()), "");
+  EXPECT_EQ(CleanActor("web:a b;c\n"), "web:a?b?c?");
+  EXPECT_EQ(CleanActor(std::string(300, 'x')).size(), 128u);
+}
+
 TEST_F(AdminServerTest, SocketIsOwnerOnly) {
   struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
@@ -258,7 +287,7 @@ TEST_F(AdminServerTest, ReplacesAStaleSocketFile) {
     auto server = AdminServer::Start(loop_.loop(), path_);
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = std::move(*server);
-    server_->Register("echo", [](const json& args, Reply reply) { reply(args); });
+    server_->Register("echo", &Echo);
   });
   RawClient client(path_);
   ASSERT_TRUE(client.Send("{\"cmd\":\"echo\"}\n"));

@@ -87,3 +87,46 @@ TEST(ReplayAuditLogsTest, DetailFieldsAreFoundByKey) {
 
 }  // namespace
 }  // namespace sluice::sched
+
+namespace sluice::sched {
+namespace {
+
+// Admin changes end their detail with "; by=<actor>" (store::WithActor): the replay still reads
+// every field it needs, knows the new events and still holds grants to the limit they set.
+TEST(ReplayAuditLogsTest, DetailsWithAnActorStillReplay) {
+  const std::string by = "local:root";
+  EXPECT_EQ(store::WithActor("max_concurrent=1", by), "max_concurrent=1; by=local:root");
+  EXPECT_EQ(store::WithActor("", by), "by=local:root");
+  EXPECT_EQ(store::WithActor("x", ""), "x");
+  AuditRow takeover = TakeoverRow(kSecondRange, 100, 200, "1");
+  takeover.detail = store::WithActor(takeover.detail, "web:alice");
+  EXPECT_EQ(DetailField(takeover.detail, "restored_leases"), "1");
+  EXPECT_EQ(DetailField(takeover.detail, "by"), "web:alice");
+  EXPECT_EQ(DetailField(store::WithActor("fence_until_ms=42", by), "fence_until_ms"), "42");
+
+  AuditRow lowered = PairRow(3, "limit_change", 0, 1);
+  lowered.detail = store::WithActor("max_concurrent=1", by);
+  AuditRow admin = {
+      .seq = 2, .wall_ms = 2, .event = "admin_add", .detail = store::WithActor("name=alice", by)};
+  AuditRow setting = {.seq = 4,
+                      .wall_ms = 4,
+                      .event = "settings_change",
+                      .detail = store::WithActor("heartbeat_s=30", "web:alice")};
+  std::vector<AuditRow> log = {PairRow(1, "grant", 1, 1),
+                               admin,
+                               lowered,
+                               setting,
+                               PairRow(5, "grant", 2, 2),
+                               PairRow(6, "finish", 1, 1),
+                               PairRow(7, "finish", 2, 0)};
+  for (AuditRow& row : log) {
+    if (row.seq >= 3 && !row.scope.empty()) row.limit_value = 1;  // in force from seq 3
+  }
+  ReplayResult replay = ReplayAuditLogs({log});
+  for (const std::string& problem : replay.problems) ADD_FAILURE() << problem;
+  // Grant 2 came while 1 ran under a limit of 1: the actor did not hide the lowered limit.
+  EXPECT_EQ(replay.violations.at("jump-client"), 1);
+}
+
+}  // namespace
+}  // namespace sluice::sched

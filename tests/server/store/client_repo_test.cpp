@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "common/db/migrate.h"
 #include "server/store/schema.h"
 #include "tests/server/store/migrated_db_test.h"
@@ -218,6 +220,33 @@ TEST_F(ClientRepo, SweepRejectsNonsenseThresholds) {
   auto negative = SweepStaleClients(*db_, kT0, 30, -1);
   ASSERT_FALSE(negative);
   EXPECT_EQ(negative.error().code(), Errc::kInvalidArgument);
+}
+
+TEST_F(ClientRepo, CensusCountsByKindVersionAndOnlineOfflineOrLost) {
+  auto add = [this](std::string id, std::string kind, std::string version, bool online,
+                    std::string state) {
+    ClientRow row = MakeClient(std::move(id));
+    row.kind = std::move(kind);
+    row.version = std::move(version);
+    row.online = online;
+    row.state = std::move(state);
+    ASSERT_TRUE(InsertClient(*db_, row));
+  };
+  add("c1", "jump-client", "1.0.0", true, "active");
+  add("c2", "jump-client", "1.0.0", true, "active");
+  add("c3", "jump-client", "1.0.0", false, "active");
+  add("c4", "jump-client", "2.0.0", false, "lost");
+  add("c5", "jumpoint", "1.0.0", false, "active");
+  auto census = ClientCensus(*db_);
+  ASSERT_TRUE(census) << census.error().ToString();
+  std::vector<std::tuple<std::string, std::string, std::string, int64_t>> got;
+  for (const ClientCensusRow& row : *census)
+    got.emplace_back(row.kind, row.version, row.state, row.count);
+  EXPECT_EQ(got, (std::vector<std::tuple<std::string, std::string, std::string, int64_t>>{
+                     {"jump-client", "1.0.0", "offline", 1},
+                     {"jump-client", "1.0.0", "online", 2},
+                     {"jump-client", "2.0.0", "lost", 1},
+                     {"jumpoint", "1.0.0", "offline", 1}}));
 }
 
 }  // namespace
