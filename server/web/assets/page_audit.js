@@ -8,7 +8,8 @@ const EVENTS = [
   'grant', 'progress', 'finish', 'fail', 'rollback', 'expire', 'limit_change', 'bandwidth_change',
   'connection_rate_change', 'policy_change', 'server_start', 'gate_change', 'rollout_wave',
   'rollout_halt', 'rollout_resume', 'rollout_abort', 'package_missing', 'backup', 'restore',
-  'certificate_import', 'pair_takeover', 'pair_break', 'pair_upgrade_step',
+  'certificate_import', 'pair_takeover', 'pair_break', 'pair_upgrade_step', 'admin_add',
+  'admin_passwd', 'admin_remove',
 ];
 let generation = 0;
 let beforeSeq = null;     // the page shown: events before this seq (null: the newest)
@@ -22,7 +23,7 @@ function utcMs(input) {
 
 function args() {
   const result = {limit: Number(byId('audit-limit').value)};
-  const event = byId('audit-event').value;
+  const event = byId('audit-event').value.trim();
   const kind = byId('audit-kind').value;
   const client = byId('audit-client').value.trim();
   const since = utcMs(byId('audit-since'));
@@ -47,7 +48,8 @@ async function load() {
     if (mine !== generation) return;
     const events = result.events || [];
     oldestShown = events.length ? Math.min(...events.map((e) => e.seq)) : null;
-    byId('audit-older').disabled = events.length < request.limit || oldestShown === null;
+    byId('audit-older').disabled = oldestShown === null ||
+        (result.more === undefined ? events.length < request.limit : !result.more);
     byId('audit-newer').disabled = newerPages.length === 0;
     byId('audit-range').textContent = events.length
         ? `seq ${events[0].seq}–${events[events.length - 1].seq} (${events.length} events)` : 'no events';
@@ -75,9 +77,9 @@ function restart() {
 }
 
 function wire() {
-  const event = byId('audit-event');
-  event.append(el('option', {value: ''}, 'any'));
-  for (const name of EVENTS) event.append(el('option', {value: name}, name));
+  // Any event name may be typed; the list offers the known ones.
+  const known = byId('audit-events');
+  for (const name of EVENTS) known.append(el('option', {value: name}));
   const kind = byId('audit-kind');
   kind.append(el('option', {value: ''}, 'any'));
   for (const k of KINDS) kind.append(el('option', {value: k}, k));
@@ -88,6 +90,9 @@ function wire() {
     restart();
   });
   for (const id of ['audit-event', 'audit-kind', 'audit-limit']) byId(id).addEventListener('change', restart);
+  byId('audit-event').addEventListener('input', () => {
+    if (EVENTS.includes(byId('audit-event').value) || !byId('audit-event').value) restart();
+  });
   byId('audit-older').addEventListener('click', () => {
     if (oldestShown === null) return;
     newerPages.push(beforeSeq);

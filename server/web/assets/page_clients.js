@@ -167,7 +167,7 @@ async function loadClient(id) {
     upgrade.hidden = !detail.upgrade_allowed;
     upgrade.disabled = false;
     byId('client-upgrade-note').textContent = detail.upgrade_allowed
-        ? '' : 'An upgrade now is not possible for this client (up to date, or its kind is never upgraded automatically).';
+        ? '' : 'Upgrade now is for clients whose kind’s policy is disabled: the others upgrade on their own, within the limit (integration clients are reinstalled instead).';
     fillTable(byId('client-history'), [...(detail.history || [])].reverse(), [
       {title: 'Seq', class: 'num', cell: (e) => String(e.seq)},
       {title: 'Time', class: 'nowrap', cell: (e) => fmtTime(e.time)},
