@@ -32,14 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server() {
-  rm -f "$data/run/endpoint"
-  "$bin/sluiced" --data-dir "$data" --listen 127.0.0.1:0 >>"$work/sluiced.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 300); do [[ -s "$data/run/endpoint" ]] && return 0; sleep 0.1; done
-  echo "backup_bench: sluiced did not start" >&2; cat "$work/sluiced.log" >&2; exit 1
-}
-stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=; }
+start_server() { start_bench_server "$data" "$work/sluiced.log"; }
+stop_server() { stop_bench_server; }
 
 # 1. A site with the schema, then the fleet and its history straight into SQLite.
 start_server

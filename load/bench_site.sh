@@ -1,4 +1,4 @@
-# Sourced by the large-site benches (backup_bench.sh, pair_sync_bench.sh).
+# Sourced by the large-site benches (backup_bench.sh, pair_sync_bench.sh, dashboard_bench.sh).
 # write_bench_site DB CLIENTS EVENTS: writes CLIENTS clients and EVENTS audit events (grants and
 # finishes) straight into the site database DB, which a started-and-stopped sluiced made.
 write_bench_site() {
@@ -20,3 +20,14 @@ SELECT 1764057600000 + i, i, CASE WHEN i % 2 = 1 THEN 'grant' ELSE 'finish' END,
 COMMIT;
 SQL
 }
+
+# start_bench_server DATA LOG: sluiced (from $bin) on a free loopback port for data dir DATA,
+# logging to LOG; sets server_pid and returns once DATA/run/endpoint is written.
+start_bench_server() {
+  rm -f "$1/run/endpoint"
+  "$bin/sluiced" --data-dir "$1" --listen 127.0.0.1:0 >>"$2" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do [[ -s "$1/run/endpoint" ]] && return 0; sleep 0.1; done
+  echo "$(basename "$0"): sluiced did not start" >&2; cat "$2" >&2; exit 1
+}
+stop_bench_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=; }

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config git ca-certificates
   libuv1-dev libssl-dev openssl libmsgpack-cxx-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libhttp-parser-dev
   libmsi-dev libglib2.0-dev wixl msitools osslsigncode wine wine64
   nginx-light procps iproute2 python3
   chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/browser)

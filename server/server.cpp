@@ -96,6 +96,7 @@ Status Server::Open() {
   OpenCheckin();
   if (auto opened = OpenUpdates(); !opened) return opened;
   if (auto opened = OpenAdmin(); !opened) return opened;
+  OpenDashboard();
   settings_->OnChanged([this](const SettingChange& change) { OnSettingChanged(change); });
   // Finishes a regeneration that a crash interrupted: installers older than the site catch up.
   // (Not on a backup: its installers are the primary's, synced.)
@@ -296,7 +297,11 @@ Status Server::OpenAdmin() {
   RegisterFleetCommands(*admin_, *store_, [this](const std::string& kind) {
     return upgrades_->ManualUpgradeApplies(kind);
   });
-  RegisterAccountCommands(*admin_, loop_, *store_, *options_.clock);
+  RegisterAccountCommands(
+      *admin_, loop_, *store_, *options_.clock,
+      AccountOptions{.on_credentials_changed = lifetime_.Guard([this](const std::string& name) {
+        if (web_) web_->RevokeSessions(name);
+      })});
   RegisterUpdateCommands(*admin_, *updates_, *store_, *options_.clock);
   RegisterInstallerCommands(*admin_, *installers_, *options_.clock, *store_);
   // No trailing '/': the root is the prefix a restore rewrites in stored paths.
@@ -340,6 +345,20 @@ Status Server::OpenAdmin() {
     }
   }
   return {};
+}
+
+void Server::OpenDashboard() {
+  web_ = std::make_unique<web::WebApp>(
+      loop_, web::WebAppServices{.admin = admin_.get(),
+                                 .store = store_.get(),
+                                 .clock = options_.clock,
+                                 .scrape_token_matches =
+                                     [this](std::string_view bearer) {
+                                       return metrics_->scrape_token().Matches(bearer);
+                                     },
+                                 .render_metrics = [this] { return metrics_->Render(); }});
+  session_services_.web = web_.get();
+  session_services_.http = options_.http;
 }
 
 void Server::OnSettingChanged(const SettingChange& change) {

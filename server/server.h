@@ -27,6 +27,7 @@
 #include "server/site/site_certificate.h"
 #include "server/update/update_manager.h"
 #include "server/upgrade/upgrade_coordinator.h"
+#include "server/web/web_app.h"
 
 namespace sluice::server {
 
@@ -56,6 +57,8 @@ struct ServerOptions {
   pair::PairOptions pair;
   // How often the metrics count the clients by kind, version and state (a test hook).
   uint64_t metrics_census_ms = 15'000;
+  // The dashboard's HTTP limits and deadlines (docs/admin.md, "Dashboard").
+  web::HttpSessionOptions http;
 };
 
 class Server final {
@@ -112,6 +115,7 @@ class Server final {
   void OpenCheckin();                   // installers, then enrollment and check-in
   [[nodiscard]] Status OpenUpdates();
   [[nodiscard]] Status OpenAdmin();  // the admin socket and every admin command
+  void OpenDashboard();              // the web dashboard, which runs the admin commands
   void StartTimers();
   // What a site or settings change sets off across services.
   void OnSettingChanged(const SettingChange& change);
@@ -177,6 +181,7 @@ class Server final {
   std::optional<Error> restart_error_;
   std::unique_ptr<InstallerService> installers_;
   std::unique_ptr<CheckinService> checkin_;
+  std::unique_ptr<web::WebApp> web_;  // the dashboard on the client port (ALPN http/1.1)
   SessionServices session_services_;
   // Declared after the services its sessions use: destroyed (with its sessions) before them.
   SessionRegistry sessions_;

@@ -84,6 +84,12 @@ int main(int argc, char** argv) {
                  "test hook: how often a pair's primary looks at its peer")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}))
       ->group("");
+  uint64_t http_timeout_ms = 0;
+  app.add_option("--http-request-timeout-ms", http_timeout_ms,
+                 "test hook: a dashboard request's headers, and then its body, must each arrive "
+                 "within this long")
+      ->check(CLI::Range(uint64_t{100}, uint64_t{600'000}))
+      ->group("");
   app.add_flag("--new-database", options.new_database,
                "start a new, empty database in a data dir whose database is missing or empty "
                "(keys and certificate are kept; every client must enroll again)");
@@ -95,6 +101,9 @@ int main(int argc, char** argv) {
   options.upgrade.max_passive_hold_ms = max_hold_s * 1000;
   options.pair.first_sync_delay_ms = pair_first_sync_s * 1000;
   options.pair.probe_ms = pair_probe_s * 1000;
+  if (http_timeout_ms != 0) {
+    options.http.header_timeout_ms = options.http.body_timeout_ms = http_timeout_ms;
+  }
   sluice::SetLogLevel(log_level);
   ::signal(SIGPIPE, SIG_IGN);
   // Everything sluiced creates (database, keys, installers) is for its own user only.

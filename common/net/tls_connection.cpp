@@ -68,21 +68,29 @@ void TlsConnection::OnData(ByteView ciphertext) {
   Bytes& plaintext = PlaintextScratch();
   plaintext.clear();
   auto received = tls_->Receive(ciphertext, &plaintext);
-  // The decoder copies what it needs, so the shared buffer is free again before any handler
-  // (which may send, or touch other connections) runs.
-  if (!plaintext.empty()) decoder_.Append(plaintext);
-  plaintext.clear();
   FlushCiphertext();  // handshake records, or the alert that goes with a failure
   if (!received) {
+    plaintext.clear();
     Fail(received.error());
     return;
   }
   if (!handshake_reported_ && tls_->handshake_complete()) {
     handshake_reported_ = true;
     ArmDeadline(idle_timeout_ms_, Errc::kTimeout, "peer idle too long");
+    // The handler picks frames or a byte stream here, before the first bytes are routed. It
+    // never reads from a connection, so the shared buffer still holds this one's bytes after.
     handler_->OnHandshake(*this);
   }
-  DeliverFrames();
+  if (byte_stream_) {
+    if (!plaintext.empty() && state_ == State::kOpen) handler_->OnBytes(*this, plaintext);
+    PlaintextScratch().clear();
+  } else {
+    // The decoder copies what it needs, so the shared buffer is free again before any handler
+    // (which may send, or touch other connections) runs.
+    if (!plaintext.empty()) decoder_.Append(plaintext);
+    plaintext.clear();
+    DeliverFrames();
+  }
   if (state_ == State::kOpen && tls_->peer_closed()) BeginClose(std::nullopt);
 }
 
@@ -127,6 +135,17 @@ void TlsConnection::Send(const proto::Message& message) {
   frame.clear();
   proto::AppendMessageFrame(message, &frame);
   if (auto sent = tls_->Send(frame); !sent) {
+    Fail(sent.error());
+    return;
+  }
+  FlushCiphertext();
+}
+
+void TlsConnection::UseByteStream() { byte_stream_ = true; }
+
+void TlsConnection::SendBytes(ByteView bytes) {
+  if (state_ != State::kOpen) return;
+  if (auto sent = tls_->Send(bytes); !sent) {
     Fail(sent.error());
     return;
   }
@@ -201,6 +220,10 @@ void TlsConnection::ArmDeadline(uint64_t timeout_ms, Errc code, std::string what
   }
   deadline_->Start(timeout_ms, 0, [this, code, what = std::move(what)] {
     if (state_ == State::kOpen) {
+      if (byte_stream_) {
+        BeginClose(Error(code, what));
+        return;
+      }
       if (code == Errc::kTimeout && tls_->handshake_complete()) {
         SendErrorAndClose(proto::ErrorCode::kTimeout, what);
         return;

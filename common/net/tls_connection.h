@@ -1,6 +1,8 @@
 #pragma once
 // One TLS connection carrying Sluice frames, on the loop thread. The data path reads straight
 // through: socket bytes -> TlsSession -> FrameDecoder -> proto::DecodeMessage -> Handler.
+// A connection switched to a byte stream (UseByteStream) skips the frame layer:
+// socket bytes -> TlsSession -> Handler::OnBytes.
 // Protocol violations (bad frame, bad msgpack, unknown type or version) are answered here with
 // an error frame and a close; the handler sees only well-formed messages.
 
@@ -27,6 +29,9 @@ class ConnectionHandler {
   virtual ~ConnectionHandler() = default;
   virtual void OnHandshake(TlsConnection&) {}
   virtual void OnMessage(TlsConnection& connection, proto::Message message) = 0;
+  // Decrypted bytes of a connection switched to a byte stream (UseByteStream). `bytes` is valid
+  // only during the call.
+  virtual void OnBytes(TlsConnection&, ByteView) {}
   // Every queued byte reached the kernel: the moment to queue more bulk data.
   virtual void OnDrain(TlsConnection&) {}
   // The connection is over (local Close, peer close, error or deadline). Fires exactly once,
@@ -55,8 +60,16 @@ class TlsConnection {
 
   // Starts reading and, for a client, the handshake; arms the handshake deadline.
   void Start();
+  // Switches the connection from Sluice frames to a plain byte stream (another protocol on the
+  // same port, such as HTTP for the dashboard): decrypted bytes, including any that arrived with
+  // the handshake, go to ConnectionHandler::OnBytes from now on. Received bytes no longer re-arm
+  // the idle deadline (the handler arms it for its own phases) and an expired one closes without
+  // an error frame. Call from OnHandshake.
+  void UseByteStream();
   // Encrypts and queues one message. Ignored once closing.
   void Send(const proto::Message& message);
+  // Encrypts and queues raw bytes of a byte-stream connection. Ignored once closing.
+  void SendBytes(ByteView bytes);
   // Sends an `error` frame, then closes (close_notify, flush, socket close).
   void SendErrorAndClose(proto::ErrorCode code, std::string message);
   // Orderly close: close_notify, flush (bounded by close_linger_ms), socket close, OnClosed.
@@ -93,6 +106,7 @@ class TlsConnection {
   uint64_t idle_timeout_ms_ = 0;
   State state_ = State::kOpen;
   bool handshake_reported_ = false;
+  bool byte_stream_ = false;
   std::optional<Error> close_reason_;
   std::string peer_address_;
   uint64_t id_;

@@ -93,8 +93,10 @@ void AdminPasswd(Accounts& accounts, const json& args, admin::Reply reply) {
         return store::AppendAuditRow(
             db, AccountAudit(store::audit_event::kAdminPasswd, name, actor, now));
       },
-      [actor = admin::ActorOf(args)](const std::string& name, int64_t now) {
+      [actor = admin::ActorOf(args), changed = accounts.options.on_credentials_changed](
+          const std::string& name, int64_t now) {
         Log("admin")->info("admin password changed name={} by={}", name, actor);
+        if (changed) changed(name);
         return json{{"name", name}, {"changed_ms", now}};
       });
 }
@@ -110,9 +112,12 @@ void AdminRemove(Accounts& accounts, const json& args, admin::Reply reply) {
         if (auto removed = store::RemoveAdmin(db, name); !removed) return removed;
         return store::AppendAuditRow(db, row);
       },
-      [name = *name, actor = admin::ActorOf(args), reply = std::move(reply)](Status removed) {
+      [name = *name, actor = admin::ActorOf(args),
+       changed = accounts.options.on_credentials_changed,
+       reply = std::move(reply)](Status removed) {
         if (!removed) return reply(Fail(removed.error()));
         Log("admin")->info("admin account removed name={} by={}", name, actor);
+        if (changed) changed(name);
         reply(json{{"name", name}});
       });
 }

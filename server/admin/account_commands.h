@@ -31,6 +31,9 @@ inline constexpr size_t kMaxAdminPasswordBytes = 1024;
 
 struct AccountOptions {
   crypto::PasswordHashParams hash_params{};  // the cost of new hashes (tests lower it)
+  // Called on the loop thread once an account's password changed or the account was removed
+  // (with the name as given): the dashboard ends that admin's sessions.
+  std::function<void(const std::string& name)> on_credentials_changed{};
 };
 
 // `loop`, `store` and `clock` must outlive `admin`.

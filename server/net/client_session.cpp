@@ -22,13 +22,18 @@ ClientSession::ClientSession(const SessionServices& services, uv::Loop& loop,
     : services_(services), connection_(loop, std::move(stream), std::move(tls), options, this) {}
 
 void ClientSession::OnHandshake(net::TlsConnection& connection) {
-  // `sluice/1` reaches the client protocol and `sluice-pair/1` the failover pair. `http/1.1` is
-  // negotiated for the web dashboard, which this port does not serve yet; a connection without
-  // ALPN is no Sluice client.
+  // `sluice/1` reaches the client protocol, `sluice-pair/1` the failover pair and `http/1.1`
+  // the dashboard; a connection without ALPN is no Sluice client.
   services_.metrics->Handshake(connection.tls().resumed());
   const std::string alpn = connection.tls().alpn();
   if (alpn == tls::kPairAlpn && services_.pair != nullptr) {
     pair_channel_ = services_.pair->Accept(connection);
+    return;
+  }
+  if (alpn == tls::kHttpAlpn && services_.web != nullptr) {
+    connection.UseByteStream();
+    http_ = std::make_shared<web::HttpSession>(connection, *services_.web, services_.http);
+    http_->Start();
     return;
   }
   if (alpn != tls::kSluiceAlpn) {
@@ -79,6 +84,10 @@ void ClientSession::OnMessage(net::TlsConnection& connection, proto::Message mes
     Refuse(proto::ErrorCode::kUnexpectedMessage,
            "'" + std::string(proto::MessageType(message)) + "' is not expected now");
   }
+}
+
+void ClientSession::OnBytes(net::TlsConnection&, ByteView bytes) {
+  if (http_) http_->OnBytes(bytes);
 }
 
 void ClientSession::OnDrain(net::TlsConnection& connection) {
@@ -176,6 +185,12 @@ void ClientSession::OnClosed(net::TlsConnection& connection, std::optional<Error
   if (pair_channel_) {
     pair_channel_->OnClosed(connection, std::move(why));
     pair_channel_.reset();
+    services_.registry->OnClosed(*this);
+    return;
+  }
+  if (http_) {
+    http_->OnClosed();
+    http_.reset();
     services_.registry->OnClosed(*this);
     return;
   }

@@ -7,7 +7,8 @@
 //                  -> online (passive: idle until the client closes)
 // Store work is asynchronous; its completions are guarded by the session's lifetime.
 // The port routes by ALPN: a connection that negotiated sluice-pair/1 is the other server of a
-// failover pair, and this session only forwards its events to a pair::PairChannel.
+// failover pair, and this session only forwards its events to a pair::PairChannel; one that
+// negotiated http/1.1 is the dashboard's, and its bytes go to a web::HttpSession.
 
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "common/net/tls_connection.h"
 #include "common/uv/lifetime.h"
 #include "server/upgrade/upgrade_client.h"
+#include "server/web/http_session.h"
 
 namespace sluice::pair {
 class PairChannel;
@@ -43,6 +45,9 @@ struct SessionServices {
   // where pair connections go.
   pair::PairService* pair = nullptr;
   metrics::Metrics* metrics = nullptr;  // handshakes, refusals, check-ins; required
+  // The dashboard (ALPN http/1.1); null: such connections are refused.
+  web::HttpHandler* web = nullptr;
+  web::HttpSessionOptions http{};
 };
 
 class ClientSession final : public net::ConnectionHandler, public UpgradeClient {
@@ -72,6 +77,7 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
 
   void OnHandshake(net::TlsConnection& connection) override;
   void OnMessage(net::TlsConnection& connection, proto::Message message) override;
+  void OnBytes(net::TlsConnection& connection, ByteView bytes) override;
   void OnDrain(net::TlsConnection& connection) override;
   void OnClosed(net::TlsConnection& connection, std::optional<Error> why) override;
 
@@ -97,6 +103,7 @@ class ClientSession final : public net::ConnectionHandler, public UpgradeClient 
   int64_t last_heartbeat_persisted_ms_ = 0;  // see CheckinService::RecordHeartbeat
   uint64_t checkin_read_ns_ = 0;  // uv_hrtime() when the check-in frame was read
   std::shared_ptr<pair::PairChannel> pair_channel_;  // set for a sluice-pair/1 connection
+  std::shared_ptr<web::HttpSession> http_;           // set for an http/1.1 connection
   uv::Lifetime lifetime_;         // guards the check-in service's completions
 };
 

@@ -10,7 +10,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::string_view, 34> kEvents = {
+constexpr std::array<std::string_view, 36> kEvents = {
     audit_event::kGrant,           audit_event::kProgress,
     audit_event::kFinish,          audit_event::kFail,
     audit_event::kRollback,        audit_event::kExpire,
@@ -27,8 +27,8 @@ constexpr std::array<std::string_view, 34> kEvents = {
     audit_event::kSettingsChange,  audit_event::kManualUpgrade,
     audit_event::kPackageAdd,      audit_event::kInstallerCreate,
     audit_event::kInstallerExtend, audit_event::kInstallerDelete,
-    audit_event::kUpdateInstall,
-    audit_event::kMetricsToken,
+    audit_event::kUpdateInstall,   audit_event::kMetricsToken,
+    audit_event::kWebLogin,        audit_event::kWebLoginFailed,
 };
 
 }  // namespace

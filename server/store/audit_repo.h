@@ -59,6 +59,9 @@ inline constexpr char kInstallerCreate[] = "installer_create";
 inline constexpr char kInstallerExtend[] = "installer_extend";
 inline constexpr char kInstallerDelete[] = "installer_delete";
 inline constexpr char kUpdateInstall[] = "update_install";
+// The dashboard (docs/admin.md, "Dashboard"): an admin logged in, or a login failed.
+inline constexpr char kWebLogin[] = "web_login";
+inline constexpr char kWebLoginFailed[] = "web_login_failed";
 }  // namespace audit_event
 
 // `detail` with "by=<actor>" appended as its last "; "-separated field (sched::DetailField reads

@@ -95,6 +95,13 @@ std::optional<proto::Message> RawTlsClient::ReadMessage(int timeout_ms) {
   }
 }
 
+std::optional<std::string> RawTlsClient::ReadBytes(int timeout_ms) {
+  uint8_t chunk[16384];
+  int n = ReadSome(chunk, sizeof(chunk), timeout_ms);
+  if (n <= 0) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(chunk), static_cast<size_t>(n));
+}
+
 bool RawTlsClient::WaitClosed(int timeout_ms) {
   uint8_t chunk[16384];
   const int rounds = timeout_ms / 100;

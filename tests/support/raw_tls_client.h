@@ -31,6 +31,9 @@ class RawTlsClient {
   bool WriteMessage(const proto::Message& message);
   // The next frame decoded as a message; nullopt when the connection closed or timed out.
   std::optional<proto::Message> ReadMessage(int timeout_ms = 10'000);
+  // Whatever bytes arrive next (up to 16 KiB); nullopt when the connection closed or nothing
+  // came within the timeout.
+  std::optional<std::string> ReadBytes(int timeout_ms = 10'000);
   // True once the server has closed the connection (EOF or close_notify) within the timeout.
   bool WaitClosed(int timeout_ms = 10'000);
   // Closes the TCP socket without close_notify.

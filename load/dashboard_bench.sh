@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Measures whether dashboard users disturb the client protocol: a site of CLIENTS clients
+# (written straight into SQLite), then `sluice-load checkin` against it twice, alone and with
+# USERS dashboard users (load/dashboard_users.py: each logged in, the live feed open, polling
+# the overview, rollout and clients pages every second). Prints one JSON object with both
+# check-in runs and the dashboard's own figures. Loopback only; every phase is bounded.
+#
+# Usage: load/dashboard_bench.sh [BUILD_BIN_DIR] (default build/bin)
+# Knobs (environment): CLIENTS=100000 USERS=50 LOAD_CLIENTS=500 LOAD_S=30
+set -euo pipefail
+
+bin=$(cd "${1:-build/bin}" && pwd)
+clients=${CLIENTS:-100000}
+users=${USERS:-50}
+load_clients=${LOAD_CLIENTS:-500}
+load_s=${LOAD_S:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in "$bin/sluiced" "$bin/sluicectl" "$bin/sluice-load" sqlite3 python3; do
+  command -v "$tool" >/dev/null || { echo "dashboard_bench: $tool not found" >&2; exit 2; }
+done
+# shellcheck source=load/bench_site.sh
+source "$here/bench_site.sh"
+
+work=$(mktemp -d /tmp/sluice-dashboard-bench-XXXXXX)
+server_pid=
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_bench_server "$work/site" "$work/sluiced.log"
+stop_bench_server
+write_bench_site "$work/site/db/sluice.db" "$clients" 0
+start_bench_server "$work/site" "$work/sluiced.log"
+port=$(cut -d: -f2 "$work/site/run/endpoint")
+password=$(head -c 24 /dev/urandom | base64)
+printf '%s\n' "$password" >"$work/password"
+"$bin/sluicectl" --data-dir "$work/site" admin add bench --password-file "$work/password" >/dev/null
+
+checkin_run() {
+  "$bin/sluice-load" checkin --attach "$work/site" --clients "$load_clients" \
+    --duration-s "$load_s" --timeout-s $((load_s * 4)) --json --no-progress 2>"$work/load.log" \
+    | tail -n 1
+}
+
+alone=$(checkin_run)
+python3 "$here/dashboard_users.py" "$port" bench "$password" "$users" $((load_s * 2 + 15)) \
+  >"$work/users.json" &
+users_pid=$!
+sleep 10  # every user logged in and polling
+with_users=$(checkin_run)
+wait "$users_pid"
+
+python3 - "$alone" "$with_users" "$(cat "$work/users.json")" <<PY
+import json, sys
+print(json.dumps({"clients": $clients, "dashboard_users": $users,
+                  "checkin_alone": json.loads(sys.argv[1]),
+                  "checkin_with_dashboard_users": json.loads(sys.argv[2]),
+                  "dashboard": json.loads(sys.argv[3])}, indent=1))
+PY

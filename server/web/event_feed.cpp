@@ -1,0 +1,69 @@
+#include "server/web/event_feed.h"
+
+#include <algorithm>
+
+namespace sluice::web {
+
+EventFeed::EventFeed(uv::Loop& loop, const Clock& clock, RunCommand run)
+    : loop_(loop), clock_(clock), run_(std::move(run)), timer_(uv::Timer::Create(loop)) {}
+
+bool EventFeed::Subscribe(HttpResponder responder) {
+  if (subscribers_.size() >= kMaxSubscribers) return false;
+  if (!responder.OpenEventStream()) return true;  // the client is already gone
+  if (!last_event_.empty()) responder.SendEvent("rollout", last_event_);
+  subscribers_.push_back(std::move(responder));
+  if (subscribers_.size() == 1) {
+    rollout_at_ms_ = 0;  // a first subscriber gets a fresh rollout summary
+    timer_->Start(0, kTickMs, [this] { Tick(); });
+  }
+  return true;
+}
+
+void EventFeed::Tick() {
+  if (subscribers_.empty()) {
+    timer_->Stop();
+    last_state_.clear();
+    last_event_.clear();
+    return;
+  }
+  const auto now = static_cast<int64_t>(loop_.NowMs());
+  if (now - keep_alive_at_ms_ >= kKeepAliveEveryMs) {
+    Broadcast("", "");
+    keep_alive_at_ms_ = now;
+  }
+  if (reading_) return;
+  reading_ = true;
+  run_("limits", lifetime_.Guard([this](Result<nlohmann::json> limits) {
+    reading_ = false;
+    if (limits) limits_ = std::move(*limits);
+    Publish();
+  }));
+  if (rollout_at_ms_ == 0 || now - rollout_at_ms_ >= kRolloutEveryMs) {
+    rollout_at_ms_ = now;
+    run_("rollout", lifetime_.Guard([this](Result<nlohmann::json> rollout) {
+      if (rollout) rollout_ = std::move(*rollout);
+      Publish();
+    }));
+  }
+}
+
+void EventFeed::Publish() {
+  if (limits_.is_null()) return;
+  nlohmann::json state = {{"limits", limits_}, {"rollout", rollout_}};
+  std::string compare = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (compare == last_state_) return;
+  last_state_ = std::move(compare);
+  state["time_ms"] = clock_.WallMs();
+  last_event_ = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Broadcast("rollout", last_event_);
+}
+
+void EventFeed::Broadcast(std::string_view event, const std::string& data) {
+  std::erase_if(subscribers_, [&](const HttpResponder& subscriber) {
+    if (subscriber.pending_write_bytes() > kMaxBacklogBytes) return true;
+    return !subscriber.SendEvent(event, data);
+  });
+  keep_alive_at_ms_ = static_cast<int64_t>(loop_.NowMs());
+}
+
+}  // namespace sluice::web
