@@ -9,7 +9,7 @@ const EVENTS = [
   'connection_rate_change', 'policy_change', 'server_start', 'gate_change', 'rollout_wave',
   'rollout_halt', 'rollout_resume', 'rollout_abort', 'package_missing', 'backup', 'restore',
   'certificate_import', 'pair_takeover', 'pair_break', 'pair_upgrade_step', 'admin_add',
-  'admin_passwd', 'admin_remove',
+  'admin_passwd', 'admin_remove', 'web_login', 'web_login_failed',
 ];
 let generation = 0;
 let beforeSeq = null;     // the page shown: events before this seq (null: the newest)
