@@ -81,7 +81,7 @@ function render(result) {
     {title: 'Installer', cell: (i) => [el('div', {class: 'mono nowrap'}, i.id),
                                         i.comments ? el('div', {class: 'muted small'}, i.comments) : null,
                                         el('div', {class: 'muted small'}, `by ${i.creator || '?'}`)]},
-    {title: 'Kind', cell: (i) => [i.kind, el('div', {class: 'muted small'}, i.mode)]},
+    {title: 'Kind', class: 'nowrap', cell: (i) => [i.kind, el('div', {class: 'muted small'}, i.mode)]},
     {title: 'Jump group', cell: (i) => i.jump_group || ''},
     {title: 'Tag', cell: (i) => el('span', {'data-testid': `installer-tag-${i.id}`}, i.tag || '')},
     {title: 'Version', cell: (i) => [i.site_version,
