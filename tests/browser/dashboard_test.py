@@ -157,6 +157,19 @@ class Site:
         except OSError:
             return ""
 
+    def stop_server(self):
+        """Stops sluiced with SIGTERM and returns its exit status (a sanitizer report makes it
+        non-zero)."""
+        if self.server is None or self.server.poll() is not None:
+            return self.server.returncode if self.server else 0
+        self.server.terminate()
+        try:
+            return self.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait(timeout=10)
+            return "killed after 30 s"
+
     def stop(self):
         for process in reversed(self.children):
             if process.poll() is None:
@@ -464,6 +477,14 @@ def run(args, work):
         violations = ui.csp_violations()
         assert not violations, f"CSP violations: {violations}"
         log("no script ran from client-supplied strings; no CSP violation")
+
+        driver.quit()
+        driver = None
+        rollout.terminate()
+        rollout.wait(timeout=20)
+        status = site.stop_server()
+        assert status == 0, f"sluiced exited with {status} after SIGTERM:\n{site.log_tail()}"
+        log("sluiced stopped cleanly")
     except BaseException:
         if driver is not None:
             try:
