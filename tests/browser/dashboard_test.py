@@ -262,6 +262,9 @@ class Dashboard:
         digits = re.sub(r"[^\d]", "", self.text(**kwargs))
         return int(digits) if digits else None
 
+    def rows(self, testid):
+        return self.d.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
     def visible(self, element_id):
         return self.el(element_id).is_displayed()
 
@@ -289,14 +292,179 @@ class Dashboard:
                 if "Content Security Policy" in e.get("message", "")]
 
 
-def first_client_ids(site, offset):
-    """One client id from the middle of the fleet, through the admin socket."""
-    try:
-        page = site.admin("clients-page", {"offset": offset, "limit": 1, "sort": "id"})
-        return page["clients"][0]["id"]
-    except sluice_wire.AdminError:
-        rows = sorted(c["id"] for c in site.admin("clients")["clients"])
-        return rows[offset]
+class Fleet:
+    """What set_up_fleet made: the hostile client, the running rollout, a client to look for."""
+
+    def __init__(self, xss_id, rollout, target_id, total):
+        self.xss_id = xss_id
+        self.rollout = rollout
+        self.target_id = target_id
+        self.total = total
+
+
+def set_up_fleet(site, args, work):
+    """N clients enrolled (idle, then gone offline), one hostile client, a windows package so
+    that installers can be built, then a rollout whose clients wait connected for slots."""
+    started = time.monotonic()
+    site.load("idle", "--clients", str(args.clients), "--settle-s", "0", "--timeout-s", "120",
+              timeout_s=150)
+    log(f"{args.clients} clients enrolled in {time.monotonic() - started:.0f} s")
+    config = site.admin("client-config", {"kind": "jump-client", "mode": "passive"})["config"]
+    xss_id = sluice_wire.enroll_and_check_in(config, platform=XSS_PLATFORM,
+                                             console_user=XSS_CONSOLE_USER)
+    log(f"hostile client {xss_id} enrolled")
+    package = os.path.join(work, "jump-client-windows.bin")
+    with open(package, "wb") as f:
+        f.write(b"MZ" + os.urandom(4096))
+    site.admin("package-add", {"kind": "jump-client", "platform": "windows-x86_64",
+                               "version": "2.0.0", "path": package})
+    rollout = site.load("rollout", "--clients", str(ROLLOUT_CLIENTS), "--limit", str(START_LIMIT),
+                        "--apply-ms", "15000", "--package-kib", "64", "--connection-rate", "1000",
+                        "--timeout-s", "200", background=True)
+
+    def rollout_waiting():
+        if rollout.poll() is not None:
+            raise RuntimeError(f"sluice-load rollout exited early with {rollout.returncode}")
+        scope = site.admin("limits")["limits"]["jump-client"]
+        return scope["running"] == START_LIMIT and scope["waiting"] >= ROLLOUT_CLIENTS // 2
+
+    wait_for("the rollout's clients to wait for slots", rollout_waiting, 60, 0.5)
+    page = site.admin("clients-page", {"offset": args.clients // 2, "limit": 1, "sort": "id"})
+    fleet = Fleet(xss_id, rollout, page["clients"][0]["id"], args.clients + ROLLOUT_CLIENTS + 1)
+    log(f"rollout running: {START_LIMIT} slots, clients waiting; fleet of {fleet.total}")
+    return fleet
+
+
+def log_in(ui):
+    ui.go("overview")
+    ui.wait("the login form", lambda: ui.visible("login-form"))
+    ui.type_into("login-name", ADMIN)
+    ui.type_into("login-password", PASSWORD)
+    ui.el("login-submit").click()
+    ui.wait("the overview after login", lambda: ui.visible("page-overview"))
+    assert ui.text("session-user") == ADMIN
+    log("logged in")
+
+
+def see_the_fleet(ui, fleet):
+    ui.wait(f"the overview to count {fleet.total} clients",
+            lambda: ui.number(testid="fleet-total-count") == fleet.total, 20)
+    assert ui.number(testid="overview-clients-value") == fleet.total
+    assert ui.text(testid="overview-site-version-value") == "2.0.0"
+    fleet_text = ui.text("fleet-table")
+    assert "jump-client" in fleet_text and "1.0.0" in fleet_text, fleet_text
+    log("overview shows the fleet")
+
+
+def raise_the_limit_and_watch(ui):
+    # Clients waiting behind the limit.
+    ui.go("rollout")
+    ui.wait("the rollout page to show 2 running",
+            lambda: ui.number(testid="rollout-running-jump-client") == START_LIMIT and
+            ui.number(testid="rollout-limit-jump-client") == START_LIMIT, 20)
+    waiting_before = ui.number(testid="rollout-waiting-jump-client")
+    assert waiting_before >= ROLLOUT_CLIENTS // 2, waiting_before
+    time.sleep(6)  # some chart at the old limit
+    log(f"rollout page: {START_LIMIT} running, {waiting_before} waiting")
+
+    # The settings page raises the jump-client limit.
+    ui.go("settings")
+    ui.wait("the limit input",
+            lambda: ui.el("limit-input-jump-client").get_attribute("value") == str(START_LIMIT))
+    ui.type_into("limit-input-jump-client", str(RAISED_LIMIT))
+    ui.el("limit-apply-jump-client").click()
+    ui.wait("the saved limit", lambda: ui.visible("settings-result") and
+            f"max concurrent {RAISED_LIMIT}" in ui.text("settings-result"), 15)
+    assert not ui.visible("settings-error")
+    raised_at = time.monotonic()
+    log(f"limit raised to {RAISED_LIMIT} from the settings page")
+
+    # The waiting clients get the new slots, live.
+    ui.go("rollout")
+    ui.wait(f"{RAISED_LIMIT} upgrades running on the rollout page",
+            lambda: ui.number(testid="rollout-running-jump-client") == RAISED_LIMIT and
+            ui.number(testid="rollout-limit-jump-client") == RAISED_LIMIT, 20)
+    waiting_after = ui.number(testid="rollout-waiting-jump-client")
+    assert waiting_after <= waiting_before - (RAISED_LIMIT - START_LIMIT), (waiting_before, waiting_after)
+    log(f"rollout page: {RAISED_LIMIT} running {time.monotonic() - raised_at:.1f} s after the "
+        f"change, {waiting_after} waiting")
+    legend = ui.text("rollout-legend")
+    assert f"jump-client: {RAISED_LIMIT} in flight / limit {RAISED_LIMIT}" in legend, legend
+    assert ui.d.find_elements(By.CSS_SELECTOR, "#rollout-chart svg path.running"), "no chart line"
+    time.sleep(4)  # the step shows on the chart
+    ui.screenshot("dashboard-rollout.png", height=1200)
+
+    # The change is in the audit log.
+    ui.go("audit")
+    ui.wait("the audit table", lambda: ui.rows("audit-row"))
+    ui.type_into("audit-event", "limit_change")
+    ui.wait("the limit change in the audit log",
+            lambda: any(f"{RAISED_LIMIT}" in row.text and "limit_change" in row.text
+                        for row in ui.rows("audit-row")), 15)
+    log("audit log shows the limit change")
+
+
+def search_result_ids(ui):
+    return [row.get_attribute("data-client-id") for row in ui.rows("client-row")]
+
+
+def find_one_client(ui, fleet):
+    ui.go("clients")
+    ui.wait("the client list", lambda: ui.number(by_id="clients-total") == fleet.total, 20)
+    assert len(ui.rows("client-row")) == 50
+    ui.type_into("clients-search", fleet.target_id)
+    ui.wait("the search to find one client", lambda: ui.number(by_id="clients-total") == 1 and
+            search_result_ids(ui) == [fleet.target_id], 15)
+    ui.d.find_element(By.CSS_SELECTOR, f'[data-client-id="{fleet.target_id}"] td:nth-child(2)').click()
+    ui.wait("the client's detail", lambda: ui.visible("page-client") and
+            ui.text(testid="client-id") == fleet.target_id, 15)
+    log(f"found {fleet.target_id} among {fleet.total} and opened it")
+
+
+def see_hostile_strings_as_text(ui, fleet):
+    ui.go("clients")
+    ui.type_into("clients-search", fleet.xss_id)
+    ui.wait("the hostile client's row", lambda: search_result_ids(ui) == [fleet.xss_id], 15)
+    row_text = ui.d.find_element(By.CSS_SELECTOR, f'[data-client-id="{fleet.xss_id}"]').text
+    assert XSS_PLATFORM in row_text, row_text
+    assert XSS_CONSOLE_USER in row_text, row_text
+    ui.go(f"clients/{fleet.xss_id}")
+    ui.wait("the hostile client's detail", lambda: ui.text(testid="client-id") == fleet.xss_id, 15)
+    assert ui.text(testid="client-platform") == XSS_PLATFORM
+    assert ui.text(testid="client-console-user") == XSS_CONSOLE_USER
+    assert ui.pwned() is None, "a client-supplied string ran as script"
+    assert not ui.d.find_elements(By.CSS_SELECTOR, "#main img, #main script:not([src])")
+    log("hostile client strings render as text")
+
+
+def create_and_download_installer(ui, download_dir):
+    ui.go("installers")
+    ui.wait("the installers page", lambda: ui.visible("installer-form") and
+            "uninstall" in ui.text("installers-uninstall-note"))
+    ui.type_into("installer-group", "Night shift")
+    ui.type_into("installer-tag", XSS_TAG)
+    ui.el("installer-create").click()
+    ui.wait("the installer to be built", lambda: "Created installer" in ui.text("installer-result")
+            or (ui.visible("installers-error") and ui.text("installers-error")), 90)
+    assert not ui.visible("installers-error"), ui.text("installers-error")
+    installer_id = re.search(r"Created installer (inst-[0-9a-f]+)", ui.text("installer-result")).group(1)
+    ui.wait("the new installer's row",
+            lambda: ui.d.find_elements(By.CSS_SELECTOR, f'[data-installer-id="{installer_id}"]'))
+    assert ui.text(testid=f"installer-tag-{installer_id}") == XSS_TAG
+    ui.testid(f"installer-download-{installer_id}").click()
+
+    def downloaded():
+        names = os.listdir(download_dir)
+        done = [n for n in names if not n.endswith(".crdownload")]
+        return done[0] if done and len(done) == len(names) else None
+
+    msi = os.path.join(download_dir, wait_for("the MSI download", downloaded, 30))
+    with open(msi, "rb") as f:
+        magic = f.read(8)
+    assert magic[:4] == b"\xd0\xcf\x11\xe0", f"{msi} is not an MSI (starts {magic.hex()})"
+    assert msi.endswith(".msi"), msi
+    log(f"installer {installer_id} downloaded: {os.path.basename(msi)}, "
+        f"{os.path.getsize(msi)} bytes, OLE compound file")
 
 
 def run(args, work):
@@ -311,168 +479,22 @@ def run(args, work):
         site.ctl("admin", "add", ADMIN, "--password-file", password_file)
         log(f"admin {ADMIN} added")
         check_security_headers(site)
-
-        # The fleet: N clients enrolled (and idle, then gone offline), one hostile client, a
-        # windows package so that installers can be built, then a rollout whose clients wait.
-        started = time.monotonic()
-        site.load("idle", "--clients", str(args.clients), "--settle-s", "0", "--timeout-s", "120",
-                  timeout_s=150)
-        log(f"{args.clients} clients enrolled in {time.monotonic() - started:.0f} s")
-        config = site.admin("client-config", {"kind": "jump-client", "mode": "passive"})["config"]
-        xss_id = sluice_wire.enroll_and_check_in(config, platform=XSS_PLATFORM,
-                                                 console_user=XSS_CONSOLE_USER)
-        log(f"hostile client {xss_id} enrolled")
-        package = os.path.join(work, "jump-client-windows.bin")
-        with open(package, "wb") as f:
-            f.write(b"MZ" + os.urandom(4096))
-        site.admin("package-add", {"kind": "jump-client", "platform": "windows-x86_64",
-                                   "version": "2.0.0", "path": package})
-        rollout = site.load("rollout", "--clients", str(ROLLOUT_CLIENTS), "--limit", str(START_LIMIT),
-                            "--apply-ms", "15000", "--package-kib", "64", "--connection-rate", "1000",
-                            "--timeout-s", "200", background=True)
-
-        def rollout_waiting():
-            if rollout.poll() is not None:
-                raise RuntimeError(f"sluice-load rollout exited early with {rollout.returncode}")
-            scope = site.admin("limits")["limits"]["jump-client"]
-            return scope["running"] == START_LIMIT and scope["waiting"] >= ROLLOUT_CLIENTS // 2
-
-        wait_for("the rollout's clients to wait for slots", rollout_waiting, 60, 0.5)
-        target_id = first_client_ids(site, args.clients // 2)
-        total = args.clients + ROLLOUT_CLIENTS + 1
-        log(f"rollout running: {START_LIMIT} slots, clients waiting; fleet of {total}")
+        fleet = set_up_fleet(site, args, work)
 
         download_dir = os.path.join(work, "downloads")
         os.makedirs(download_dir)
         driver = make_browser(download_dir)
         ui = Dashboard(driver, site.url, os.environ.get("SLUICE_SCREENSHOT_DIR"))
-
-        # ---- login ----
-        ui.go("overview")
-        ui.wait("the login form", lambda: ui.visible("login-form"))
-        ui.type_into("login-name", ADMIN)
-        ui.type_into("login-password", PASSWORD)
-        ui.el("login-submit").click()
-        ui.wait("the overview after login", lambda: ui.visible("page-overview"))
-        assert ui.text("session-user") == ADMIN
-        log("logged in")
-
-        # ---- overview: the whole fleet ----
-        ui.wait(f"the overview to count {total} clients",
-                lambda: ui.number(testid="fleet-total-count") == total, 20)
-        assert ui.number(testid="overview-clients-value") == total
-        assert ui.text(testid="overview-site-version-value") == "2.0.0"
-        fleet_text = ui.text("fleet-table")
-        assert "jump-client" in fleet_text and "1.0.0" in fleet_text, fleet_text
-        log("overview shows the fleet")
-
-        # ---- rollout: clients waiting behind the limit ----
-        ui.go("rollout")
-        ui.wait("the rollout page to show 2 running",
-                lambda: ui.number(testid="rollout-running-jump-client") == START_LIMIT and
-                ui.number(testid="rollout-limit-jump-client") == START_LIMIT, 20)
-        waiting_before = ui.number(testid="rollout-waiting-jump-client")
-        assert waiting_before >= ROLLOUT_CLIENTS // 2, waiting_before
-        time.sleep(6)  # some chart at the old limit
-        log(f"rollout page: {START_LIMIT} running, {waiting_before} waiting")
-
-        # ---- settings: raise the jump-client limit ----
-        ui.go("settings")
-        ui.wait("the limit input", lambda: ui.el("limit-input-jump-client").get_attribute("value") == str(START_LIMIT))
-        ui.type_into("limit-input-jump-client", str(RAISED_LIMIT))
-        ui.el("limit-apply-jump-client").click()
-        ui.wait("the saved limit", lambda: ui.visible("settings-result") and
-                f"max concurrent {RAISED_LIMIT}" in ui.text("settings-result"), 15)
-        assert not ui.visible("settings-error")
-        raised_at = time.monotonic()
-        log(f"limit raised to {RAISED_LIMIT} from the settings page")
-
-        # ---- rollout: the waiting clients get the new slots, live ----
-        ui.go("rollout")
-        ui.wait(f"{RAISED_LIMIT} upgrades running on the rollout page",
-                lambda: ui.number(testid="rollout-running-jump-client") == RAISED_LIMIT and
-                ui.number(testid="rollout-limit-jump-client") == RAISED_LIMIT, 20)
-        waiting_after = ui.number(testid="rollout-waiting-jump-client")
-        assert waiting_after <= waiting_before - (RAISED_LIMIT - START_LIMIT), (waiting_before, waiting_after)
-        log(f"rollout page: {RAISED_LIMIT} running {time.monotonic() - raised_at:.1f} s after the change, "
-            f"{waiting_after} waiting")
-        legend = ui.text("rollout-legend")
-        assert f"jump-client: {RAISED_LIMIT} in flight / limit {RAISED_LIMIT}" in legend, legend
-        assert ui.d.find_elements(By.CSS_SELECTOR, "#rollout-chart svg path.running"), "no chart line"
-        time.sleep(4)  # the step shows on the chart
-        ui.screenshot("dashboard-rollout.png", height=1200)
-
-        # ---- audit log: the change, under the admin's name ----
-        ui.go("audit")
-        ui.wait("the audit table", lambda: ui.d.find_elements(By.CSS_SELECTOR, '[data-testid="audit-row"]'))
-        ui.type_into("audit-event", "limit_change")
-        ui.wait("the limit change in the audit log",
-                lambda: any(f"{RAISED_LIMIT}" in row.text and "limit_change" in row.text
-                            for row in ui.d.find_elements(By.CSS_SELECTOR, '[data-testid="audit-row"]')), 15)
-        log("audit log shows the limit change")
-
-        # ---- clients: one among the fleet, by search ----
-        ui.go("clients")
-        ui.wait("the client list", lambda: ui.number(by_id="clients-total") == total, 20)
-        assert len(ui.d.find_elements(By.CSS_SELECTOR, '[data-testid="client-row"]')) == 50
-        ui.type_into("clients-search", target_id)
-        ui.wait("the search to find one client", lambda: ui.number(by_id="clients-total") == 1 and
-                [r.get_attribute("data-client-id") for r in
-                 ui.d.find_elements(By.CSS_SELECTOR, '[data-testid="client-row"]')] == [target_id], 15)
-        ui.d.find_element(By.CSS_SELECTOR, f'[data-client-id="{target_id}"] td:nth-child(2)').click()
-        ui.wait("the client's detail", lambda: ui.visible("page-client") and
-                ui.text(testid="client-id") == target_id, 15)
-        log(f"found {target_id} among {total} and opened it")
-
-        # ---- the hostile client: inert text ----
-        ui.go("clients")
-        ui.type_into("clients-search", xss_id)
-        ui.wait("the hostile client's row", lambda: [r.get_attribute("data-client-id") for r in
-                ui.d.find_elements(By.CSS_SELECTOR, '[data-testid="client-row"]')] == [xss_id], 15)
-        row_text = ui.d.find_element(By.CSS_SELECTOR, f'[data-client-id="{xss_id}"]').text
-        assert XSS_PLATFORM in row_text, row_text
-        assert XSS_CONSOLE_USER in row_text, row_text
-        ui.go(f"clients/{xss_id}")
-        ui.wait("the hostile client's detail", lambda: ui.text(testid="client-id") == xss_id, 15)
-        assert ui.text(testid="client-platform") == XSS_PLATFORM
-        assert ui.text(testid="client-console-user") == XSS_CONSOLE_USER
-        assert ui.pwned() is None, "a client-supplied string ran as script"
-        assert not ui.d.find_elements(By.CSS_SELECTOR, "#main img, #main script:not([src])")
-        log("hostile client strings render as text")
-
-        # ---- installers: create and download ----
-        ui.go("installers")
-        ui.wait("the installers page", lambda: ui.visible("installer-form") and
-                "uninstall" in ui.text("installers-uninstall-note"))
-        ui.type_into("installer-group", "Night shift")
-        ui.type_into("installer-tag", XSS_TAG)
-        ui.el("installer-create").click()
-        ui.wait("the installer to be built", lambda: "Created installer" in ui.text("installer-result")
-                or (ui.visible("installers-error") and ui.text("installers-error")), 90)
-        assert not ui.visible("installers-error"), ui.text("installers-error")
-        installer_id = re.search(r"Created installer (inst-[0-9a-f]+)", ui.text("installer-result")).group(1)
-        ui.wait("the new installer's row",
-                lambda: ui.d.find_elements(By.CSS_SELECTOR, f'[data-installer-id="{installer_id}"]'))
-        assert ui.text(testid=f"installer-tag-{installer_id}") == XSS_TAG
-        ui.testid(f"installer-download-{installer_id}").click()
-
-        def downloaded():
-            files = [f for f in os.listdir(download_dir) if not f.endswith(".crdownload")]
-            partial = [f for f in os.listdir(download_dir) if f.endswith(".crdownload")]
-            return files[0] if files and not partial else None
-
-        msi = os.path.join(download_dir, wait_for("the MSI download", downloaded, 30))
-        with open(msi, "rb") as f:
-            magic = f.read(8)
-        assert magic[:4] == b"\xd0\xcf\x11\xe0", f"{msi} is not an MSI (starts {magic.hex()})"
-        assert msi.endswith(".msi"), msi
-        log(f"installer {installer_id} downloaded: {os.path.basename(msi)}, "
-            f"{os.path.getsize(msi)} bytes, OLE compound file")
-
+        log_in(ui)
+        see_the_fleet(ui, fleet)
+        raise_the_limit_and_watch(ui)
+        find_one_client(ui, fleet)
+        see_hostile_strings_as_text(ui, fleet)
+        create_and_download_installer(ui, download_dir)
         assert ui.pwned() is None, "a client-supplied string ran as script"
         if ui.screenshot_dir:  # by now the first upgrades have finished: two versions to show
             ui.go("overview")
-            ui.wait("the overview", lambda: ui.number(testid="fleet-total-count") == total, 20)
+            see_the_fleet(ui, fleet)
             ui.screenshot("dashboard-overview.png", height=760)
         violations = ui.csp_violations()
         assert not violations, f"CSP violations: {violations}"
@@ -480,8 +502,8 @@ def run(args, work):
 
         driver.quit()
         driver = None
-        rollout.terminate()
-        rollout.wait(timeout=20)
+        fleet.rollout.terminate()
+        fleet.rollout.wait(timeout=20)
         status = site.stop_server()
         assert status == 0, f"sluiced exited with {status} after SIGTERM:\n{site.log_tail()}"
         log("sluiced stopped cleanly")
