@@ -1,0 +1,84 @@
+// Who made a change, with the real sluiced: every state-changing admin command sent on the admin
+// socket leaves an audit row whose detail names the local user (by=local:USER), and the
+// dashboard's queries answer on a live server.
+
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/server_process.h"
+
+namespace sluice::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string LocalUser() {
+  const passwd* entry = ::getpwuid(::getuid());
+  return entry != nullptr ? entry->pw_name : std::to_string(::getuid());
+}
+
+json Ok(ServerProcess& server, const std::string& cmd, const json& args = json::object()) {
+  json response = server.Admin(cmd, args);
+  EXPECT_EQ(response.value("ok", false), true) << cmd << ": " << response.dump();
+  return response.value("result", json());
+}
+
+TEST(AdminActorTest, EveryAdminChangeIsAuditedWithTheLocalUser) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  Ok(server, "limits-set",
+     {{"kind", "jump-client"},
+      {"max_concurrent", 7},
+      {"bandwidth_bytes_per_s", 1048576},
+      {"connection_rate_per_s", 80},
+      {"_actor", "web:someone-else"}});
+  Ok(server, "limits-set",
+     {{"kind", "jumpoint"}, {"max_concurrent", "auto"}, {"min", 2}, {"max", 9}});
+  Ok(server, "policy-set", {{"kind", "jumpoint"}, {"mode", "disabled"}});
+  Ok(server, "rollout-canary", {{"kind", "jump-client"}, {"canary", "5%"}});
+  Ok(server, "settings-set", {{"key", "heartbeat_s"}, {"value", "60"}});
+  Ok(server, "site-set-version", {{"version", "1.1.0"}});
+  Ok(server, "admin-add", {{"name", "alice"}, {"password", "a long password"}});
+  Ok(server, "admin-passwd", {{"name", "alice"}, {"password", "another long one"}});
+  Ok(server, "admin-remove", {{"name", "alice"}});
+
+  const std::string by = "by=local:" + LocalUser();
+  std::map<std::string, int> audited;
+  json events = Ok(server, "audit")["events"];
+  for (const json& event : events) {
+    const std::string name = event["event"];
+    if (name == "server_start" || name == "rollout_wave") continue;
+    const std::string detail = event["detail"];
+    EXPECT_TRUE(detail.ends_with("; " + by)) << name << ": " << detail;
+    EXPECT_EQ(detail.find("password"), std::string::npos) << detail;
+    ++audited[name];
+  }
+  EXPECT_EQ(audited, (std::map<std::string, int>{{"limit_change", 2},
+                                                 {"bandwidth_change", 1},
+                                                 {"connection_rate_change", 1},
+                                                 {"policy_change", 1},
+                                                 {"gate_change", 1},
+                                                 {"settings_change", 2},
+                                                 {"admin_add", 1},
+                                                 {"admin_passwd", 1},
+                                                 {"admin_remove", 1}}))
+      << events.dump(1);
+
+  // The audit filters and the fleet queries answer on the live server.
+  json admin_rows = Ok(server, "audit", {{"event", "admin_add"}});
+  ASSERT_EQ(admin_rows["events"].size(), 1u);
+  EXPECT_EQ(admin_rows["events"][0]["detail"], "name=alice; " + by);
+  EXPECT_EQ(Ok(server, "admins"), json({{"admins", json::array()}}));
+  json fleet = Ok(server, "fleet");
+  EXPECT_EQ(fleet["counts"]["total"], 0);
+  EXPECT_EQ(Ok(server, "clients-page")["total"], 0);
+  EXPECT_EQ(server.Admin("client-detail", {{"client_id", "c-1"}})["error"]["code"], "not_found");
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace sluice::testing
