@@ -18,12 +18,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string LocalUser() {
+std::string ActorTestUser() {
   const passwd* entry = ::getpwuid(::getuid());
   return entry != nullptr ? entry->pw_name : std::to_string(::getuid());
 }
 
-json Ok(ServerProcess& server, const std::string& cmd, const json& args = json::object()) {
+json ActorTestOk(ServerProcess& server, const std::string& cmd, const json& args = json::object()) {
   json response = server.Admin(cmd, args);
   EXPECT_EQ(response.value("ok", false), true) << cmd << ": " << response.dump();
   return response.value("result", json());
@@ -32,36 +32,36 @@ json Ok(ServerProcess& server, const std::string& cmd, const json& args = json::
 TEST(AdminActorTest, EveryAdminChangeIsAuditedWithTheLocalUser) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
-  Ok(server, "limits-set",
-     {{"kind", "jump-client"},
-      {"max_concurrent", 7},
-      {"bandwidth_bytes_per_s", 1048576},
-      {"connection_rate_per_s", 80},
-      {"_actor", "web:someone-else"}});
-  Ok(server, "limits-set",
-     {{"kind", "jumpoint"}, {"max_concurrent", "auto"}, {"min", 2}, {"max", 9}});
-  Ok(server, "policy-set", {{"kind", "jumpoint"}, {"mode", "disabled"}});
-  Ok(server, "rollout-canary", {{"kind", "jump-client"}, {"canary", "5%"}});
-  Ok(server, "settings-set", {{"key", "heartbeat_s"}, {"value", "60"}});
-  Ok(server, "site-set-version", {{"version", "1.1.0"}});
-  Ok(server, "admin-add", {{"name", "alice"}, {"password", "a long password"}});
-  Ok(server, "admin-passwd", {{"name", "alice"}, {"password", "another long one"}});
-  Ok(server, "admin-remove", {{"name", "alice"}});
-  Ok(server, "backup-schedule", {{"every_hours", 0}, {"unprotected", true}});
-  Ok(server, "backup-create", {{"unprotected", true}});
-  for (int i = 0; i < 300 && Ok(server, "backup-status")["state"] == "running"; ++i) {
+  ActorTestOk(server, "limits-set",
+              {{"kind", "jump-client"},
+               {"max_concurrent", 7},
+               {"bandwidth_bytes_per_s", 1048576},
+               {"connection_rate_per_s", 80},
+               {"_actor", "web:someone-else"}});
+  ActorTestOk(server, "limits-set",
+              {{"kind", "jumpoint"}, {"max_concurrent", "auto"}, {"min", 2}, {"max", 9}});
+  ActorTestOk(server, "policy-set", {{"kind", "jumpoint"}, {"mode", "disabled"}});
+  ActorTestOk(server, "rollout-canary", {{"kind", "jump-client"}, {"canary", "5%"}});
+  ActorTestOk(server, "settings-set", {{"key", "heartbeat_s"}, {"value", "60"}});
+  ActorTestOk(server, "site-set-version", {{"version", "1.1.0"}});
+  ActorTestOk(server, "admin-add", {{"name", "alice"}, {"password", "a long password"}});
+  ActorTestOk(server, "admin-passwd", {{"name", "alice"}, {"password", "another long one"}});
+  ActorTestOk(server, "admin-remove", {{"name", "alice"}});
+  ActorTestOk(server, "backup-schedule", {{"every_hours", 0}, {"unprotected", true}});
+  ActorTestOk(server, "backup-create", {{"unprotected", true}});
+  for (int i = 0; i < 300 && ActorTestOk(server, "backup-status")["state"] == "running"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_EQ(Ok(server, "backup-status")["state"], "done");
+  ASSERT_EQ(ActorTestOk(server, "backup-status")["state"], "done");
   // The backup's row is written once the file is: wait for it.
   for (int i = 0; i < 100; ++i) {
-    if (!Ok(server, "audit", {{"event", "backup"}})["events"].empty()) break;
+    if (!ActorTestOk(server, "audit", {{"event", "backup"}})["events"].empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
-  const std::string by = "by=local:" + LocalUser();
+  const std::string by = "by=local:" + ActorTestUser();
   std::map<std::string, int> audited;
-  json events = Ok(server, "audit")["events"];
+  json events = ActorTestOk(server, "audit")["events"];
   for (const json& event : events) {
     const std::string name = event["event"];
     if (name == "server_start" || name == "rollout_wave") continue;
@@ -85,13 +85,13 @@ TEST(AdminActorTest, EveryAdminChangeIsAuditedWithTheLocalUser) {
       << events.dump(1);
 
   // The audit filters and the fleet queries answer on the live server.
-  json admin_rows = Ok(server, "audit", {{"event", "admin_add"}});
+  json admin_rows = ActorTestOk(server, "audit", {{"event", "admin_add"}});
   ASSERT_EQ(admin_rows["events"].size(), 1u);
   EXPECT_EQ(admin_rows["events"][0]["detail"], "name=alice; " + by);
-  EXPECT_EQ(Ok(server, "admins"), json({{"admins", json::array()}}));
-  json fleet = Ok(server, "fleet");
+  EXPECT_EQ(ActorTestOk(server, "admins"), json({{"admins", json::array()}}));
+  json fleet = ActorTestOk(server, "fleet");
   EXPECT_EQ(fleet["counts"]["total"], 0);
-  EXPECT_EQ(Ok(server, "clients-page")["total"], 0);
+  EXPECT_EQ(ActorTestOk(server, "clients-page")["total"], 0);
   EXPECT_EQ(server.Admin("client-detail", {{"client_id", "c-1"}})["error"]["code"], "not_found");
   EXPECT_EQ(server.Stop(), 0);
 }
