@@ -313,7 +313,7 @@ Status Server::OpenAdmin() {
                                   .clock = options_.clock,
                                   .data_root = std::move(data_root),
                                   .scrypt = {}});
-  RegisterBackupCommands(*admin_, *backups_, *settings_);
+  RegisterBackupCommands(*admin_, *backups_, *settings_, *store_, *options_.clock);
   RegisterCertCommands(*admin_, *certificate_, *store_, *options_.clock,
                        ServedAt{.listen = endpoint_, .advertised = advertise_});
   pair_upgrade_ = std::make_unique<pair::PairUpgrade>(pair::PairUpgrade::Host{

@@ -122,7 +122,7 @@ void AdminRemove(Accounts& accounts, const json& args, admin::Reply reply) {
       });
 }
 
-void ListAll(Accounts& accounts, const json&, admin::Reply reply) {
+void ListAccounts(Accounts& accounts, const json&, admin::Reply reply) {
   accounts.store.Submit<std::vector<store::AdminRow>>(
       [](db::Database& db) { return store::ListAdmins(db); },
       [reply = std::move(reply)](Result<std::vector<store::AdminRow>> rows) {
@@ -169,7 +169,7 @@ void RegisterAccountCommands(admin::AdminServer& admin, uv::Loop& loop, store::S
   for (auto [name, handler] : {std::pair<const char*, Handler>{"admin-add", &AdminAdd},
                                {"admin-passwd", &AdminPasswd},
                                {"admin-remove", &AdminRemove},
-                               {"admins", &ListAll}}) {
+                               {"admins", &ListAccounts}}) {
     admin.Register(name, [accounts, handler](const json& args, admin::Reply reply) {
       handler(*accounts, args, std::move(reply));
     });

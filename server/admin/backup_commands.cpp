@@ -2,6 +2,7 @@
 
 #include "common/base/time_format.h"
 #include "server/admin/admin_args.h"
+#include "server/admin/admin_audit.h"
 #include "server/backup/backup_schedule.h"
 
 namespace sluice::server {
@@ -71,7 +72,7 @@ void SetSchedule(SettingsService& settings, backup::BackupService& backups, int 
 }  // namespace
 
 void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& backups,
-                            SettingsService& settings) {
+                            SettingsService& settings, store::Store& store, Clock& clock) {
   admin.Register("backup-create", [&backups](const json& args, admin::Reply reply) {
     std::string password;
     if (auto read = OptionalStringArg(args, "password", &password); !read) {
@@ -105,7 +106,8 @@ void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& ba
     if (!args.contains("id")) status["schedule"] = ScheduleJson(backups, settings.settings());
     reply(std::move(status));
   });
-  admin.Register("backup-schedule", [&backups, &settings](const json& args, admin::Reply reply) {
+  admin.Register("backup-schedule", [&backups, &settings, &store, &clock](const json& args,
+                                                                          admin::Reply reply) {
     const auto every = args.find("every_hours");
     if (every == args.end() || !every->is_number_integer()) {
       return reply(Fail(Errc::kInvalidArgument, "every_hours must be a whole number (0: off)"));
@@ -145,7 +147,22 @@ void RegisterBackupCommands(admin::AdminServer& admin, backup::BackupService& ba
                           "hold the site's private keys)"));
       }
     }
-    SetSchedule(settings, backups, every_hours, keep, std::move(reply));
+    // Audited once stored, as settings_change; never with the password, only whether one is set.
+    const std::string detail = "backup_every_hours=" + std::to_string(every_hours) +
+                               "; backup_keep=" + std::to_string(keep) + "; password=" +
+                               (*unprotected       ? "unprotected"
+                                : password.empty() ? "kept"
+                                                   : "set");
+    SetSchedule(settings, backups, every_hours, keep,
+                [&store, &clock, detail, actor = json{{admin::kActorKey, admin::ActorOf(args)}},
+                 reply = std::move(reply)](Result<json> result) {
+                  if (result) {
+                    AuditAdminChange(
+                        store, clock,
+                        {.event = store::audit_event::kSettingsChange, .detail = detail}, actor);
+                  }
+                  reply(std::move(result));
+                });
   });
 }
 

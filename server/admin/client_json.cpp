@@ -18,7 +18,7 @@ json EmptyCounts() {
           {"by_state", json::object()}};
 }
 
-void AddTo(json& counts, const char* field, const std::string& key, int64_t n) {
+void AddCount(json& counts, const char* field, const std::string& key, int64_t n) {
   if (n == 0) return;
   json& bucket = counts[field];
   bucket[key] = bucket.value(key, int64_t{0}) + n;
@@ -56,9 +56,9 @@ json ClientCounts(const std::vector<store::ClientRow>& rows) {
   for (const auto& row : rows) {
     if (row.online) ++online;
     if (row.state == "lost") ++lost;
-    AddTo(counts, "by_kind", row.kind, 1);
-    AddTo(counts, "by_version", row.version, 1);
-    AddTo(counts, "by_state", row.state, 1);
+    AddCount(counts, "by_kind", row.kind, 1);
+    AddCount(counts, "by_version", row.version, 1);
+    AddCount(counts, "by_state", row.state, 1);
   }
   counts["online"] = online;
   counts["lost"] = lost;
@@ -73,10 +73,10 @@ json ClientCounts(const std::vector<store::KindVersionCount>& groups) {
     total += n;
     online += group.online;
     lost += group.lost;
-    AddTo(counts, "by_kind", group.kind, n);
-    AddTo(counts, "by_version", group.version, n);
-    AddTo(counts, "by_state", "active", n - group.lost);
-    AddTo(counts, "by_state", "lost", group.lost);
+    AddCount(counts, "by_kind", group.kind, n);
+    AddCount(counts, "by_version", group.version, n);
+    AddCount(counts, "by_state", "active", n - group.lost);
+    AddCount(counts, "by_state", "lost", group.lost);
   }
   counts["total"] = total;
   counts["online"] = online;

@@ -151,7 +151,10 @@ Result<store::AuditFilter> ParseAuditArgs(const json& args) {
                              {"before_seq", &filter.before_seq}}) {
     if (auto ok = IntArg(args, name, 0, INT64_MAX, field); !ok) return Fail(ok.error());
   }
-  if (auto ok = IntArg(args, "limit", 1, 1'000'000, &filter.limit); !ok) return Fail(ok.error());
+  // 0: every matching event (sluice-load's audit replay reads the whole log).
+  if (auto ok = IntArg(args, "limit", 0, INT64_MAX - 1, &filter.limit); !ok) {
+    return Fail(ok.error());
+  }
   return filter;
 }
 
@@ -159,12 +162,12 @@ void Audit(Fleet& fleet, const json& args, admin::Reply reply) {
   auto filter = ParseAuditArgs(args);
   if (!filter) return reply(Fail(filter.error()));
   const int64_t limit = filter->limit;
-  ++filter->limit;  // one more than asked: whether an older page exists
+  if (limit > 0) ++filter->limit;  // one more than asked: whether an older page exists
   fleet.store.Submit<std::vector<store::AuditRow>>(
       [filter = *filter](db::Database& db) { return store::ListAuditFiltered(db, filter); },
       [limit, reply = std::move(reply)](Result<std::vector<store::AuditRow>> rows) {
         if (!rows) return reply(Fail(rows.error()));
-        const bool more = static_cast<int64_t>(rows->size()) > limit;
+        const bool more = limit > 0 && static_cast<int64_t>(rows->size()) > limit;
         json events = json::array();
         for (size_t i = more ? 1 : 0; i < rows->size(); ++i) {
           events.push_back(AuditEventJson((*rows)[i]));

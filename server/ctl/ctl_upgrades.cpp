@@ -342,6 +342,7 @@ void AddAudit(Ctl& ctl) {
   struct Options {
     std::string since;
     int64_t limit = 0;
+    std::string event, scope, client;
   };
   auto options = std::make_shared<Options>();
   CLI::App* audit = ctl.app().add_subcommand(
@@ -356,11 +357,19 @@ void AddAudit(Ctl& ctl) {
   auto* limit = audit->add_option("--limit", options->limit, "Only the newest N events")
                     ->type_name("N")
                     ->check(CLI::PositiveNumber);
+  audit->add_option("--event", options->event, "Only events of this name (grant, admin_add...)");
+  audit->add_option("--kind", options->scope, "Only events of this kind (scope)");
+  audit->add_option("--client", options->client, "Only events of this client id");
   auto as_json = Ctl::AddJsonFlag(audit);
   audit->callback([&ctl, options, since, limit, as_json] {
     json args = json::object();
     if (since->count() > 0) args["since_ms"] = *ParseSince(options->since, NowMs());
     if (limit->count() > 0) args["limit"] = options->limit;
+    for (auto [key, value] : {std::pair{"event", &options->event},
+                              {"scope", &options->scope},
+                              {"client_id", &options->client}}) {
+      if (!value->empty()) args[key] = *value;
+    }
     ctl.Run("audit", args, *as_json, PrintAudit);
   });
 }

@@ -337,7 +337,7 @@ TEST_F(FleetCommandsTest, AuditFiltersAndPagesBackwards) {
                      row.client_id == "c-00002" && row.wall_ms >= 10'500 && row.wall_ms < 12'500;
             }));
   EXPECT_FALSE(got.empty());
-  EXPECT_EQ(ErrorCode("audit", {{"limit", 0}}), "invalid_argument");
+  EXPECT_EQ(ErrorCode("audit", {{"limit", -1}}), "invalid_argument");
   EXPECT_EQ(ErrorCode("audit", {{"event", 1}}), "invalid_argument");
   EXPECT_EQ(ErrorCode("audit", {{"since_ms", "yesterday"}}), "invalid_argument");
 }

@@ -351,6 +351,15 @@ TEST_F(CtlUpgradesTest, AuditSinceAbsoluteTimes) {
   EXPECT_EQ(TakeReceived("audit"), json({{"since_ms", day_ms}}));
 }
 
+TEST_F(CtlUpgradesTest, AuditFiltersByEventKindAndClient) {
+  ASSERT_EQ(Run({"audit", "--event", "grant", "--kind", "jumpoint", "--client", "c-7"}).exit_code,
+            0);
+  EXPECT_EQ(TakeReceived("audit"),
+            json({{"event", "grant"}, {"scope", "jumpoint"}, {"client_id", "c-7"}}));
+  ASSERT_EQ(Run({"audit", "--event", "admin_add"}).exit_code, 0);
+  EXPECT_EQ(TakeReceived("audit"), json({{"event", "admin_add"}}));
+}
+
 TEST_F(CtlUpgradesTest, AuditSinceRelativeDurations) {
   const std::vector<std::pair<std::string, int64_t>> cases = {{"30s", 30'000},
                                                               {"10m", 600'000},

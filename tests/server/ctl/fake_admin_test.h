@@ -43,7 +43,8 @@ class FakeAdminTest : public admin::testing::AdminServerFixture {
       reply(result);
     });
   }
-  // The args of the last `cmd` received; TakeReceived also forgets them.
+  // The args of the last `cmd` received, without the actor the server adds; TakeReceived also
+  // forgets them.
   std::optional<json> Received(const std::string& cmd) { return Find(cmd, false); }
   std::optional<json> TakeReceived(const std::string& cmd) { return Find(cmd, true); }
 
@@ -65,6 +66,7 @@ class FakeAdminTest : public admin::testing::AdminServerFixture {
     loop_.Sync([&] {
       if (auto it = received_.find(cmd); it != received_.end()) {
         args = it->second;
+        args->erase(admin::kActorKey);  // what sluicectl sent: the server adds the actor
         if (forget) received_.erase(it);
       }
     });
