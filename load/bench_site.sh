@@ -2,6 +2,8 @@
 # write_bench_site DB CLIENTS EVENTS: writes CLIENTS clients and EVENTS audit events (grants and
 # finishes) straight into the site database DB, which a started-and-stopped sluiced made.
 write_bench_site() {
+  # Seen within the last 28 hours: offline, not lost, and not swept away as stale at start.
+  local now_ms=$(($(date +%s) * 1000))
   sqlite3 "$1" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
@@ -9,7 +11,7 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
 INSERT INTO clients (id, kind, mode, secret_hash, version, platform, first_seen_ms, last_seen_ms,
                      peer_address, console_user)
 SELECT printf('bench-%07d', i), 'jump-client', CASE WHEN i % 3 = 0 THEN 'passive' ELSE 'active' END,
-       lower(hex(randomblob(32))), '1.0.0', 'linux-x86_64', 1764057600000, 1764057600000 + i,
+       lower(hex(randomblob(32))), '1.0.0', 'linux-x86_64', $now_ms - 86400000, $now_ms - i * 1000,
        '10.0.' || (i / 250 % 250) || '.' || (i % 250), 'user' || i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3)
 INSERT INTO audit (wall_ms, mono_ms, event, scope, client_id, lease_id, version, detail, running,

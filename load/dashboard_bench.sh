@@ -38,10 +38,18 @@ password=$(head -c 24 /dev/urandom | base64)
 printf '%s\n' "$password" >"$work/password"
 "$bin/sluicectl" --data-dir "$work/site" admin add bench --password-file "$work/password" >/dev/null
 
+# CPU seconds (user + system) process $1 has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+# One check-in run; prints its JSON with the server's CPU seconds during it added.
 checkin_run() {
+  local before after
+  before=$(cpu_s "$server_pid")
   "$bin/sluice-load" checkin --attach "$work/site" --clients "$load_clients" \
     --duration-s "$load_s" --timeout-s $((load_s * 4)) --json --no-progress 2>"$work/load.log" \
-    | tail -n 1
+    | tail -n 1 >"$work/run.json"
+  after=$(cpu_s "$server_pid")
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['sluiced_cpu_s']=round($after-$before,2); print(json.dumps(r))" "$work/run.json"
 }
 
 alone=$(checkin_run)

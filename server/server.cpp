@@ -294,7 +294,7 @@ Status Server::OpenAdmin() {
         }
       });
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *options_.clock);
-  RegisterFleetCommands(*admin_, *store_, [this](const std::string& kind) {
+  RegisterFleetCommands(*admin_, *store_, *options_.clock, [this](const std::string& kind) {
     return upgrades_->ManualUpgradeApplies(kind);
   });
   RegisterAccountCommands(

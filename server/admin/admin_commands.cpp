@@ -9,6 +9,7 @@
 #include "server/admin/client_json.h"
 #include "server/store/client_query.h"
 #include "server/store/client_repo.h"
+#include "server/store/shared_read.h"
 
 namespace sluice::server {
 namespace {
@@ -16,11 +17,15 @@ namespace {
 using nlohmann::json;
 
 // What every site command works with.
+using KindVersionCounts = std::vector<store::KindVersionCount>;
+
 struct Site {
   SiteFacts facts;
   SettingsService& settings;
   store::Store& store;
   Clock& clock;
+  // The client counts of `status`, read at most once a second: the dashboard polls it.
+  std::shared_ptr<store::SharedRead<KindVersionCounts>> counts{};
 };
 
 // Reads every client on the store thread and hands the rows to `use` on the loop thread.
@@ -37,12 +42,11 @@ void WithClients(Site& site, admin::Reply reply,
       });
 }
 
-// Counts clients with one grouped query, not by reading every row: the dashboard's overview
-// polls this.
+// Counts clients with one grouped query (shared for a second), not by reading every row: the
+// dashboard's overview polls this.
 void StatusCommand(Site& site, const json&, admin::Reply reply) {
-  site.store.Submit<std::vector<store::KindVersionCount>>(
-      [](db::Database& db) { return store::CountClientsByKindVersion(db); },
-      [&site, reply = std::move(reply)](Result<std::vector<store::KindVersionCount>> groups) {
+  site.counts->Get(
+      [&site, reply = std::move(reply)](Result<KindVersionCounts> groups) {
         if (!groups) return reply(Fail(groups.error()));
         const SiteSettings& settings = site.settings.settings();
         reply(json{
@@ -123,7 +127,10 @@ void SettingsSet(Site& site, const json& args, admin::Reply reply) {
 
 void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
                            store::Store& store, Clock& clock) {
-  auto site = std::make_shared<Site>(Site{std::move(facts), settings, store, clock});
+  auto site =
+      std::make_shared<Site>(Site{std::move(facts), settings, store, clock,
+                                  store::SharedRead<KindVersionCounts>::Create(
+                                      store, clock, 1'000, &store::CountClientsByKindVersion)});
   using Handler = void (*)(Site&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &StatusCommand},
                                {"clients", &Clients},

@@ -7,15 +7,20 @@
 #include "server/admin/client_json.h"
 #include "server/store/audit_repo.h"
 #include "server/store/client_query.h"
+#include "server/store/shared_read.h"
 
 namespace sluice::server {
 namespace {
 
 using nlohmann::json;
 
+using KindVersionCounts = std::vector<store::KindVersionCount>;
+constexpr int64_t kCountsMaxAgeMs = 1'000;
+
 struct Fleet {
   store::Store& store;
   UpgradeAllowedFn upgrade_allowed;
+  std::shared_ptr<store::SharedRead<KindVersionCounts>> counts;
 };
 
 Error BadFleetArg(std::string_view name, std::string_view what) {
@@ -122,9 +127,8 @@ void ClientDetail(Fleet& fleet, const json& args, admin::Reply reply) {
 }
 
 void FleetCounts(Fleet& fleet, const json&, admin::Reply reply) {
-  fleet.store.Submit<std::vector<store::KindVersionCount>>(
-      [](db::Database& db) { return store::CountClientsByKindVersion(db); },
-      [reply = std::move(reply)](Result<std::vector<store::KindVersionCount>> groups) {
+  fleet.counts->Get(
+      [reply = std::move(reply)](Result<KindVersionCounts> groups) {
         if (!groups) return reply(Fail(groups.error()));
         json by_kind_version = json::array();
         for (const auto& group : *groups) {
@@ -179,9 +183,12 @@ void Audit(Fleet& fleet, const json& args, admin::Reply reply) {
 
 }  // namespace
 
-void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
+void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store, const Clock& clock,
                            UpgradeAllowedFn upgrade_allowed) {
-  auto fleet = std::make_shared<Fleet>(Fleet{store, std::move(upgrade_allowed)});
+  auto fleet = std::make_shared<Fleet>(
+      Fleet{store, std::move(upgrade_allowed),
+            store::SharedRead<KindVersionCounts>::Create(store, clock, kCountsMaxAgeMs,
+                                                         &store::CountClientsByKindVersion)});
   using Handler = void (*)(Fleet&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"clients-page", &ClientsPage},
                                {"client-detail", &ClientDetail},

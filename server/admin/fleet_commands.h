@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "common/base/clock.h"
 #include "server/admin/admin_server.h"
 #include "server/store/store.h"
 
@@ -24,8 +25,9 @@ inline constexpr int64_t kClientHistoryRows = 200;
 // from UpgradeCoordinator (an upgradable kind whose policy is disabled). Loop thread.
 using UpgradeAllowedFn = std::function<bool(const std::string& kind)>;
 
-// `store` must outlive `admin`.
-void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
+// `store` and `clock` must outlive `admin`. `fleet` reads its counts at most once a second
+// (store::SharedRead): the dashboard's overview polls it.
+void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store, const Clock& clock,
                            UpgradeAllowedFn upgrade_allowed);
 
 }  // namespace sluice::server

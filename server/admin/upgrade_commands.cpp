@@ -10,9 +10,11 @@
 #include "server/admin/admin_audit.h"
 #include "server/sched/forecast.h"
 #include "server/store/audit_repo.h"
+#include "server/store/client_query.h"
 #include "server/store/client_repo.h"
 #include "server/store/limits_repo.h"
 #include "server/store/settings_repo.h"
+#include "server/store/shared_read.h"
 
 namespace sluice::server {
 namespace {
@@ -20,11 +22,23 @@ namespace {
 using nlohmann::json;
 
 // What the throttle commands work with.
+// What the rollout summary reads from the store: clients grouped as the forecast sorts them,
+// the failure counts, and when the site version last changed.
+struct RolloutFacts {
+  std::vector<store::RolloutGroup> groups;
+  std::map<std::string, int64_t> failures;
+};
+
+// The dashboard polls the rollout summary: its facts are read at most once a second however
+// many ask (store::SharedRead).
+constexpr int64_t kRolloutFactsMaxAgeMs = 1'000;
+
 struct Throttle {
   UpgradeCoordinator& upgrades;
   SettingsService& settings;
   store::Store& store;
   Clock& clock;
+  std::shared_ptr<store::SharedRead<RolloutFacts>> rollout_facts{};
 };
 
 std::function<void(sluice::Status)> ReplyWith(admin::Reply reply, json result) {
@@ -345,48 +359,46 @@ json ForecastJson(Throttle& throttle, const std::map<std::string, OutdatedCounts
               {"unknown", unknown}};
 }
 
+Result<RolloutFacts> ReadRolloutFacts(db::Database& db) {
+  auto since = store::GetSetting(db, store::kSiteVersionSinceKey);
+  if (!since) return Fail(since.error());
+  int64_t since_ms = 0;
+  if (since->has_value()) since_ms = std::atoll((*since)->c_str());
+  auto groups = store::CountClientsForRollout(db, since_ms);
+  if (!groups) return Fail(groups.error());
+  auto failures = store::CountFailures(db, 0);
+  if (!failures) return Fail(failures.error());
+  return RolloutFacts{std::move(*groups), std::move(*failures)};
+}
+
 void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
-  struct Facts {
-    std::vector<store::ClientRow> clients;
-    std::map<std::string, int64_t> failures;
-    int64_t version_since_ms = 0;
-  };
-  throttle.store.Submit<Facts>(
-      [](db::Database& db) -> Result<Facts> {
-        auto clients = store::ListClients(db);
-        if (!clients) return Fail(clients.error());
-        auto failures = store::CountFailures(db, 0);
-        if (!failures) return Fail(failures.error());
-        auto since = store::GetSetting(db, store::kSiteVersionSinceKey);
-        if (!since) return Fail(since.error());
-        int64_t since_ms = 0;
-        if (since->has_value()) since_ms = std::atoll((*since)->c_str());
-        return Facts{std::move(*clients), std::move(*failures), since_ms};
-      },
-      [&throttle, reply = std::move(reply)](Result<Facts> facts) {
+  throttle.rollout_facts->Get(
+      [&throttle, reply = std::move(reply)](Result<RolloutFacts> facts) {
         if (!facts) return reply(Fail(facts.error()));
         const std::string& site = throttle.settings.settings().site_version;
         auto site_version = Version::Parse(site);
         json by_kind_version = json::object();
         std::map<std::string, OutdatedCounts> outdated_by_kind;
-        int64_t up_to_date = 0;
-        for (const auto& row : facts->clients) {
-          json& kind = by_kind_version[row.kind];
+        int64_t up_to_date = 0, total = 0;
+        for (const store::RolloutGroup& group : facts->groups) {
+          const auto n = static_cast<size_t>(group.count);
+          total += group.count;
+          json& kind = by_kind_version[group.kind];
           if (kind.is_null()) kind = json::object();
-          kind[row.version] = kind.value(row.version, 0) + 1;
-          auto version = Version::Parse(row.version);
+          kind[group.version] = kind.value(group.version, int64_t{0}) + group.count;
+          auto version = Version::Parse(group.version);
           if (site_version && version && *version >= *site_version) {
-            ++up_to_date;
-          } else if (row.kind != "integration-client") {
-            OutdatedCounts& counts = outdated_by_kind[row.kind];
-            ++counts.total;
+            up_to_date += group.count;
+          } else if (group.kind != "integration-client") {
+            OutdatedCounts& counts = outdated_by_kind[group.kind];
+            counts.total += n;
             // Connected clients were evaluated when the version changed: they are in line.
-            if (row.online || row.last_seen_ms >= facts->version_since_ms) {
-              ++counts.seen;
-            } else if (row.mode == "active") {
-              ++counts.unseen_active;
+            if (group.seen) {
+              counts.seen += n;
+            } else if (group.mode == "active") {
+              counts.unseen_active += n;
             } else {
-              ++counts.unseen_passive;
+              counts.unseen_passive += n;
             }
           }
         }
@@ -415,7 +427,7 @@ void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
         json forecast = ForecastJson(throttle, outdated_by_kind);
         reply(json{{"site_version", site},
                    {"clients",
-                    {{"total", facts->clients.size()},
+                    {{"total", total},
                      {"by_kind_version", by_kind_version},
                      {"up_to_date", up_to_date},
                      {"outdated", outdated}}},
@@ -430,7 +442,10 @@ void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
 
 void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
                              SettingsService& settings, store::Store& store, Clock& clock) {
-  auto throttle = std::make_shared<Throttle>(Throttle{upgrades, settings, store, clock});
+  auto throttle = std::make_shared<Throttle>(
+      Throttle{upgrades, settings, store, clock,
+               store::SharedRead<RolloutFacts>::Create(store, clock, kRolloutFactsMaxAgeMs,
+                                                       &ReadRolloutFacts)});
   using Handler = void (*)(Throttle&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"site-set-version", &SiteSetVersion},
                                {"limits", &Limits},

@@ -135,6 +135,24 @@ Result<ClientPage> QueryClients(db::Database& db, const ClientFilter& filter, Cl
   return page;
 }
 
+Result<std::vector<RolloutGroup>> CountClientsForRollout(db::Database& db, int64_t since_ms) {
+  std::vector<RolloutGroup> groups;
+  DynamicQuery query;
+  const std::string since = query.Param(since_ms);
+  auto read = query.Run(db,
+                        "SELECT kind, version, mode, (online <> 0 OR last_seen_ms >= " + since +
+                            ") AS seen, count(*) FROM clients GROUP BY kind, version, mode, seen",
+                        [&groups](const db::Statement& row) {
+                          groups.push_back({.kind = row.Text(0),
+                                            .version = row.Text(1),
+                                            .mode = row.Text(2),
+                                            .seen = row.Int64(3) != 0,
+                                            .count = row.Int64(4)});
+                        });
+  if (!read) return Context(read.error(), "counting clients for the rollout");
+  return groups;
+}
+
 Result<std::vector<KindVersionCount>> CountClientsByKindVersion(db::Database& db) {
   std::vector<KindVersionCount> counts;
   sqlite3_collation_needed(db.handle(), nullptr, &OnCollationNeeded);

@@ -54,6 +54,19 @@ struct KindVersionCount {
 // kDatabase.
 [[nodiscard]] Result<std::vector<KindVersionCount>> CountClientsByKindVersion(db::Database& db);
 
+// Clients of one kind, version and mode, split by whether they were seen (online, or checked in)
+// since `since_ms`: what the rollout summary and its forecast need, without reading every row.
+struct RolloutGroup {
+  std::string kind{}, version{}, mode{};
+  bool seen = false;
+  int64_t count = 0;
+  bool operator==(const RolloutGroup&) const = default;
+};
+
+// Every group with clients. Errors: kDatabase.
+[[nodiscard]] Result<std::vector<RolloutGroup>> CountClientsForRollout(db::Database& db,
+                                                                       int64_t since_ms);
+
 // Orders dotted versions numerically part by part ("1.9" < "1.10" < "2"); parts that are not
 // numbers compare as text. Exposed for tests; the queries above use it as an SQLite collation.
 int CompareVersionText(std::string_view a, std::string_view b);
