@@ -2,8 +2,9 @@
 # Measures whether dashboard users disturb the client protocol: a site of CLIENTS clients
 # (written straight into SQLite), then `sluice-load checkin` against it twice, alone and with
 # USERS dashboard users (load/dashboard_users.py: each logged in, the live feed open, polling
-# the overview, rollout and clients pages every second). Prints one JSON object with both
-# check-in runs and the dashboard's own figures. Loopback only; every phase is bounded.
+# the overview and rollout pages every second, searching clients every ten). Prints one JSON
+# object with both check-in runs (as the load clients saw them, and server-side from the
+# metrics) and the dashboard's own figures. Loopback only; every phase is bounded.
 #
 # Usage: load/dashboard_bench.sh [BUILD_BIN_DIR] (default build/bin)
 # Knobs (environment): CLIENTS=100000 USERS=50 LOAD_CLIENTS=500 LOAD_S=30
@@ -37,19 +38,33 @@ port=$(cut -d: -f2 "$work/site/run/endpoint")
 password=$(head -c 24 /dev/urandom | base64)
 printf '%s\n' "$password" >"$work/password"
 "$bin/sluicectl" --data-dir "$work/site" admin add bench --password-file "$work/password" >/dev/null
+token=$("$bin/sluicectl" --data-dir "$work/site" metrics token 2>/dev/null)
 
 # CPU seconds (user + system) process $1 has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
-# One check-in run; prints its JSON with the server's CPU seconds during it added.
+scrape() { python3 "$here/scrape_checkin_histogram.py" "$port" "$token"; }
+
+# One check-in run; prints its JSON with the server's CPU seconds during it and its server-side
+# check-in latency (sluice_checkin_duration_seconds: from the frame to the answer, which no
+# load client's own scheduling delays) added.
 checkin_run() {
-  local before after
+  local before after histogram_before histogram_after
   before=$(cpu_s "$server_pid")
+  histogram_before=$(scrape)
   "$bin/sluice-load" checkin --attach "$work/site" --clients "$load_clients" \
     --duration-s "$load_s" --timeout-s $((load_s * 4)) --json --no-progress 2>"$work/load.log" \
     | tail -n 1 >"$work/run.json"
   after=$(cpu_s "$server_pid")
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['sluiced_cpu_s']=round($after-$before,2); print(json.dumps(r))" "$work/run.json"
+  histogram_after=$(scrape)
+  python3 - "$work/run.json" "$(python3 "$here/scrape_checkin_histogram.py" \
+    "$histogram_before" "$histogram_after")" "$after" "$before" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+run["server_side"] = json.loads(sys.argv[2])
+run["sluiced_cpu_s"] = round(float(sys.argv[3]) - float(sys.argv[4]), 2)
+print(json.dumps(run))
+PY
 }
 
 alone=$(checkin_run)

@@ -20,6 +20,8 @@ bool EventFeed::Subscribe(HttpResponder responder) {
 }
 
 void EventFeed::Tick() {
+  // Pages closed since the last broadcast free their place at once.
+  std::erase_if(subscribers_, [](const HttpResponder& subscriber) { return !subscriber.alive(); });
   if (subscribers_.empty()) {
     timer_->Stop();
     last_state_.clear();

@@ -24,6 +24,11 @@ size_t HttpResponder::pending_write_bytes() const {
   return session && session->connection_ ? session->connection_->pending_write_bytes() : 0;
 }
 
+bool HttpResponder::alive() const {
+  auto session = session_.lock();
+  return session && session->connection_ != nullptr && !session->connection_->closing();
+}
+
 HttpSession::HttpSession(net::TlsConnection& connection, HttpHandler& handler,
                          HttpSessionOptions options)
     : connection_(&connection), handler_(handler), options_(options), parser_(options.limits) {}

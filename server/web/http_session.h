@@ -47,6 +47,8 @@ class HttpResponder {
   bool SendEvent(std::string_view event, std::string_view data) const;
   // Bytes queued on the connection and not yet written: a slow reader's backlog.
   size_t pending_write_bytes() const;
+  // False once the connection is gone: nothing sent through this responder arrives any more.
+  bool alive() const;
   const std::string& peer_address() const { return peer_address_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -35,6 +36,9 @@ constexpr char kPromtool[] = "/usr/bin/promtool";
 class InProcessServer {
  public:
   explicit InProcessServer(server::ServerOptions options) {
+    // As sluiced does at start: a write to a connection its peer already closed (a turned-away
+    // client that hung up) must fail with EPIPE, not kill the process with SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
     std::promise<void> ready;
     auto started = ready.get_future();
     thread_ = std::thread([this, options = std::move(options), &ready]() mutable {
