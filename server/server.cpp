@@ -123,6 +123,13 @@ Status Server::OpenStore() {
   });
   if (!store) return Context(store.error(), "database " + dir_.db_path);
   store_ = std::move(*store);
+  auto reader = store::Store::Open({
+      .path = dir_.db_path,
+      .post_to_loop = [this](std::function<void()> task) { PostGuarded(std::move(task)); },
+      .read_only = true,
+  });
+  if (!reader) return Context(reader.error(), "database " + dir_.db_path + " (reader)");
+  reader_ = std::move(*reader);
   if (auto swept = SweepOrphanedPackages(); !swept) return swept;
   auto stored = store_->Call<std::map<std::string, std::string>>(
       [](db::Database& db) -> Result<std::map<std::string, std::string>> {
@@ -285,7 +292,7 @@ Status Server::OpenAdmin() {
                     dir_.signing_key ? crypto::Base64Encode(dir_.signing_key->PublicKey()) : "",
                 .started_ms = started_ms_,
                 .connection_count = [this] { return sessions_.size(); }},
-      *settings_, *store_, *options_.clock);
+      *settings_, *store_, *reader_, *options_.clock);
   // A client for installers at the site's version: installers still waiting for it catch up.
   RegisterPackageCommands(
       *admin_, loop_, *store_, dir_, *options_.clock, [this](const PackageRecord& added) {
@@ -293,8 +300,8 @@ Status Server::OpenAdmin() {
           installers_->RegenerateOutdated(settings().site_version);
         }
       });
-  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *options_.clock);
-  RegisterFleetCommands(*admin_, *store_, *options_.clock, [this](const std::string& kind) {
+  RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *reader_, *options_.clock);
+  RegisterFleetCommands(*admin_, *reader_, *options_.clock, [this](const std::string& kind) {
     return upgrades_->ManualUpgradeApplies(kind);
   });
   RegisterAccountCommands(
@@ -489,6 +496,7 @@ void Server::Shutdown() {
     (void)store_->Call<void>([](db::Database& db) { return store::MarkAllOffline(db); });
     store_->Close();
   }
+  if (reader_) reader_->Close();
   backups_.reset();  // after the store closed: a running copy ends at its next step
   if (after_close_) {
     if (auto done = std::exchange(after_close_, nullptr)(); !done) {

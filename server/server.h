@@ -157,6 +157,9 @@ class Server final {
   DataDir dir_;
   std::unique_ptr<SettingsService> settings_;
   std::unique_ptr<store::Store> store_;
+  // A read-only connection for what the dashboard reads (counts, pages, searches, the audit
+  // log): it reads beside store_ in WAL mode, so admins' queries never queue ahead of check-ins.
+  std::unique_ptr<store::Store> reader_;
   // Before every part that counts into it (destroyed after them).
   std::unique_ptr<metrics::MetricsService> metrics_;
   std::unique_ptr<SiteCertificate> certificate_;

@@ -21,8 +21,9 @@ bool IsBlank(std::string_view text) {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                  const OpenOptions& options) {
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+  if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   SqlitePtr handle(raw);  // sqlite3_open_v2 may allocate a handle even when it fails
@@ -41,7 +42,7 @@ Status Database::ApplyOptions(const OpenOptions& options) {
   int rc = sqlite3_busy_timeout(db_.get(), options.busy_timeout_ms);
   if (rc != SQLITE_OK) return Fail(internal::SqliteError(db_.get(), rc, "busy_timeout", {}));
   if (auto fk = Exec("PRAGMA foreign_keys = ON"); !fk) return fk;
-  if (!options.wal) return {};
+  if (!options.wal || options.read_only) return {};
 
   std::string mode;
   auto read_mode =

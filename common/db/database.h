@@ -22,6 +22,9 @@ struct OpenOptions {
   bool wal = true;             // journal_mode=WAL with synchronous=NORMAL
   int busy_timeout_ms = 5000;  // how long a statement waits for another connection's lock
   bool create = true;          // create the file if it does not exist
+  // Open for reading only (no journal mode change; writes fail). Another connection made the
+  // file and its WAL.
+  bool read_only = false;
 };
 
 // A connection. Thread-confined: every call, and destruction, on the thread that uses it.

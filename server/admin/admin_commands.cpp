@@ -126,11 +126,11 @@ void SettingsSet(Site& site, const json& args, admin::Reply reply) {
 }  // namespace
 
 void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
-                           store::Store& store, Clock& clock) {
+                           store::Store& store, store::Store& reader, Clock& clock) {
   auto site =
       std::make_shared<Site>(Site{std::move(facts), settings, store, clock,
                                   store::SharedRead<KindVersionCounts>::Create(
-                                      store, clock, 1'000, &store::CountClientsByKindVersion)});
+                                      reader, clock, 1'000, &store::CountClientsByKindVersion)});
   using Handler = void (*)(Site&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &StatusCommand},
                                {"clients", &Clients},

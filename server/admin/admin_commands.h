@@ -26,7 +26,8 @@ struct SiteFacts {
 };
 
 // Registers the commands above. `settings`, `store` and `clock` must outlive `admin`.
+// `reader` (a read-only Store of the same database) serves status's client counts.
 void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
-                           store::Store& store, Clock& clock);
+                           store::Store& store, store::Store& reader, Clock& clock);
 
 }  // namespace sluice::server

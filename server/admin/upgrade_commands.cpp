@@ -441,10 +441,11 @@ void Rollout(Throttle& throttle, const json&, admin::Reply reply) {
 }  // namespace
 
 void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
-                             SettingsService& settings, store::Store& store, Clock& clock) {
+                             SettingsService& settings, store::Store& store, store::Store& reader,
+                             Clock& clock) {
   auto throttle = std::make_shared<Throttle>(
       Throttle{upgrades, settings, store, clock,
-               store::SharedRead<RolloutFacts>::Create(store, clock, kRolloutFactsMaxAgeMs,
+               store::SharedRead<RolloutFacts>::Create(reader, clock, kRolloutFactsMaxAgeMs,
                                                        &ReadRolloutFacts)});
   using Handler = void (*)(Throttle&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"site-set-version", &SiteSetVersion},

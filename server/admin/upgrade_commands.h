@@ -13,7 +13,9 @@ namespace sluice::server {
 // `upgrades`, `settings`, `store` and `clock` must outlive `admin`. Every change carries the
 // command's actor into its audit row (see UpgradeCoordinator); site-set-version and upgrade
 // write settings_change and manual_upgrade rows.
+// `reader` (a read-only Store of the same database) serves the rollout summary's counts.
 void RegisterUpgradeCommands(admin::AdminServer& admin, UpgradeCoordinator& upgrades,
-                             SettingsService& settings, store::Store& store, Clock& clock);
+                             SettingsService& settings, store::Store& store, store::Store& reader,
+                             Clock& clock);
 
 }  // namespace sluice::server

@@ -51,12 +51,15 @@ bool Store::Enqueue(std::shared_ptr<internal::StoreJob> job) {
 }
 
 void Store::WorkerMain(std::promise<Status>& ready) {
-  auto db = db::Database::Open(options_.path);
+  auto db = db::Database::Open(options_.path,
+                               {.create = !options_.read_only, .read_only = options_.read_only});
   if (!db) {
     ready.set_value(Fail(db.error()));
     return;
   }
-  if (auto migrated = db::Migrate(**db, Migrations()); !migrated) {
+  if (options_.read_only) {
+    // The writer migrated the schema before a reader was opened.
+  } else if (auto migrated = db::Migrate(**db, Migrations()); !migrated) {
     ready.set_value(Context(migrated.error(), "opening database " + options_.path));
     return;
   }
@@ -104,7 +107,8 @@ void Store::RunBatch(std::deque<std::shared_ptr<internal::StoreJob>>& batch) {
 
 Status Store::RunInTransaction(std::deque<std::shared_ptr<internal::StoreJob>>& batch) {
   db::Database& db = *db_;
-  auto txn = db::Transaction::Begin(db, db::Transaction::Mode::kImmediate);
+  auto txn = db::Transaction::Begin(db, options_.read_only ? db::Transaction::Mode::kDeferred
+                                                           : db::Transaction::Mode::kImmediate);
   if (!txn) return Context(txn.error(), "store: starting batch");
   for (auto& job : batch) {
     auto savepoint = db::Savepoint::Begin(db);

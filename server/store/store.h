@@ -26,6 +26,10 @@ struct StoreOptions {
   // Delivers completions on the loop thread, in the order given. Must be thread-safe. Required.
   std::function<void(std::function<void()>)> post_to_loop{};
   size_t max_batch = 512;  // most jobs committed in one transaction (0 is treated as 1)
+  // A reader: opens an existing database read-only (no schema migration) and runs its jobs in
+  // read transactions. In WAL mode it reads beside the writing Store of the same file, so slow
+  // queries on it (the dashboard's) never queue ahead of the writer's jobs.
+  bool read_only = false;
 };
 
 namespace internal {

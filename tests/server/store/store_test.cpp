@@ -64,6 +64,41 @@ TEST_F(StoreTest, OpenCreatesSchemaAndCallRunsJobs) {
   EXPECT_EQ(loop_.Pending(), 0u);  // Call() does not go through the loop
 }
 
+// A reader reads what the writer committed, beside it (the writer holds a write transaction
+// open meanwhile), and can write nothing.
+TEST_F(StoreTest, AReaderReadsBesideTheWriterAndCannotWrite) {
+  auto writer = OpenStore();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Call<void>([](db::Database& db) { return SetSetting(db, "k", "v1"); }));
+  auto reader = Store::Open(
+      {.path = (dir_ / "server.db"), .post_to_loop = loop_.Poster(), .read_only = true});
+  ASSERT_TRUE(reader) << reader.error().ToString();
+  Gate gate;
+  auto hold = gate.Job();
+  writer->Submit<int>(
+      [&hold](db::Database& db) -> Result<int> {
+        if (auto set = SetSetting(db, "k", "v2"); !set) return Fail(set.error());
+        return hold(db);  // the writer's transaction stays open, uncommitted, until Open()
+      },
+      [](Result<int>) {});
+  ASSERT_TRUE(gate.WaitEntered());
+  auto read = (*reader)->Call<std::optional<std::string>>(
+      [](db::Database& db) { return GetSetting(db, "k"); });
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(*read, "v1");  // the last commit, not the open transaction, and without waiting
+  gate.Open();
+  ASSERT_TRUE(loop_.RunTasks(1));
+  read = (*reader)->Call<std::optional<std::string>>(
+      [](db::Database& db) { return GetSetting(db, "k"); });
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, "v2");
+  auto write = (*reader)->Call<void>([](db::Database& db) { return SetSetting(db, "k", "v3"); });
+  EXPECT_FALSE(write);
+  EXPECT_FALSE(Store::Open({.path = (dir_ / "missing.db"),
+                            .post_to_loop = loop_.Poster(),
+                            .read_only = true}));  // a reader creates nothing
+}
+
 TEST_F(StoreTest, OpenRequiresPostToLoop) {
   auto store = Store::Open({.path = (dir_ / "server.db")});
   ASSERT_FALSE(store);
