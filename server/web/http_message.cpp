@@ -82,10 +82,6 @@ std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 200:
       return "OK";
-    case 204:
-      return "No Content";
-    case 302:
-      return "Found";
     case 400:
       return "Bad Request";
     case 401:
@@ -96,8 +92,6 @@ std::string_view ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
     case 409:
       return "Conflict";
     case 413:
@@ -112,8 +106,6 @@ std::string_view ReasonPhrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     case 505:
