@@ -136,6 +136,7 @@ Status Server::OpenStore() {
 Status Server::OpenMetrics() {
   auto metrics = metrics::MetricsService::Open({.loop = &loop_,
                                                 .store = store_.get(),
+                                                .reader = reader_.get(),
                                                 .token_path = dir_.metrics_token_path,
                                                 .started_ms = started_ms_,
                                                 .census_interval_ms = options_.metrics_census_ms});

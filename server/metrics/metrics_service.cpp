@@ -108,7 +108,8 @@ void MetricsService::Stop() { census_timer_.reset(); }
 void MetricsService::TakeCensus() {
   if (census_pending_) return;  // a slow store: one census in flight at most
   census_pending_ = true;
-  options_.store->Submit<std::vector<ClientCensusRow>>(
+  store::Store& census_store = options_.reader != nullptr ? *options_.reader : *options_.store;
+  census_store.Submit<std::vector<ClientCensusRow>>(
       [](db::Database& db) { return store::ClientCensus(db); },
       lifetime_.Guard([this](Result<std::vector<ClientCensusRow>> census) {
         census_pending_ = false;

@@ -3,7 +3,7 @@
 // (metrics.h), the families computed at each render from the throttle, the pair, the store and
 // the connections, a census of the clients by kind, version and state, and the scrape token.
 //
-// The census is one grouped query on the store thread every census_interval_ms (and once at
+// The census is one grouped query on the reader store every census_interval_ms (and once at
 // Watch), cached on the loop: a scrape never reads the database, and shows the counts as of the
 // last census.
 //
@@ -35,7 +35,10 @@ namespace sluice::server::metrics {
 
 struct MetricsOptions {
   uv::Loop* loop = nullptr;
-  store::Store* store = nullptr;
+  store::Store* store = nullptr;  // the writer: its failed jobs are counted
+  // Where the census reads (a read-only Store beside the writer, so the grouped scan never queues
+  // ahead of check-ins); null: `store`.
+  store::Store* reader = nullptr;
   std::string token_path{};  // DATA_DIR/keys/metrics-token
   int64_t started_ms = 0;    // the server's start (wall clock)
   uint64_t census_interval_ms = 15'000;
