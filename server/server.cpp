@@ -391,12 +391,14 @@ void Server::Shutdown() {
   if (metrics_) metrics_->Stop();
   if (admin_) admin_->Stop();
   sessions_.CloseAll();
+  // The reader closes first so that the writer is the last connection: SQLite checkpoints and
+  // removes the write-ahead log only when the last connection closes, and a read-only one cannot.
+  if (reader_) reader_->Close();
   if (store_) {
     // Blocking on purpose: the server is going away and these writes must land first.
     (void)store_->Call<void>([](db::Database& db) { return store::MarkAllOffline(db); });
     store_->Close();
   }
-  if (reader_) reader_->Close();
   backups_.reset();  // after the store closed: a running copy ends at its next step
   if (after_close_) {
     if (auto done = std::exchange(after_close_, nullptr)(); !done) {

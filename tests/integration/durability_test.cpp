@@ -93,6 +93,17 @@ TEST_F(DurabilityTest, ChangesTheDatabaseRefusesNeverTakeEffect) {
 
 // A data dir that holds a site's keys but lost its database is refused, naming the file and the
 // way out; --new-database starts an empty site with the same keys.
+// A clean stop leaves the whole database in its one file: the write-ahead log is checkpointed
+// and removed, so copying db/sluice.db alone (an admin's manual copy) misses nothing.
+TEST_F(DurabilityTest, ACleanStopLeavesNoWriteAheadLog) {
+  ASSERT_TRUE(server_.Admin("limits-set", {{"kind", "jump-client"}, {"max_concurrent", 7}})["ok"]);
+  ASSERT_TRUE(server_.Admin("clients-page", json::object())["ok"]);  // the reader has read
+  ASSERT_EQ(server_.Stop(), 0);
+  const std::string db = server_.data_dir() + "/db/sluice.db";
+  EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+  EXPECT_GT(std::filesystem::file_size(db), 4096u);
+}
+
 TEST_F(DurabilityTest, AMissingOrEmptyDatabaseIsRefusedUnlessANewOneIsAskedFor) {
   ASSERT_TRUE(server_.Admin("limits-set", {{"kind", "jump-client"}, {"max_concurrent", 5}})["ok"]);
   ASSERT_EQ(server_.Stop(), 0);
