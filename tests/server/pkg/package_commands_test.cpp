@@ -10,6 +10,7 @@
 #include "common/crypto/hash.h"
 #include "common/pkg/manifest.h"
 #include "server/pkg/package_repo.h"
+#include "tests/server/admin/admin_store_fixture.h"
 #include "tests/server/admin/admin_test_util.h"
 #include "tests/server/pkg/pkg_test_util.h"
 #include "tests/server/test_times.h"
@@ -17,37 +18,21 @@
 namespace sluice::server {
 namespace {
 
-using admin::testing::LoopThread;
 using admin::testing::RawClient;
-using nlohmann::json;
 using testing::ListTree;
 using testing::PackageBytes;
 using testing::RunCtl;
 using testing::WriteTestFile;
 
-using sluice::testing::kNow;
-
-class PackageCommandsTest : public ::testing::Test {
+class PackageCommandsTest : public testing::AdminStoreFixture {
  protected:
   void SetUp() override {
-    auto root = MakeTempDir("sluice-pkg-");
-    ASSERT_TRUE(root) << root.error().ToString();
-    root_ = *root;
-    dir_ = DataDir::Layout(root_);
+    AdminStoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto key = crypto::SigningKey::Generate();
     ASSERT_TRUE(key);
     dir_.signing_key.emplace(std::move(*key));
-    ASSERT_TRUE(EnsureDir(root_ + "/db"));
-    auto store = store::Store::Open(
-        {.path = dir_.db_path, .post_to_loop = [loop = &loop_.loop()](std::function<void()> task) {
-           loop->Post(std::move(task));
-         }});
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(*store);
     loop_.Sync([this] {
-      auto admin = admin::AdminServer::Start(loop_.loop(), dir_.admin_socket_path);
-      ASSERT_TRUE(admin) << admin.error().ToString();
-      admin_ = std::move(*admin);
       RegisterPackageCommands(*admin_, loop_.loop(), *store_, dir_, clock_);
       admin_->Register("site-set-version", [this](const json& args, admin::Reply reply) {
         site_version_args_ = args;
@@ -55,16 +40,9 @@ class PackageCommandsTest : public ::testing::Test {
         reply(json{{"version", args.at("version")}});
       });
     });
-    ASSERT_TRUE(admin_);
-  }
-  void TearDown() override {
-    loop_.Sync([this] { admin_.reset(); });
-    if (store_) store_->Close();
-    if (!root_.empty()) {
-      EXPECT_TRUE(RemoveAll(root_));
-    }
   }
 
+  using AdminStoreFixture::Call;
   // Sends one request line and returns the parsed response (null on failure).
   json Call(RawClient& client, const std::string& cmd, const json& args) {
     EXPECT_TRUE(client.Send(json{{"cmd", cmd}, {"args", args}}.dump() + "\n"));
@@ -94,13 +72,7 @@ class PackageCommandsTest : public ::testing::Test {
     return crypto::HexEncode(crypto::Sha256(AsBytes(content)));
   }
 
-  LoopThread loop_;
-  std::string root_;
-  DataDir dir_;
-  FakeClock clock_{kNow};  // read on the loop thread only
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<admin::AdminServer> admin_;  // loop thread only
-  json site_version_args_;                     // loop thread only
+  json site_version_args_;  // loop thread only
 };
 
 TEST_F(PackageCommandsTest, AddThenListOverTheAdminSocket) {
