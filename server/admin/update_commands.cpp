@@ -1,5 +1,6 @@
 #include "server/admin/update_commands.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/base/time_format.h"
@@ -46,6 +47,29 @@ json InstalledJson(const UpdateInstalled& installed) {
   result["file"] = installed.file;
   result["site_version"] = installed.site_version;
   result["base_version"] = installed.base_version;
+  return result;
+}
+
+// PROGRESS (docs/admin.md): the running install's step, and how the last one ended.
+json ProgressJson(const InstallProgressView& view, int64_t now_ms) {
+  json result = {{"installing", view.installing}};
+  if (view.installing) {
+    result["what"] = view.what;
+    result["update"] = view.update;
+    result["update_no"] = view.update_no;
+    result["updates"] = view.updates;
+    result["step"] = InstallStepName(view.step);
+    result["step_no"] = static_cast<int>(view.step);
+    result["steps"] = kInstallSteps;
+    result["started"] = FormatIsoUtc(view.started_ms);
+    result["elapsed_ms"] = std::max<int64_t>(0, now_ms - view.started_ms);
+  }
+  if (!view.last_what.empty()) {
+    result["last"] = {{"what", view.last_what},
+                      {"ok", view.last_ok},
+                      {"error", view.last_error},
+                      {"finished", FormatIsoUtc(view.last_finished_ms)}};
+  }
   return result;
 }
 
@@ -121,6 +145,9 @@ void RegisterUpdateCommands(admin::AdminServer& admin, UpdateManager& updates, s
                      reply(InstalledJson(*installed));
                    });
                  });
+  admin.Register("update-progress", [&updates, &clock](const json&, admin::Reply reply) {
+    reply(ProgressJson(updates.Progress(), clock.WallMs()));
+  });
   admin.Register(
       "update-install-file", [&updates, &store, &clock](const json& args, admin::Reply reply) {
         auto path = NonEmptyStringArg(args, "path");

@@ -98,6 +98,14 @@ UpdateManager::UpdateManager(Host host, SiteUpdateOptions options, Bytes trust_k
 
 UpdateManager::~UpdateManager() = default;
 
+template <typename T>
+Done<T> UpdateManager::Ending(Done<T> done) {
+  return [progress = progress_, clock = host_.clock, done = std::move(done)](Result<T> outcome) {
+    progress->End(outcome ? Status{} : Status(Fail(outcome.error())), clock->WallMs());
+    done(std::move(outcome));
+  };
+}
+
 Status UpdateManager::Ready() const {
   if (trust_key_.empty()) {
     return Fail(Errc::kInvalidArgument,
@@ -152,8 +160,10 @@ void UpdateManager::Install(std::string id, Done<UpdateInstalled> done) {
     return done(Fail(Errc::kNotFound,
                      "no update source is configured: start sluiced with --update-source DIR"));
   }
-  if (installing_) return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
-  installing_ = true;
+  if (!progress_->Begin(id, host_.clock->WallMs())) {
+    return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
+  }
+  done = Ending(std::move(done));
   scan_worker_->Run<update::BundleLocation>(
       [dir = options_.source_dir, key = trust_key_, id]() -> Result<update::BundleLocation> {
         auto scan = ScanSource(dir, key);
@@ -165,14 +175,9 @@ void UpdateManager::Install(std::string id, Done<UpdateInstalled> done) {
                                          " (`sluicectl update check` lists them)");
       },
       [this, id, done = std::move(done)](Result<update::BundleLocation> where) {
-        if (!where) {
-          installing_ = false;
-          return done(Fail(where.error()));
-        }
-        InstallBundle(*where, id, [this, done](Result<UpdateInstalled> installed) {
-          installing_ = false;
-          done(std::move(installed));
-        });
+        if (!where) return done(Fail(where.error()));
+        progress_->BeginUpdate(id, 1, 1);
+        InstallBundle(*where, id, done);
       });
 }
 
@@ -187,7 +192,8 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
          keep_backups = host_.settings->settings().update_backups_kept,
          backups = dir.root + "/backups", packages = dir.packages_dir, &signing = *dir.signing_key,
          now = host_.clock->WallMs(), pause_at = options_.pause_install_at,
-         &cancel = install_worker_->cancelled()]() -> Result<std::shared_ptr<Prepared>> {
+         &cancel = install_worker_->cancelled(),
+         progress = progress_]() -> Result<std::shared_ptr<Prepared>> {
           auto bundle = update::ReadBundle(where, key, /*check_payloads=*/true);
           if (!bundle) return Fail(bundle.error());
           if (!expected_id.empty() && bundle->header.id != expected_id) {
@@ -195,10 +201,12 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
                         where.path + " holds update " + bundle->header.id + ", not " + expected_id);
           }
           if (auto ok = CheckInstallable(bundle->header, site); !ok) return Fail(ok.error());
+          progress->Step(InstallStep::kBackup);
           auto backup = BackupDatabase(*store, backups, now, site.site_version, site.base_version,
                                        bundle->header.id, keep_backups);
           if (!backup) return Fail(backup.error());
           MaybePauseForTest("after_backup", pause_at, cancel);
+          progress->Step(InstallStep::kImport);
           auto records = ImportBundlePackages(*bundle, packages, signing, now, cancel);
           if (!records) return Fail(records.error());
           MaybePauseForTest("after_import", pause_at, cancel);
@@ -216,6 +224,7 @@ void UpdateManager::InstallBundle(update::BundleLocation where, std::string expe
 }
 
 void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared, Done<UpdateInstalled> done) {
+  progress_->Step(InstallStep::kCommit);
   const update::BundleHeader& header = prepared->header;
   const std::string key = header.kind == "site" ? "site_version" : "base_version";
   auto record = [prepared, now = host_.clock->WallMs()](db::Database& db) -> Status {
@@ -261,17 +270,15 @@ void UpdateManager::CommitPrepared(std::shared_ptr<Prepared> prepared, Done<Upda
 
 void UpdateManager::InstallFile(std::string path, Done<FileInstalled> done) {
   if (auto ready = Ready(); !ready) return done(Fail(ready.error()));
-  if (installing_) return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
-  installing_ = true;
+  if (!progress_->Begin(path, host_.clock->WallMs())) {
+    return done(Fail(Errc::kInvalidArgument, "another update is being installed"));
+  }
+  done = Ending(std::move(done));
   scan_worker_->Run<update::OfflineFile>(
       [path] { return update::ReadOfflineFile(path); },
       [this, done = std::move(done)](Result<update::OfflineFile> file) {
-        if (!file) {
-          installing_ = false;
-          return done(Fail(file.error()));
-        }
+        if (!file) return done(Fail(file.error()));
         if (file->site_id != site_id_) {
-          installing_ = false;
           return done(
               Fail(Errc::kInvalidArgument, "this offline update file was made for site " +
                                                file->site_id + ", not for this site (" + site_id_ +
@@ -287,13 +294,14 @@ void UpdateManager::InstallFile(std::string path, Done<FileInstalled> done) {
 
 void UpdateManager::InstallFileStep(std::shared_ptr<FileInstall> state) {
   if (state->next == state->file.bundles.size()) {
-    installing_ = false;
     state->result.base_version = host_.settings->settings().base_version;
     state->result.site_version = host_.settings->settings().site_version;
     state->done(std::move(state->result));
     return;
   }
   const size_t index = state->next++;
+  progress_->BeginUpdate(state->file.ids[index], static_cast<int>(index) + 1,
+                         static_cast<int>(state->file.bundles.size()));
   InstallBundle(
       state->file.bundles[index], state->file.ids[index],
       [this, state, index](Result<UpdateInstalled> installed) {
@@ -303,7 +311,6 @@ void UpdateManager::InstallFileStep(std::shared_ptr<FileInstall> state) {
           // Installed earlier (e.g. before a crash in the middle of this file).
           state->result.skipped.push_back(state->file.ids[index]);
         } else {
-          installing_ = false;
           return state->done(Context(
               installed.error(),
               "installing " + state->file.ids[index] + " from the offline file (" +

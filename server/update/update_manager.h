@@ -22,6 +22,7 @@
 #include "server/site/settings_service.h"
 #include "server/site/site_settings.h"
 #include "server/store/store.h"
+#include "server/update/install_progress.h"
 #include "server/update/update_repo.h"
 #include "server/update/update_source.h"
 
@@ -99,6 +100,8 @@ class UpdateManager {
   void IssueDownloadKey(int64_t valid_for_minutes, Done<IssuedDownloadKey> done);
   // Every installed update, oldest first.
   void Installed(Done<std::vector<InstalledUpdate>> done);
+  // What the running install (or the last one) is doing (or did).
+  InstallProgressView Progress() const { return progress_->View(); }
 
   const std::string& site_id() const { return site_id_; }
 
@@ -113,12 +116,16 @@ class UpdateManager {
                      Done<UpdateInstalled> done);
   void CommitPrepared(std::shared_ptr<Prepared> prepared, Done<UpdateInstalled> done);
   void InstallFileStep(std::shared_ptr<FileInstall> state);
+  // `done`, after the progress board records how the install ended.
+  template <typename T>
+  Done<T> Ending(Done<T> done);
 
   Host host_;
   SiteUpdateOptions options_;
   Bytes trust_key_;
   std::string site_id_;
-  bool installing_ = false;
+  // Shared with the install worker, which announces its steps.
+  std::shared_ptr<InstallProgress> progress_ = std::make_shared<InstallProgress>();
   // Declared last: destroyed (cancelled and joined) first.
   std::unique_ptr<uv::WorkerThread> scan_worker_;
   std::unique_ptr<uv::WorkerThread> install_worker_;

@@ -27,7 +27,7 @@ constexpr char kInstallerPrefix[] = "/api/installers/";
 // What the dashboard may run: reading the site, and the changes an upgrade night needs. Not
 // here: commands that read or write files on the server by path, restore, keys and the pair's
 // key, account management (sluicectl on the server, where the data lives).
-constexpr std::array<std::string_view, 24> kWebCommands = {
+constexpr std::array<std::string_view, 25> kWebCommands = {
     "status",
     "fleet",
     "clients-page",
@@ -47,6 +47,7 @@ constexpr std::array<std::string_view, 24> kWebCommands = {
     "installer-delete",
     "update-check",
     "update-install",
+    "update-progress",
     "updates",
     "update-download-key",
     "pair-status",

@@ -240,6 +240,11 @@ TEST_F(SiteUpdateTest, DamagedBundlesAreReportedOrRefusedWithoutChangingTheSite)
   RunResult refused = Ctl(*server, {"update", "install", "site-2.0.0"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("fails its SHA-256 check"), std::string::npos) << refused.output;
+  const json last = server->Admin("update-progress")["result"]["last"];
+  EXPECT_EQ(last["what"], "site-2.0.0") << last.dump();
+  EXPECT_EQ(last["ok"], false) << last.dump();
+  EXPECT_NE(last["error"].get<std::string>().find("fails its SHA-256 check"), std::string::npos)
+      << last.dump();
   EXPECT_EQ(Setting(*server, "site_version"), "1.0.0");
   EXPECT_EQ(Backups(*server), backups);
   RunResult unknown = Ctl(*server, {"update", "install", "site-9.9.9"});
@@ -271,6 +276,15 @@ TEST_F(SiteUpdateTest, KilledMidInstallKeepsTheOldVersionAndARetrySucceeds) {
         [&] { return server->log().find("install paused at " + stage) != std::string::npos; },
         seconds(30)))
         << server->log();
+    // What the dashboard shows meanwhile: the step the install has reached.
+    const json progress = server->Admin("update-progress")["result"];
+    EXPECT_EQ(progress["installing"], true) << progress.dump();
+    EXPECT_EQ(progress["what"], "site-2.0.0") << progress.dump();
+    EXPECT_EQ(progress["step"], stage == "after_backup" ? "backing up the database"
+                                                        : "importing and signing the packages")
+        << progress.dump();
+    EXPECT_EQ(progress["steps"], 5);
+    EXPECT_FALSE(progress.contains("last")) << progress.dump();
     server->Kill();
     EXPECT_TRUE(install.Wait(seconds(10)).has_value());
     EXPECT_EQ(Backups(*server), ++backups);
@@ -282,6 +296,10 @@ TEST_F(SiteUpdateTest, KilledMidInstallKeepsTheOldVersionAndARetrySucceeds) {
   }
   RunResult retry = Ctl(*server, {"update", "install", "site-2.0.0"});
   ASSERT_EQ(retry.exit_code, 0) << retry.output << server->log();
+  const json progress = server->Admin("update-progress")["result"];
+  EXPECT_EQ(progress["installing"], false) << progress.dump();
+  EXPECT_EQ(progress["last"]["what"], "site-2.0.0") << progress.dump();
+  EXPECT_EQ(progress["last"]["ok"], true) << progress.dump();
   EXPECT_EQ(Setting(*server, "site_version"), "2.0.0");
   EXPECT_EQ(server->Admin("packages")["result"]["packages"].size(), 1u);
   EXPECT_TRUE(Listed(*server).empty());

@@ -19,9 +19,22 @@ async function install(update) {
   installing = true;
   const progress = byId('update-progress');
   const started = Date.now();
-  const tick = () => {
-    progress.textContent = `Installing ${update.id}: verifying the bundle, backing up the database, importing packages… ${Math.round((Date.now() - started) / 1000)} s`;
+  // The server's step (update-progress) once a second; the elapsed time meanwhile.
+  let step = 'starting';
+  const show = () => {
+    const seconds = Math.round((Date.now() - started) / 1000);
+    progress.textContent = `Installing ${update.id}: ${step}… ${seconds} s`;
   };
+  const tick = async () => {
+    try {
+      const now = await cmd('update-progress', {});
+      if (now.installing) step = `step ${now.step_no} of ${now.steps}, ${now.step}`;
+    } catch (e) {
+      // The install's own answer says what went wrong; a missed poll only delays the step.
+    }
+    if (installing) show();
+  };
+  show();
   tick();
   progress.hidden = false;
   progressTimer = setInterval(tick, 1000);
