@@ -1,6 +1,8 @@
 // The checkin scenario: `clients` concurrent loops of connect, handshake, check-in, close; once
-// with a full handshake every time, once resuming TLS sessions. Pin the server to one core
-// (--server-cpu) to measure what one core sustains.
+// with a full handshake every time, once resuming TLS sessions. Back to back (the default) it
+// measures what the server sustains; pin the server to one core (--server-cpu) to measure what
+// one core does. With a pause between a client's check-ins it is a paced load below capacity,
+// whose latency shows what else the server is doing.
 
 #include "load/figures.h"
 #include "load/scenario.h"
@@ -65,16 +67,15 @@ Result<nlohmann::json> RunCheckin(const ScenarioOptions& options, const nlohmann
   auto setup = Prepare(options, options.clients, 1'000'000);
   if (!setup) return Fail(setup.error());
   uv::Loop loop;
-  auto fleet = EnrollFleet(loop, *setup, options, {.starts_per_s = 0});
+  const uint64_t pause_ms = args.value("pause_ms", uint64_t{0});
+  auto fleet = EnrollFleet(loop, *setup, options, {.checkin_pause_ms = pause_ms});
   if (!fleet) return Fail(fleet.error());
   Phase full = Measure(**fleet, *setup->server, /*resume=*/false, warmup_s, duration_s);
   Phase resumed = Measure(**fleet, *setup->server, /*resume=*/true, warmup_s, duration_s);
-  return nlohmann::json{{"scenario", "checkin"},
-                        {"clients", options.clients},
-                        {"server_cpu", options.server_cpu},
-                        {"duration_s", duration_s},
-                        {"full_handshake", ToJson(full)},
-                        {"resumed", ToJson(resumed)}};
+  return nlohmann::json{
+      {"scenario", "checkin"},     {"clients", options.clients}, {"server_cpu", options.server_cpu},
+      {"duration_s", duration_s},  {"pause_ms", pause_ms},       {"full_handshake", ToJson(full)},
+      {"resumed", ToJson(resumed)}};
 }
 
 }  // namespace sluice::load

@@ -107,6 +107,12 @@ int main(int argc, char** argv) {
   double duration_s = 10;
   checkin->add_option("--duration-s", duration_s, "measured seconds per phase")
       ->capture_default_str();
+  uint64_t pause_ms = 0;
+  checkin
+      ->add_option("--pause-ms", pause_ms,
+                   "each client's pause between check-ins (+/- 10 %): a paced load of about "
+                   "clients * 1000 / pause check-ins a second; 0: back to back, saturating")
+      ->capture_default_str();
 
   auto* raw = app.add_subcommand("raw-tls", "HTTPS GET loops against a plain TLS server");
   sluice::load::RawTlsOptions raw_options;
@@ -150,7 +156,8 @@ int main(int argc, char** argv) {
   } else if (idle->parsed()) {
     summary = sluice::load::RunIdle(options, {{"settle_s", settle_s}});
   } else if (checkin->parsed()) {
-    summary = sluice::load::RunCheckin(options, {{"duration_s", duration_s}});
+    summary =
+        sluice::load::RunCheckin(options, {{"duration_s", duration_s}, {"pause_ms", pause_ms}});
   } else {
     const size_t colon = target.rfind(':');
     if (colon == std::string::npos) {

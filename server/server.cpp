@@ -116,6 +116,7 @@ Status Server::OpenStore() {
       .path = dir_.db_path,
       .post_to_loop = [this](std::function<void()> task) { PostGuarded(std::move(task)); },
       .read_only = true,
+      .nice = 10,
   });
   if (!reader) return Context(reader.error(), "database " + dir_.db_path + " (reader)");
   reader_ = std::move(*reader);

@@ -1,6 +1,11 @@
 #include "server/store/store.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "common/base/log.h"
 #include "common/db/migrate.h"
@@ -51,6 +56,12 @@ bool Store::Enqueue(std::shared_ptr<internal::StoreJob> job) {
 }
 
 void Store::WorkerMain(std::promise<Status>& ready) {
+  if (options_.nice != 0 &&
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options_.nice) != 0) {
+    // Not fatal: the thread still works, only at the usual priority.
+    Log("store")->warn("cannot set the store thread's nice value to {}: {}", options_.nice,
+                       std::strerror(errno));
+  }
   auto db = db::Database::Open(options_.path,
                                {.create = !options_.read_only, .read_only = options_.read_only});
   if (!db) {

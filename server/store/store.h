@@ -30,6 +30,10 @@ struct StoreOptions {
   // read transactions. In WAL mode it reads beside the writing Store of the same file, so slow
   // queries on it (the dashboard's) never queue ahead of the writer's jobs.
   bool read_only = false;
+  // The store thread's nice value (setpriority(2) on the thread; higher runs less). The
+  // dashboard's reader runs at +10 so that, when the CPU is short, its scans of every client row
+  // yield to the loop thread's check-ins instead of taking turns with them.
+  int nice = 0;
 };
 
 namespace internal {

@@ -33,6 +33,24 @@ testing::RunResult RunLoad(std::vector<std::string> args) {
   return testing::RunCommand(args, std::chrono::seconds(300));
 }
 
+// Paced check-ins (--pause-ms): 20 clients pausing at least 180 ms (200 +/- 10 %) make at most
+// 2000 / 180 + 1 check-ins each in a 2 s window, however fast the server answers; back to back
+// they would make thousands. Only that bound is asserted, never a rate the machine must reach.
+TEST(CheckinLoadTest, APausedLoadStaysUnderItsPace) {
+  auto run = RunLoad({"checkin", "--clients", "20", "--pause-ms", "200", "--duration-s", "2",
+                      "--timeout-s", "120"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json summary = SummaryLine(run.output);
+  ASSERT_TRUE(summary.is_object()) << run.output;
+  EXPECT_EQ(summary["scenario"], "checkin");
+  EXPECT_EQ(summary["pause_ms"], 200);
+  for (const char* phase : {"full_handshake", "resumed"}) {
+    SCOPED_TRACE(phase);
+    EXPECT_GT(summary[phase]["checkins"].get<uint64_t>(), 0u);
+    EXPECT_LE(summary[phase]["checkins_per_s"].get<double>(), 20 * (2000 / 180.0 + 1) / 2);
+  }
+}
+
 TEST(RolloutLoadTest, MixedFleetConvergesAtExactlyTheLimit) {
   // Three hundred clients of two kinds, a fifth of them passive (told to come back), each kind
   // limited to 5 concurrent upgrades.

@@ -1,6 +1,8 @@
 #include "server/store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -97,6 +99,20 @@ TEST_F(StoreTest, AReaderReadsBesideTheWriterAndCannotWrite) {
   EXPECT_FALSE(Store::Open({.path = (dir_ / "missing.db"),
                             .post_to_loop = loop_.Poster(),
                             .read_only = true}));  // a reader creates nothing
+}
+
+// The nice value applies to the store thread alone (where jobs run), not to its caller.
+TEST_F(StoreTest, ANiceStoreThreadRunsAtItsOwnLowerPriority) {
+  const int caller = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  auto store =
+      Store::Open({.path = (dir_ / "server.db"), .post_to_loop = loop_.Poster(), .nice = 10});
+  ASSERT_TRUE(store) << store.error().ToString();
+  auto nice = (*store)->Call<int>([](db::Database&) -> Result<int> {
+    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  });
+  ASSERT_TRUE(nice) << nice.error().ToString();
+  EXPECT_EQ(*nice, std::min(caller + 10, 19));
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), caller);
 }
 
 TEST_F(StoreTest, OpenRequiresPostToLoop) {
