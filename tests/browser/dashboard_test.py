@@ -15,7 +15,9 @@ docs/protocol.md), and then, in the browser:
   4. finds one client among the fleet by search, and opens its detail;
   5. finds the hostile client and sees its strings as inert text (window.__pwned stays
      undefined, no CSP violation is reported);
-  6. creates an installer (with a hostile tag too) and downloads its MSI (OLE magic D0 CF 11 E0).
+  6. creates an installer (with a hostile tag too) and downloads its MSI (OLE magic D0 CF 11 E0);
+  7. checks the site's update source (a base update signed with a vendor key made for the run),
+     installs it from the site-updates page and issues an offline download key.
 
 With SLUICE_SCREENSHOT_DIR set, the overview and rollout pages are saved there as
 dashboard-overview.png and dashboard-rollout.png (scripts/dashboard_screenshots.sh).
@@ -57,6 +59,7 @@ XSS_TAG = "<script>window.__pwned=3</script>"
 ROLLOUT_CLIENTS = 300
 START_LIMIT = 2
 RAISED_LIMIT = 40
+BASE_VERSION = "5.0.0"
 
 
 class Budget(Exception):
@@ -86,9 +89,10 @@ def wait_for(what, predicate, timeout_s, interval_s=0.2):
 class Site:
     """A sluiced on a temporary data dir, and the processes the test starts around it."""
 
-    def __init__(self, bin_dir, work):
+    def __init__(self, bin_dir, work, extra_args=()):
         self.bin_dir = bin_dir
         self.work = work
+        self.extra_args = list(extra_args)
         self.data_dir = os.path.join(work, "site")
         self.log_path = os.path.join(work, "sluiced.log")
         self.children = []
@@ -99,7 +103,7 @@ class Site:
         log_file = open(self.log_path, "wb")
         self.server = subprocess.Popen(
             [os.path.join(self.bin_dir, "sluiced"), "--data-dir", self.data_dir,
-             "--listen", "127.0.0.1:0", "--log-level", "warn"],
+             "--listen", "127.0.0.1:0", "--log-level", "warn", *self.extra_args],
             stdout=log_file, stderr=subprocess.STDOUT)
         self.children.append(self.server)
         endpoint_file = os.path.join(self.data_dir, "run", "endpoint")
@@ -467,8 +471,39 @@ def create_and_download_installer(ui, download_dir):
         f"{os.path.getsize(msi)} bytes, OLE compound file")
 
 
+def make_update_source(bin_dir, work):
+    """A vendor key and an update source holding one signed base update; sluiced's arguments."""
+    vendor = os.path.join(work, "vendor-key")
+    source = os.path.join(work, "update-source")
+    os.makedirs(source)
+    sluicectl = os.path.join(bin_dir, "sluicectl")
+    for command in ([sluicectl, "update", "keygen", "--out", vendor],
+                    [sluicectl, "update", "build", "--signing-key", vendor, "--kind", "base",
+                     "--version", BASE_VERSION, "--out", os.path.join(source, "base.bundle")]):
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return ["--update-trust-key", vendor + ".pub", "--update-source", source]
+
+
+def install_a_site_update(ui):
+    update_id = f"base-{BASE_VERSION}"
+    ui.go("updates")
+    ui.el("updates-check").click()
+    ui.wait("the update source's updates",
+            lambda: ui.d.find_elements(By.CSS_SELECTOR, f'[data-testid="update-install-{update_id}"]'))
+    ui.testid(f"update-install-{update_id}").click()
+    ui.wait("the install's result", lambda: f"Installed {update_id}" in ui.text("update-result")
+            or (ui.visible("updates-error") and ui.text("updates-error")), 60)
+    assert not ui.visible("updates-error"), ui.text("updates-error")
+    assert f"base version {BASE_VERSION}" in ui.text("update-result"), ui.text("update-result")
+    ui.wait("the installed list", lambda: update_id in ui.text("updates-installed"))
+    ui.el("dlkey-create").click()
+    ui.wait("the download key", lambda: ui.visible("dlkey-box") and ui.el("dlkey-text").get_attribute("value"))
+    assert f"base {BASE_VERSION}" in ui.text("dlkey-meta"), ui.text("dlkey-meta")
+    log(f"update {update_id} installed from the site-updates page; download key issued")
+
+
 def run(args, work):
-    site = Site(args.bin_dir, work)
+    site = Site(args.bin_dir, work, make_update_source(args.bin_dir, work))
     driver = None
     try:
         site.start()
@@ -491,6 +526,7 @@ def run(args, work):
         find_one_client(ui, fleet)
         see_hostile_strings_as_text(ui, fleet)
         create_and_download_installer(ui, download_dir)
+        install_a_site_update(ui)
         assert ui.pwned() is None, "a client-supplied string ran as script"
         if ui.screenshot_dir:  # by now the first upgrades have finished: two versions to show
             ui.go("overview")
