@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/base/json_depth.h"
+
 namespace sluice::admin {
 namespace {
 
@@ -27,6 +29,10 @@ std::string Quote(std::string_view text) {
 }  // namespace
 
 Result<Request> ParseRequest(std::string_view line) {
+  if (JsonNestedDeeperThan(line)) {
+    return Fail(Errc::kInvalidArgument,
+                "request nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   json value;
   try {
     value = json::parse(line);

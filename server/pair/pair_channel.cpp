@@ -4,6 +4,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/base/json_depth.h"
 #include "common/base/log.h"
 #include "common/crypto/random.h"
 #include "common/net/dial.h"
@@ -137,6 +138,10 @@ void PairChannel::OnMessage(net::TlsConnection&, proto::Message message) {
       Refuse("'" + std::string(proto::MessageType(message)) + "' before the key was proved");
     }
   } else if (auto* request = std::get_if<proto::PairRequest>(&message)) {
+    if (JsonNestedDeeperThan(AsChars(request->body))) {
+      Reply(request->id, Fail(Errc::kProtocol, "the request body nests JSON too deeply"));
+      return;
+    }
     json body;
     try {
       body = json::parse(AsChars(request->body));

@@ -7,11 +7,11 @@ namespace sluice::web {
 EventFeed::EventFeed(uv::Loop& loop, const Clock& clock, RunCommand run)
     : loop_(loop), clock_(clock), run_(std::move(run)), timer_(uv::Timer::Create(loop)) {}
 
-bool EventFeed::Subscribe(HttpResponder responder) {
+bool EventFeed::Subscribe(HttpResponder responder, std::function<bool()> authorized) {
   if (subscribers_.size() >= kMaxSubscribers) return false;
   if (!responder.OpenEventStream()) return true;  // the client is already gone
   if (!last_event_.empty()) responder.SendEvent("rollout", last_event_);
-  subscribers_.push_back(std::move(responder));
+  subscribers_.push_back({.responder = std::move(responder), .authorized = std::move(authorized)});
   if (subscribers_.size() == 1) {
     rollout_at_ms_ = 0;  // a first subscriber gets a fresh rollout summary
     timer_->Start(0, kTickMs, [this] { Tick(); });
@@ -20,8 +20,14 @@ bool EventFeed::Subscribe(HttpResponder responder) {
 }
 
 void EventFeed::Tick() {
-  // Pages closed since the last broadcast free their place at once.
-  std::erase_if(subscribers_, [](const HttpResponder& subscriber) { return !subscriber.alive(); });
+  // Pages closed since the last broadcast free their place at once; a stream whose session
+  // ended is closed.
+  std::erase_if(subscribers_, [](const Subscriber& subscriber) {
+    if (!subscriber.responder.alive()) return true;
+    if (subscriber.authorized()) return false;
+    subscriber.responder.Close();
+    return true;
+  });
   if (subscribers_.empty()) {
     timer_->Stop();
     last_state_.clear();
@@ -61,9 +67,12 @@ void EventFeed::Publish() {
 }
 
 void EventFeed::Broadcast(std::string_view event, const std::string& data) {
-  std::erase_if(subscribers_, [&](const HttpResponder& subscriber) {
-    if (subscriber.pending_write_bytes() > kMaxBacklogBytes) return true;
-    return !subscriber.SendEvent(event, data);
+  std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
+    if (subscriber.responder.pending_write_bytes() > kMaxBacklogBytes) {
+      subscriber.responder.Close();  // its page sees the stream end and reconnects
+      return true;
+    }
+    return !subscriber.responder.SendEvent(event, data);
   });
   keep_alive_at_ms_ = static_cast<int64_t>(loop_.NowMs());
 }

@@ -36,8 +36,9 @@ class EventFeed {
   EventFeed(uv::Loop& loop, const Clock& clock, RunCommand run);
 
   // Opens `responder`'s event stream and sends the current state. False (nothing sent) when
-  // the feed is full.
-  bool Subscribe(HttpResponder responder);
+  // the feed is full. The stream is closed at the first tick `authorized` says false (the
+  // session ended: logout, expiry, revocation) or once its reader is kMaxBacklogBytes behind.
+  bool Subscribe(HttpResponder responder, std::function<bool()> authorized);
   size_t subscribers() const { return subscribers_.size(); }
 
  private:
@@ -49,7 +50,11 @@ class EventFeed {
   const Clock& clock_;
   RunCommand run_;
   uv::HandlePtr<uv::Timer> timer_;
-  std::vector<HttpResponder> subscribers_;
+  struct Subscriber {
+    HttpResponder responder;
+    std::function<bool()> authorized;
+  };
+  std::vector<Subscriber> subscribers_;
   nlohmann::json limits_;
   nlohmann::json rollout_;
   std::string last_state_;        // limits and rollout as last sent, to see a change

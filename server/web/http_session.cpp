@@ -24,6 +24,10 @@ size_t HttpResponder::pending_write_bytes() const {
   return session && session->connection_ ? session->connection_->pending_write_bytes() : 0;
 }
 
+void HttpResponder::Close() const {
+  if (auto session = session_.lock()) session->Close(request_);
+}
+
 bool HttpResponder::alive() const {
   auto session = session_.lock();
   return session && session->connection_ != nullptr && !session->connection_->closing();
@@ -45,6 +49,12 @@ void HttpSession::OnBytes(ByteView bytes) {
   const size_t most = options_.limits.max_target_bytes + options_.limits.max_header_bytes +
                       options_.limits.max_body_bytes + 4096;
   if (input_.size() - input_start_ + bytes.size() > most) {
+    if (phase_ == Phase::kHandling) {
+      // An answer now would read as the one to the request being handled: just hang up.
+      phase_ = Phase::kClosed;
+      connection_->Close();
+      return;
+    }
     Refuse({.status = 413, .message = "too many bytes sent ahead of the answers"});
     return;
   }
@@ -67,6 +77,7 @@ void HttpSession::Process() {
     if (auto request = parser_.TakeRequest()) {
       EnterPhase(Phase::kHandling);
       keep_alive_ = request->keep_alive;
+      head_ = request->method == "HEAD";
       request->peer_address = connection_->peer_address();
       HttpResponder responder(weak_from_this(), ++request_, request->peer_address);
       handler_.Handle(std::move(*request), std::move(responder));
@@ -116,7 +127,7 @@ void HttpSession::EnterPhase(Phase phase) {
 void HttpSession::Answer(uint64_t request, HttpResponse response) {
   if (request != request_ || phase_ != Phase::kHandling || connection_ == nullptr) return;
   std::string out = SerializeHead(response, response.body.size(), keep_alive_);
-  out += response.body;
+  if (!head_) out += response.body;
   connection_->SendBytes(ByteView(reinterpret_cast<const uint8_t*>(out.data()), out.size()));
   if (!keep_alive_) {
     phase_ = Phase::kClosed;
@@ -134,6 +145,12 @@ bool HttpSession::OpenStream(uint64_t request) {
   connection_->SendBytes(ByteView(reinterpret_cast<const uint8_t*>(out.data()), out.size()));
   EnterPhase(Phase::kStreaming);
   return true;
+}
+
+void HttpSession::Close(uint64_t request) {
+  if (request != request_ || connection_ == nullptr) return;
+  phase_ = Phase::kClosed;
+  connection_->Close();
 }
 
 bool HttpSession::SendEvent(uint64_t request, std::string_view event, std::string_view data) {

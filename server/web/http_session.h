@@ -49,6 +49,9 @@ class HttpResponder {
   size_t pending_write_bytes() const;
   // False once the connection is gone: nothing sent through this responder arrives any more.
   bool alive() const;
+  // Closes the connection (an event stream the server ends: its reader fell behind, or its
+  // session ended). No-op once it is gone.
+  void Close() const;
   const std::string& peer_address() const { return peer_address_; }
 
  private:
@@ -91,6 +94,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Answer(uint64_t request, HttpResponse response);
   bool OpenStream(uint64_t request);
   bool SendEvent(uint64_t request, std::string_view event, std::string_view data);
+  void Close(uint64_t request);
   void Refuse(const HttpParseError& error);
 
   net::TlsConnection* connection_;  // null once closed
@@ -102,6 +106,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Phase phase_ = Phase::kIdle;
   uint64_t request_ = 0;  // the request being handled (responders name theirs)
   bool keep_alive_ = true;
+  bool head_ = false;        // the request being handled is a HEAD: its answer has no body
   bool processing_ = false;  // Process is on the stack
 };
 

@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/base/json_depth.h"
 #include "common/base/log.h"
 #include "common/crypto/compare.h"
 #include "common/crypto/password_hash.h"
 #include "common/crypto/random.h"
+#include "server/admin/account_commands.h"
 #include "server/admin/admin_server.h"
 #include "server/store/admin_repo.h"
 #include "server/store/audit_repo.h"
@@ -22,7 +24,7 @@ using nlohmann::json;
 
 constexpr char kSessionCookie[] = "sluice_session";
 constexpr char kApiCommandPrefix[] = "/api/cmd/";
-constexpr char kInstallerPrefix[] = "/api/installers/";
+constexpr std::string_view kInstallerPrefix = "/api/installers/";
 
 // What the dashboard may run: reading the site, and the changes an upgrade night needs. Not
 // here: commands that read or write files on the server by path, restore, keys and the pair's
@@ -81,6 +83,13 @@ HttpResponse ErrorResponse(const Error& error) {
   return HttpResponse::Error(StatusFor(error.code()), ErrcName(error.code()), error.message());
 }
 
+// The request's JSON body, or a discarded value (not an object) when it is malformed or nested
+// deeper than kMaxJsonDepth.
+json ParseBody(const HttpRequest& request) {
+  if (JsonNestedDeeperThan(request.body)) return json(json::value_t::discarded);
+  return json::parse(request.body, nullptr, false);
+}
+
 bool IsJson(const HttpRequest& request) {
   auto type = request.Header("content-type");
   return type && type->starts_with("application/json");
@@ -98,6 +107,17 @@ std::string SafeFilename(std::string_view path) {
     return !(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
   });
   return name.empty() ? "installer.msi" : name;
+}
+
+// ID of "/api/installers/ID/msi"; nullopt for any other path (an empty ID or one with a '/').
+std::optional<std::string_view> InstallerIdOf(std::string_view path) {
+  constexpr std::string_view kSuffix = "/msi";
+  if (!path.starts_with(kInstallerPrefix) || !path.ends_with(kSuffix)) return std::nullopt;
+  if (path.size() <= kInstallerPrefix.size() + kSuffix.size()) return std::nullopt;
+  std::string_view id =
+      path.substr(kInstallerPrefix.size(), path.size() - kInstallerPrefix.size() - kSuffix.size());
+  if (id.find('/') != std::string_view::npos) return std::nullopt;
+  return id;
 }
 
 }  // namespace
@@ -131,9 +151,7 @@ void WebApp::Handle(HttpRequest request, HttpResponder responder) {
   if (path == "/api/logout") return route("POST", &WebApp::Logout);
   if (path.starts_with(kApiCommandPrefix)) return route("POST", &WebApp::RunCommand);
   if (path == "/api/events") return route("GET", &WebApp::Events);
-  if (path.starts_with(kInstallerPrefix) && path.ends_with("/msi")) {
-    return route("GET", &WebApp::DownloadInstaller);
-  }
+  if (InstallerIdOf(path)) return route("GET", &WebApp::DownloadInstaller);
   if (path == "/metrics") return route("GET", &WebApp::Metrics);
   if (FindAsset(path) != nullptr) return route("GET", &WebApp::ServeAsset);
   responder.Send(HttpResponse::Error(404, "not_found", "nothing is served at " + path));
@@ -180,7 +198,7 @@ void WebApp::Login(const HttpRequest& request, const HttpResponder& responder) {
     return responder.Send(HttpResponse::Error(415, "invalid_argument",
                                               "the body must be Content-Type: application/json"));
   }
-  json body = json::parse(request.body, nullptr, false);
+  json body = ParseBody(request);
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
       !body.contains("password") || !body["password"].is_string()) {
     return responder.Send(
@@ -189,13 +207,23 @@ void WebApp::Login(const HttpRequest& request, const HttpResponder& responder) {
   std::string name = body["name"].get<std::string>();
   std::string password = body["password"].get<std::string>();
   const std::string address(HostOf(request.peer_address));
-  if (int64_t wait_ms = throttle_.WaitMs(name, address); wait_ms > 0) {
+  // No account has a name admin-add would refuse: such a name fails at once, counted against
+  // the address only, and is neither kept nor logged.
+  const bool valid_name = server::CheckAdminName(name).has_value();
+  if (int64_t wait_ms = throttle_.Begin(valid_name ? name : "", address); wait_ms > 0) {
     const int64_t wait_s = (wait_ms + 999) / 1000;
-    HttpResponse refused = HttpResponse::Error(
-        429, "auth", "too many failed logins; try again in " + std::to_string(wait_s) + " s");
+    HttpResponse refused =
+        HttpResponse::Error(429, "auth",
+                            "too many failed logins, or one being checked; try again in " +
+                                std::to_string(wait_s) + " s");
     refused.headers.emplace_back("Retry-After", std::to_string(wait_s));
     return responder.Send(std::move(refused));
   }
+  if (!valid_name) {
+    throttle_.Release("", address);
+    return FinishLogin({.name = "", .address = address, .generation = 0}, false, responder);
+  }
+  const Attempt attempt{.name = name, .address = address, .generation = sessions_.Generation(name)};
   // The account's hash from the store, then scrypt on the worker: neither blocks the loop. An
   // unknown account is checked against a hash of nothing, so it costs the same time.
   // An unknown account comes back as a row without a name.
@@ -205,12 +233,15 @@ void WebApp::Login(const HttpRequest& request, const HttpResponder& responder) {
         if (!found) return Fail(found.error());
         return found->value_or(store::AdminRow{});
       },
-      lifetime_.Guard([this, name, address, password = std::move(password),
+      lifetime_.Guard([this, attempt, password = std::move(password),
                        responder](Result<store::AdminRow> account) mutable {
-        if (!account) return responder.Send(ErrorResponse(account.error()));
+        if (!account) {
+          throttle_.Release(attempt.name, attempt.address);
+          return responder.Send(ErrorResponse(account.error()));
+        }
         const bool known = !account->name.empty();
         // Sessions carry the account's stored spelling (names compare case-insensitively).
-        std::string admin = known ? account->name : name;
+        std::string admin = known ? account->name : attempt.name;
         std::string encoded = std::move(account->password_hash);
         worker_.Run<bool>(
             [password = std::move(password), encoded = std::move(encoded)]() -> Result<bool> {
@@ -218,21 +249,31 @@ void WebApp::Login(const HttpRequest& request, const HttpResponder& responder) {
                   crypto::HashPassword(crypto::RandomHex(16)).value_or("");
               return crypto::VerifyPassword(password, encoded.empty() ? kNobody : encoded);
             },
-            lifetime_.Guard([this, admin, address, known, responder](Result<bool> ok) {
-              FinishLogin(admin, address, ok && *ok && known, responder);
+            lifetime_.Guard([this, attempt, admin, known, responder](Result<bool> ok) {
+              throttle_.Release(attempt.name, attempt.address);
+              Attempt checked = attempt;
+              checked.name = admin;
+              FinishLogin(checked, ok && *ok && known, responder);
             }));
       }));
 }
 
-void WebApp::FinishLogin(const std::string& name, const std::string& address, bool ok,
-                         const HttpResponder& responder) {
+void WebApp::FinishLogin(const Attempt& attempt, bool ok, const HttpResponder& responder) {
+  const std::string& name = attempt.name;
+  const std::string& address = attempt.address;
   if (!ok) {
     throttle_.RecordFailure(name, address);
+    // `name` passed CheckAdminName, or is empty: nothing in it can forge a log line.
     Log("web")->warn("dashboard login failed admin=\"{}\" from={}", name, address);
     AuditLogin(store::audit_event::kWebLoginFailed,
                "name=" + json(name).dump(-1, ' ', false, json::error_handler_t::replace) +
                    " from=" + address);
     return responder.Send(HttpResponse::Error(401, "auth", "wrong name or password"));
+  }
+  if (sessions_.Generation(name) != attempt.generation) {
+    // The password was changed, or the account removed, while this login was being checked.
+    return responder.Send(
+        HttpResponse::Error(401, "auth", "the account changed meanwhile; log in again"));
   }
   throttle_.RecordSuccess(name, address);
   std::string token = sessions_.Create(name);
@@ -269,7 +310,7 @@ void WebApp::RunCommand(const HttpRequest& request, const HttpResponder& respond
     return responder.Send(HttpResponse::Error(
         404, "not_found", "'" + cmd + "' is not a dashboard command (sluicectl has it)"));
   }
-  json args = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
+  json args = request.body.empty() ? json::object() : ParseBody(request);
   if (!args.is_object()) {
     return responder.Send(
         HttpResponse::Error(400, "invalid_argument", "the body must be a JSON object"));
@@ -283,7 +324,8 @@ void WebApp::RunCommand(const HttpRequest& request, const HttpResponder& respond
 
 void WebApp::Events(const HttpRequest& request, const HttpResponder& responder) {
   if (!Authenticate(request, responder, false)) return;
-  if (!feed_.Subscribe(responder)) {
+  const std::string token(*request.Cookie(kSessionCookie));
+  if (!feed_.Subscribe(responder, [this, token] { return sessions_.Peek(token).has_value(); })) {
     HttpResponse busy = HttpResponse::Error(503, "closed", "too many live views open");
     busy.headers.emplace_back("Retry-After", "5");
     responder.Send(std::move(busy));
@@ -292,8 +334,7 @@ void WebApp::Events(const HttpRequest& request, const HttpResponder& responder) 
 
 void WebApp::DownloadInstaller(const HttpRequest& request, const HttpResponder& responder) {
   if (!Authenticate(request, responder, false)) return;
-  std::string id = request.path.substr(std::string_view(kInstallerPrefix).size());
-  id.resize(id.size() - std::string_view("/msi").size());
+  const std::string id(*InstallerIdOf(request.path));
   const std::string product_code = request.QueryParam("product_code").value_or("");
   services_.admin->Run(
       "installers", json::object(), "web:download",

@@ -70,8 +70,15 @@ class WebApp final : public HttpHandler {
   // `csrf`, a state-changing request must also carry the session's X-CSRF-Token (else 403).
   std::optional<WebSession> Authenticate(const HttpRequest& request, const HttpResponder& responder,
                                          bool csrf);
-  void FinishLogin(const std::string& name, const std::string& address, bool ok,
-                   const HttpResponder& responder);
+  // A login being checked: the name (after the check, the account's stored spelling; empty
+  // for a name no account can have), the caller's host, and the account's session generation
+  // when the check began.
+  struct Attempt {
+    std::string name;
+    std::string address;
+    uint64_t generation = 0;
+  };
+  void FinishLogin(const Attempt& attempt, bool ok, const HttpResponder& responder);
   void AuditLogin(std::string event, std::string detail);
 
   WebAppServices services_;

@@ -1,11 +1,24 @@
 #include "server/web/web_sessions.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 
 #include "common/crypto/random.h"
 
 namespace sluice::web {
+namespace {
+
+// Account names compare case-insensitively (ASCII), as the store compares them.
+std::string AccountKey(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+}  // namespace
 
 std::string WebSessions::Create(const std::string& admin) {
   const int64_t now = clock_.MonotonicMs();
@@ -20,12 +33,16 @@ std::string WebSessions::Create(const std::string& admin) {
   return token;
 }
 
+bool WebSessions::Live(const WebSession& session, int64_t now) const {
+  return now - session.last_used_ms < idle_ms_ && now - session.created_ms < absolute_ms_;
+}
+
 std::optional<WebSession> WebSessions::Use(std::string_view token) {
   auto it = sessions_.find(token);
   if (it == sessions_.end()) return std::nullopt;
   const int64_t now = clock_.MonotonicMs();
   WebSession& session = it->second;
-  if (now - session.last_used_ms >= idle_ms_ || now - session.created_ms >= absolute_ms_) {
+  if (!Live(session, now)) {
     sessions_.erase(it);
     return std::nullopt;
   }
@@ -33,29 +50,40 @@ std::optional<WebSession> WebSessions::Use(std::string_view token) {
   return session;
 }
 
+std::optional<WebSession> WebSessions::Peek(std::string_view token) const {
+  auto it = sessions_.find(token);
+  if (it == sessions_.end() || !Live(it->second, clock_.MonotonicMs())) return std::nullopt;
+  return it->second;
+}
+
 void WebSessions::End(std::string_view token) {
   if (auto it = sessions_.find(token); it != sessions_.end()) sessions_.erase(it);
 }
 
 void WebSessions::Revoke(std::string_view admin) {
-  // Account names compare case-insensitively, as the store compares them.
-  auto same = [](std::string_view a, std::string_view b) {
-    return std::ranges::equal(a, b, [](char x, char y) {
-      return std::tolower(static_cast<unsigned char>(x)) ==
-             std::tolower(static_cast<unsigned char>(y));
-    });
-  };
-  std::erase_if(sessions_, [&](const auto& entry) { return same(entry.second.admin, admin); });
+  const std::string key = AccountKey(admin);
+  std::erase_if(sessions_,
+                [&](const auto& entry) { return AccountKey(entry.second.admin) == key; });
+  ++generations_[key];
 }
 
-int64_t LoginThrottle::WaitFor(const Count& count, int64_t now) const {
-  if (count.failures < kFreeFailures) return 0;
-  const int doublings = std::min(count.failures - kFreeFailures, 20);
+uint64_t WebSessions::Generation(std::string_view admin) const {
+  auto it = generations_.find(AccountKey(admin));
+  return it == generations_.end() ? 0 : it->second;
+}
+
+int64_t LoginThrottle::WaitFor(const Counts& counts, const std::string& key, int64_t now) const {
+  auto it = counts.find(key);
+  if (it == counts.end() || it->second.failures < kFreeFailures) return 0;
+  const int doublings = std::min(it->second.failures - kFreeFailures, 20);
   const int64_t delay = std::min<int64_t>(1000LL << doublings, kMaxDelayMs);
-  return std::max<int64_t>(0, count.last_failure_ms + delay - now);
+  return std::max<int64_t>(0, it->second.last_failure_ms + delay - now);
 }
 
 void LoginThrottle::Forget(int64_t now) {
+  // At most once a minute: every attempt, refused ones included, passes here.
+  if (forgotten_at_ms_ != 0 && now - forgotten_at_ms_ < 60'000) return;
+  forgotten_at_ms_ = now;
   auto stale = [now](const auto& entry) {
     return now - entry.second.last_failure_ms >= kForgetAfterMs;
   };
@@ -63,30 +91,65 @@ void LoginThrottle::Forget(int64_t now) {
   std::erase_if(addresses_, stale);
 }
 
-int64_t LoginThrottle::WaitMs(std::string_view account, std::string_view address) {
+int64_t LoginThrottle::Begin(std::string_view account, std::string_view address) {
   const int64_t now = clock_.MonotonicMs();
   Forget(now);
-  int64_t wait = 0;
-  if (auto it = accounts_.find(account); it != accounts_.end()) wait = WaitFor(it->second, now);
-  if (auto it = addresses_.find(HostOf(address)); it != addresses_.end()) {
-    wait = std::max(wait, WaitFor(it->second, now));
+  const std::string account_key = AccountKey(account);
+  const std::string address_key = ThrottleKeyOf(address);
+  int64_t wait = WaitFor(addresses_, address_key, now);
+  if (!account_key.empty()) wait = std::max(wait, WaitFor(accounts_, account_key, now));
+  if (wait > 0) return wait;
+  if (addresses_in_flight_.contains(address_key) ||
+      (!account_key.empty() && accounts_in_flight_.contains(account_key)) ||
+      addresses_in_flight_.size() >= kMaxInFlight) {
+    return kBusyRetryMs;
   }
-  return wait;
+  addresses_in_flight_.insert(address_key);
+  if (!account_key.empty()) accounts_in_flight_.insert(account_key);
+  return 0;
+}
+
+void LoginThrottle::Release(std::string_view account, std::string_view address) {
+  if (auto it = accounts_in_flight_.find(AccountKey(account)); it != accounts_in_flight_.end()) {
+    accounts_in_flight_.erase(it);
+  }
+  if (auto it = addresses_in_flight_.find(ThrottleKeyOf(address));
+      it != addresses_in_flight_.end()) {
+    addresses_in_flight_.erase(it);
+  }
+}
+
+void LoginThrottle::Fail(Counts& counts, std::string key, int64_t now) {
+  if (counts.size() >= kMaxTracked && !counts.contains(key)) {
+    counts.erase(std::ranges::min_element(
+        counts, {}, [](const auto& entry) { return entry.second.last_failure_ms; }));
+  }
+  Count& count = counts[std::move(key)];
+  ++count.failures;
+  count.last_failure_ms = now;
 }
 
 void LoginThrottle::RecordFailure(std::string_view account, std::string_view address) {
   const int64_t now = clock_.MonotonicMs();
-  for (auto* counts : {&accounts_, &addresses_}) {
-    std::string key(counts == &accounts_ ? account : HostOf(address));
-    Count& count = (*counts)[key];
-    ++count.failures;
-    count.last_failure_ms = now;
-  }
+  if (!account.empty()) Fail(accounts_, AccountKey(account), now);
+  Fail(addresses_, ThrottleKeyOf(address), now);
 }
 
 void LoginThrottle::RecordSuccess(std::string_view account, std::string_view address) {
-  if (auto it = accounts_.find(account); it != accounts_.end()) accounts_.erase(it);
-  if (auto it = addresses_.find(HostOf(address)); it != addresses_.end()) addresses_.erase(it);
+  if (auto it = accounts_.find(AccountKey(account)); it != accounts_.end()) accounts_.erase(it);
+  if (auto it = addresses_.find(ThrottleKeyOf(address)); it != addresses_.end()) {
+    addresses_.erase(it);
+  }
+}
+
+std::string ThrottleKeyOf(std::string_view peer_address) {
+  const std::string host(HostOf(peer_address));
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1 || IN6_IS_ADDR_V4MAPPED(&v6)) return host;
+  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), uint8_t{0});
+  char text[INET6_ADDRSTRLEN] = {};
+  if (::inet_ntop(AF_INET6, &v6, text, sizeof(text)) == nullptr) return host;
+  return std::string(text) + "/64";
 }
 
 std::string_view HostOf(std::string_view peer_address) {

@@ -148,6 +148,44 @@ TEST_F(DashboardHttpTest, BadRequestsGetCleanErrorsAndTheServerKeepsServing) {
   EXPECT_TRUE(server_.Admin("status")["ok"].get<bool>());
 }
 
+// Requests that once crashed the server or desynchronized the connection: an installer path
+// with no ID, a body nested a hundred thousand levels deep, and a HEAD (answered without a
+// body, so the next pipelined answer still parses).
+TEST_F(DashboardHttpTest, HostileRequestsFromALoggedInClientAreRefusedCleanly) {
+  AddAdmin("mallory");
+  auto client = Connect();
+  ASSERT_TRUE(client);
+  Login login = LogIn(*client, "mallory");
+  for (const char* path :
+       {"/api/installers/msi", "/api/installers//msi", "/api/installers/a/b/msi"}) {
+    auto response = client->Request("GET", path, "", {{"Cookie", login.cookie}});
+    ASSERT_TRUE(response) << path << server_.log();
+    EXPECT_EQ(response->status, 404) << path;
+  }
+  const std::string deep =
+      "{\"a\":" + std::string(100'000, '[') + std::string(100'000, ']') + "}";  // valid JSON
+  auto refused = client->Request("POST", "/api/cmd/status", deep,
+                                 {{"Cookie", login.cookie}, {"X-CSRF-Token", login.csrf}});
+  ASSERT_TRUE(refused) << server_.log();
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  auto deep_login = client->Request("POST", "/api/login", deep);
+  ASSERT_TRUE(deep_login) << server_.log();
+  EXPECT_EQ(deep_login->status, 400);
+  ASSERT_TRUE(
+      client->Send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+                   "GET /api/session HTTP/1.1\r\nHost: x\r\nCookie: " +
+                   login.cookie + "\r\n\r\n"));
+  auto head = client->Read(10'000, /*head_only=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 405);
+  EXPECT_NE(head->Header("content-length"), "0");
+  auto next = client->Read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200) << next->body;
+  EXPECT_EQ(json::parse(next->body)["name"], "mallory");
+  EXPECT_TRUE(server_.Admin("status")["ok"].get<bool>());
+}
+
 // Slowloris: headers trickled one byte at a time never finish a request; the header deadline
 // (700 ms here) runs from the request's first byte, whatever arrives after it.
 TEST_F(DashboardHttpTest, SlowClientsAreCutOffByTheirPhasesDeadline) {
@@ -335,6 +373,12 @@ TEST_F(DashboardHttpTest, TheRolloutFeedShowsALimitChangeAtOnce) {
     seen = json::parse(event->second)["limits"]["limits"]["jump-client"]["max_concurrent"] == 3;
   }
   EXPECT_TRUE(seen);
+  // The feed ends with its session: after the logout it is closed at the next tick.
+  auto logout = client->Request("POST", "/api/logout", "",
+                                {{"Cookie", login.cookie}, {"X-CSRF-Token", login.csrf}});
+  ASSERT_TRUE(logout);
+  ASSERT_EQ(logout->status, 200);
+  EXPECT_TRUE(feed->WaitClosed(5'000));
   // Without a session there is no feed.
   auto anonymous = Connect();
   ASSERT_TRUE(anonymous);

@@ -24,7 +24,7 @@ bool HttpsClient::Fill(int timeout_ms) {
   return true;
 }
 
-std::optional<HttpsResponse> HttpsClient::Read(int timeout_ms) {
+std::optional<HttpsResponse> HttpsClient::Read(int timeout_ms, bool head_only) {
   size_t head_end;
   while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
     if (!Fill(timeout_ms)) return std::nullopt;
@@ -51,6 +51,7 @@ std::optional<HttpsResponse> HttpsClient::Read(int timeout_ms) {
     if (name == "set-cookie") response.set_cookies.push_back(value);
     response.headers[name] = value;
   }
+  if (head_only) return response;
   if (response.headers.contains("content-length")) {
     size_t length = std::stoul(response.headers["content-length"]);
     while (buffer_.size() < length) {

@@ -32,8 +32,9 @@ class HttpsClient {
   // Sends raw bytes (a request, part of one, or garbage).
   bool Send(std::string_view bytes);
   // Reads one response: its head, then Content-Length bytes of body, or (with no length) until
-  // the connection closes. nullopt on timeout or a malformed head.
-  std::optional<HttpsResponse> Read(int timeout_ms = 10'000);
+  // the connection closes; with `head_only` (the answer to a HEAD) no body. nullopt on timeout
+  // or a malformed head.
+  std::optional<HttpsResponse> Read(int timeout_ms = 10'000, bool head_only = false);
   // Reads an event stream's next event ("event: NAME\ndata: DATA\n\n"), skipping comments.
   std::optional<std::pair<std::string, std::string>> ReadEvent(int timeout_ms = 10'000);
   // One request with Host and (for a body) Content-Type: application/json and Content-Length.

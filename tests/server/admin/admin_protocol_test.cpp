@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/base/json_depth.h"
+
 namespace sluice::admin {
 namespace {
 
@@ -31,6 +33,23 @@ TEST(AdminProtocolTest, RejectsMalformedRequests) {
     ASSERT_FALSE(request) << line;
     EXPECT_EQ(request.error().code(), Errc::kInvalidArgument) << line;
   }
+}
+
+// Nesting past kMaxJsonDepth is refused before parsing (copying it would recurse per level);
+// brackets inside strings do not count, and the usual depth passes.
+TEST(AdminProtocolTest, RejectsJsonNestedTooDeeply) {
+  const std::string deep = R"({"cmd":"status","args":{"a":)" + std::string(100'000, '[') +
+                           std::string(100'000, ']') + "}}";
+  auto request = ParseRequest(deep);
+  ASSERT_FALSE(request);
+  EXPECT_EQ(request.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(request.error().message().find("deeper than 32"), std::string::npos);
+  const std::string brackets_in_a_string =
+      R"({"cmd":"status","args":{"q":")" + std::string(1000, '[') + R"("}})";
+  EXPECT_TRUE(ParseRequest(brackets_in_a_string));
+  EXPECT_FALSE(JsonNestedDeeperThan(R"({"a":{"b":[{"c":[1,2]}]}})"));
+  EXPECT_TRUE(JsonNestedDeeperThan("[[[", 2));
+  EXPECT_FALSE(JsonNestedDeeperThan(R"(["\"[[["])", 1));  // an escaped quote stays in the string
 }
 
 TEST(AdminProtocolTest, RequestRoundTrips) {
