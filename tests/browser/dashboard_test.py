@@ -490,7 +490,10 @@ def install_a_site_update(ui):
     ui.el("updates-check").click()
     ui.wait("the update source's updates",
             lambda: ui.d.find_elements(By.CSS_SELECTOR, f'[data-testid="update-install-{update_id}"]'))
-    ui.testid(f"update-install-{update_id}").click()
+    # The check re-renders the list (entering the page loads it too): click whichever button is
+    # current, retrying one replaced under the click.
+    ui.wait("the install button to take a click",
+            lambda: ui.testid(f"update-install-{update_id}").click() or True)
     ui.wait("the install's result", lambda: f"Installed {update_id}" in ui.text("update-result")
             or (ui.visible("updates-error") and ui.text("updates-error")), 60)
     assert not ui.visible("updates-error"), ui.text("updates-error")
