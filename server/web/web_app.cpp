@@ -22,7 +22,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kSessionCookie[] = "sluice_session";
+// __Host-: browsers take it only from this origin over HTTPS with Path=/ and no Domain, so
+// another host under the same domain cannot plant a session cookie here.
+constexpr char kSessionCookie[] = "__Host-sluice_session";
 constexpr char kApiCommandPrefix[] = "/api/cmd/";
 constexpr std::string_view kInstallerPrefix = "/api/installers/";
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/crypto/hash.h"
 #include "common/crypto/random.h"
 
 namespace sluice::web {
@@ -18,6 +19,13 @@ std::string AccountKey(std::string_view text) {
   return lower;
 }
 
+// Sessions are filed under the SHA-256 of their token: looking one up compares digests, whose
+// timing says nothing useful about a token, and no token is kept in memory.
+std::string SessionKey(std::string_view token) {
+  const crypto::Sha256Digest digest = crypto::Sha256(AsBytes(token));
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
 }  // namespace
 
 std::string WebSessions::Create(const std::string& admin) {
@@ -28,7 +36,7 @@ std::string WebSessions::Create(const std::string& admin) {
     sessions_.erase(oldest);
   }
   std::string token = crypto::RandomHex(32);
-  sessions_[token] = WebSession{
+  sessions_[SessionKey(token)] = WebSession{
       .admin = admin, .csrf = crypto::RandomHex(32), .created_ms = now, .last_used_ms = now};
   return token;
 }
@@ -38,7 +46,7 @@ bool WebSessions::Live(const WebSession& session, int64_t now) const {
 }
 
 std::optional<WebSession> WebSessions::Use(std::string_view token) {
-  auto it = sessions_.find(token);
+  auto it = sessions_.find(SessionKey(token));
   if (it == sessions_.end()) return std::nullopt;
   const int64_t now = clock_.MonotonicMs();
   WebSession& session = it->second;
@@ -51,13 +59,13 @@ std::optional<WebSession> WebSessions::Use(std::string_view token) {
 }
 
 std::optional<WebSession> WebSessions::Peek(std::string_view token) const {
-  auto it = sessions_.find(token);
+  auto it = sessions_.find(SessionKey(token));
   if (it == sessions_.end() || !Live(it->second, clock_.MonotonicMs())) return std::nullopt;
   return it->second;
 }
 
 void WebSessions::End(std::string_view token) {
-  if (auto it = sessions_.find(token); it != sessions_.end()) sessions_.erase(it);
+  if (auto it = sessions_.find(SessionKey(token)); it != sessions_.end()) sessions_.erase(it);
 }
 
 void WebSessions::Revoke(std::string_view admin) {

@@ -65,7 +65,7 @@ class WebSessions {
   int64_t absolute_ms_;
   bool Live(const WebSession& session, int64_t now) const;
 
-  std::map<std::string, WebSession, std::less<>> sessions_;
+  std::map<std::string, WebSession, std::less<>> sessions_;   // by the token's SHA-256
   std::map<std::string, uint64_t, std::less<>> generations_;  // by lower-case account name
 };
 
