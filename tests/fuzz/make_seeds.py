@@ -76,6 +76,18 @@ write("fuzz_download_key", "key", b"SLUICE-DLKEY-1." + base64.urlsafe_b64encode(
 write("fuzz_admin_request", "request", b'{"cmd":"limits-set","args":{"kind":"jump-client","max_concurrent":"auto","min":2,"max":9}}')
 write("fuzz_admin_request", "response", b'{"ok":false,"error":{"code":"invalid_argument","message":"x"}}')
 
+# Dashboard requests (the first byte picks the piece size): a pipelined login and command, a
+# chunked body, a session cookie with a query string, and one over every limit.
+write("fuzz_http_request", "pipelined", b"\x07POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      b"Content-Length: 33\r\n\r\n{\"name\":\"a\",\"password\":\"bbbbbb\"}"
+      b"POST /api/cmd/limits HTTP/1.1\r\nHost: x\r\nCookie: __Host-sluice_session=ab\r\n"
+      b"X-CSRF-Token: cd\r\nContent-Length: 2\r\n\r\n{}")
+write("fuzz_http_request", "chunked", b"\x03POST /api/cmd/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      b"2\r\n{}\r\n0\r\n\r\n")
+write("fuzz_http_request", "query", b"\x20GET /api/installers/inst-1/msi?product_code=%7BAB%7D+x HTTP/1.0\r\n"
+      b"Cookie: a=1; __Host-sluice_session=tok\r\nConnection: keep-alive\r\n\r\n")
+write("fuzz_http_request", "too_long", b"\x3fGET /" + b"a" * 300 + b" HTTP/1.1\r\n\r\n")
+
 # A sealed blob's shape: magic, scrypt parameters, salt, nonce, ciphertext and tag.
 write("fuzz_password_box", "blob", b"SLPB" + bytes([1]) + bytes([14, 8, 1]) + b"\x00" * 32 + b"\x00" * 12 + b"\x00" * 16 + b"secret")
 
