@@ -56,6 +56,7 @@ Metrics::Metrics()
   }
   for (std::string_view kind : proto::UpgradableKinds()) {
     for (std::string_view outcome : kOutcomes) upgrades_ended_.With({kind, outcome});
+    upgrade_seconds_.With({kind});
     upgrade_bytes_.With({kind});
   }
 }

@@ -121,7 +121,8 @@ class Store {
 
   // Batches committed so far (one transaction each). For metrics and tests. Thread-safe.
   int64_t batches_committed() const { return batches_committed_.load(); }
-  // Jobs (Submit, Detach, Call) that ended in an error so far. Thread-safe.
+  // Jobs (Submit, Detach, Call) that failed so far (internal::IsFailure: not those that answered
+  // not found, invalid, already exists or refused). Thread-safe.
   int64_t failed_jobs() const { return failed_jobs_->load(); }
 
  private:
@@ -161,6 +162,21 @@ class Store {
 namespace internal {
 // Logs a detached job's failure (store.cpp).
 void LogDetachedFailure(const std::string& context, const Error& error);
+
+// Whether a job's error is a failure (the database's, the disk's, the store's) rather than the
+// job's verdict on its request (not found, invalid, already there, refused): only failures are
+// counted in failed_jobs(), so that an admin asking for an unknown installer raises no alarm.
+inline bool IsFailure(const Error& error) {
+  switch (error.code()) {
+    case Errc::kNotFound:
+    case Errc::kInvalidArgument:
+    case Errc::kAlreadyExists:
+    case Errc::kAuth:
+      return false;
+    default:
+      return true;
+  }
+}
 }  // namespace internal
 
 // A Submit()ted job: posts `done` to the loop.
@@ -183,7 +199,7 @@ class Store::SubmitJob final : public internal::StoreJob,
   void Finish() override {
     job_ = nullptr;  // release whatever the job captured before the loop runs `done`
     if (!result_) result_.emplace(std::unexpected<Error>(Error(Errc::kInternal, "job not run")));
-    if (!result_->has_value()) failed_->fetch_add(1);
+    if (!result_->has_value() && internal::IsFailure(result_->error())) failed_->fetch_add(1);
     if (!done_) return;
     post_([self = this->shared_from_this()] { self->done_(std::move(*self->result_)); });
   }
@@ -210,7 +226,7 @@ class Store::CallJob final : public internal::StoreJob {
   void Fail(const Error& error) override { result_.emplace(std::unexpected<Error>(error)); }
   void Finish() override {
     if (!result_) result_.emplace(std::unexpected<Error>(Error(Errc::kInternal, "job not run")));
-    if (!result_->has_value()) failed_->fetch_add(1);
+    if (!result_->has_value() && internal::IsFailure(result_->error())) failed_->fetch_add(1);
     promise_.set_value(std::move(*result_));
   }
   std::future<Result<T>> Future() { return promise_.get_future(); }

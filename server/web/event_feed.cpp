@@ -49,14 +49,19 @@ void EventFeed::Tick() {
   if (rollout_at_ms_ == 0 || now - rollout_at_ms_ >= kRolloutEveryMs) {
     rollout_at_ms_ = now;
     run_("rollout", lifetime_.Guard([this](Result<nlohmann::json> rollout) {
-      if (rollout) rollout_ = std::move(*rollout);
+      if (rollout) {
+        rollout_ = std::move(*rollout);
+      } else if (rollout_.is_null()) {
+        rollout_ = nlohmann::json::object();  // unreadable for now: the limits still go out
+      }
       Publish();
     }));
   }
 }
 
 void EventFeed::Publish() {
-  if (limits_.is_null()) return;
+  // The first event waits for both reads: a page is never shown a rollout of null.
+  if (limits_.is_null() || rollout_.is_null()) return;
   nlohmann::json state = {{"limits", limits_}, {"rollout", rollout_}};
   std::string compare = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (compare == last_state_) return;

@@ -310,7 +310,10 @@ void WebApp::RunCommand(const HttpRequest& request, const HttpResponder& respond
   const std::string cmd = request.path.substr(std::string_view(kApiCommandPrefix).size());
   if (std::ranges::find(kWebCommands, cmd) == kWebCommands.end()) {
     return responder.Send(HttpResponse::Error(
-        404, "not_found", "'" + cmd + "' is not a dashboard command (sluicectl has it)"));
+        404, "not_found",
+        "'" + cmd +
+            "' is not a dashboard command (sluicectl runs the admin commands the "
+            "dashboard does not)"));
   }
   json args = request.body.empty() ? json::object() : ParseBody(request);
   if (!args.is_object()) {

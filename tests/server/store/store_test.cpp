@@ -445,6 +445,23 @@ TEST_F(StoreTest, ThrowingJobBecomesInternalError) {
   EXPECT_TRUE(store->Call<int>([](db::Database&) -> Result<int> { return 3; }));
 }
 
+// A job's verdict on its request (not found, invalid) is an answer, not a failure: only the
+// store's own trouble (here a throwing job, and a database error) counts in failed_jobs().
+TEST_F(StoreTest, OnlyFailuresAreCountedNotVerdicts) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (Errc verdict : {Errc::kNotFound, Errc::kInvalidArgument, Errc::kAlreadyExists}) {
+    EXPECT_FALSE(store->Call<int>(
+        [verdict](db::Database&) -> Result<int> { return Fail(verdict, "no such thing"); }));
+  }
+  EXPECT_EQ(store->failed_jobs(), 0);
+  EXPECT_FALSE(
+      store->Call<int>([](db::Database&) -> Result<int> { throw std::runtime_error("boom"); }));
+  EXPECT_FALSE(
+      store->Call<void>([](db::Database& db) { return db.Exec("SELECT * FROM nowhere"); }));
+  EXPECT_EQ(store->failed_jobs(), 2);
+}
+
 TEST_F(StoreTest, MoveOnlyResultsAreDelivered) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
