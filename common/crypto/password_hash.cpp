@@ -131,4 +131,11 @@ bool NeedsRehash(std::string_view encoded, const PasswordHashParams& current) {
   return !params || !(*params == current);
 }
 
+std::string UnmatchablePasswordHash() {
+  const PasswordHashParams cost;
+  return "$scrypt$ln=" + std::to_string(cost.log2_n) + ",r=" + std::to_string(cost.r) +
+         ",p=" + std::to_string(cost.p) + "$" + Base64UrlEncode(RandomBytes(16)) + "$" +
+         Base64UrlEncode(RandomBytes(32));
+}
+
 }  // namespace sluice::crypto

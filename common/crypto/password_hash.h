@@ -38,6 +38,11 @@ struct PasswordHashParams {
 // parameters, bad base64, wrong lengths): a corrupt stored hash never lets anyone in.
 [[nodiscard]] bool VerifyPassword(std::string_view password, std::string_view encoded);
 
+// A well-formed hash at the default cost of no password at all (a random salt and a random
+// "hash"): verifying any password against it costs what checking a real account costs and never
+// succeeds. For unknown account names, so that they answer in the same time. Runs no scrypt.
+[[nodiscard]] std::string UnmatchablePasswordHash();
+
 // The parameters of a well-formed `encoded` hash. Errors: kCorrupt saying what is wrong.
 [[nodiscard]] Result<PasswordHashParams> ParsePasswordHashParams(std::string_view encoded);
 

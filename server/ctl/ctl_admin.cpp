@@ -1,11 +1,13 @@
 // sluicectl admin add|passwd|remove|list: the web dashboard's admin accounts. Passwords come
 // from the terminal (not echoed, asked twice) or from --password-file; never from arguments.
 
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include "common/base/time_format.h"
 #include "server/ctl/ctl_commands.h"
@@ -17,13 +19,41 @@ namespace {
 
 using nlohmann::json;
 
-// One line from the terminal on stdin with echo off (restored before returning).
+// The terminal's settings while its echo is off, for the signal handler below.
+termios g_echoing{};
+constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+// Ctrl-C (or a kill) at the prompt must not leave the shell without echo: put the terminal back,
+// then die of the signal as usual.
+void RestoreEchoAndDie(int signal) {
+  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_echoing);
+  ::signal(signal, SIG_DFL);
+  ::raise(signal);
+}
+
+// One line from the terminal on stdin with echo off (restored before returning, and on SIGINT,
+// SIGTERM, SIGHUP or SIGQUIT meanwhile).
 Result<std::string> ReadHidden(std::ostream& prompt_out, const char* prompt) {
   termios saved{};
   if (::tcgetattr(STDIN_FILENO, &saved) != 0) {
     return Fail(Errc::kInvalidArgument,
                 "no terminal to read the password from: use --password-file FILE");
   }
+  g_echoing = saved;
+  struct sigaction restore {};
+  restore.sa_handler = RestoreEchoAndDie;
+  struct sigaction previous[std::size(kPromptSignals)]{};
+  for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    ::sigaction(kPromptSignals[i], &restore, &previous[i]);
+  }
+  struct Unhook {
+    const struct sigaction* previous;
+    ~Unhook() {
+      for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
+        ::sigaction(kPromptSignals[i], &previous[i], nullptr);
+      }
+    }
+  } unhook{previous};
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;

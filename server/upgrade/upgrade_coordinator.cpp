@@ -228,6 +228,13 @@ void UpgradeCoordinator::PushGrants() {
 }
 
 void UpgradeCoordinator::OnResult(UpgradeClient& session, const proto::UpgradeResult& result) {
+  // The version is stored, audited and counted (the clients census labels it): only a version
+  // as check-ins send it, never arbitrary bytes.
+  if (auto version = Version::Parse(result.version); !version) {
+    session.SendErrorAndClose(proto::ErrorCode::kInvalidField,
+                              "upgrade_result.version: " + version.error().message());
+    return;
+  }
   const sched::Lease* live = scheduler_.FindLease(result.lease_id);
   const std::string client_id = session.client_id();
   if (live != nullptr && live->client_id == client_id) {
@@ -307,7 +314,9 @@ void UpgradeCoordinator::AcknowledgeResult(const std::string& client_id, uint64_
 void UpgradeCoordinator::EndLease(const sched::Lease& lease, const std::string& event,
                                   const std::string& detail, std::function<void()> then,
                                   std::function<Status(db::Database&)> also) {
-  host_.metrics->UpgradeEnded(lease.scope, event, (host_.clock->WallMs() - lease.granted_ms) / 1e3);
+  // Wall time (leases outlive restarts); a clock stepped back counts as no time, not negative.
+  host_.metrics->UpgradeEnded(lease.scope, event,
+                              std::max<int64_t>(0, host_.clock->WallMs() - lease.granted_ms) / 1e3);
   StopDownload(lease.id);
   persisted_leases_.erase(lease.id);
   store::AuditRow audit = AuditRow({.event = event, .client_id = lease.client_id,

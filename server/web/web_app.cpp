@@ -126,6 +126,7 @@ std::optional<std::string_view> InstallerIdOf(std::string_view path) {
 
 WebApp::WebApp(uv::Loop& loop, WebAppServices services)
     : services_(std::move(services)),
+      nobody_hash_(crypto::UnmatchablePasswordHash()),
       sessions_(*services_.clock),
       throttle_(*services_.clock),
       feed_(loop, *services_.clock,
@@ -246,10 +247,9 @@ void WebApp::Login(const HttpRequest& request, const HttpResponder& responder) {
         std::string admin = known ? account->name : attempt.name;
         std::string encoded = std::move(account->password_hash);
         worker_.Run<bool>(
-            [password = std::move(password), encoded = std::move(encoded)]() -> Result<bool> {
-              static const std::string kNobody =
-                  crypto::HashPassword(crypto::RandomHex(16)).value_or("");
-              return crypto::VerifyPassword(password, encoded.empty() ? kNobody : encoded);
+            [password = std::move(password), encoded = std::move(encoded),
+             nobody = nobody_hash_]() -> Result<bool> {
+              return crypto::VerifyPassword(password, encoded.empty() ? nobody : encoded);
             },
             lifetime_.Guard([this, attempt, admin, known, responder](Result<bool> ok) {
               throttle_.Release(attempt.name, attempt.address);

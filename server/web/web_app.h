@@ -82,6 +82,8 @@ class WebApp final : public HttpHandler {
   void AuditLogin(std::string event, std::string detail);
 
   WebAppServices services_;
+  // What an unknown account's password is checked against, so that it takes the same time.
+  std::string nobody_hash_;
   WebSessions sessions_;
   LoginThrottle throttle_;
   EventFeed feed_;

@@ -247,6 +247,24 @@ TEST_F(BadInputTest, ResultForALeaseTheClientNeverHeldIsRefused) {
   EXPECT_EQ(listed[0]["version"], "1.0.0");
 }
 
+// A result's version is stored and becomes a metrics label: bytes that are not a version are
+// refused before the lease is even looked up, and nothing is recorded.
+TEST_F(BadInputTest, AResultWhoseVersionIsNotAVersionIsRefused) {
+  auto client = RawTlsClient::Connect(server_.port());
+  ASSERT_TRUE(client);
+  EnrollAndCheckIn(*client);
+  auto ok = client->ReadMessage();
+  ASSERT_TRUE(ok && std::holds_alternative<proto::CheckinOk>(*ok)) << server_.log();
+  const size_t audit_before = server_.Admin("audit")["result"]["events"].size();
+  ASSERT_TRUE(client->WriteMessage(proto::UpgradeResult{.lease_id = 1,
+                                                        .version = "2.0\xff\n}",
+                                                        .outcome = proto::UpgradeOutcome::kApplied,
+                                                        .detail = ""}));
+  ExpectErrorThenClose(*client, proto::ErrorCode::kInvalidField);
+  EXPECT_EQ(server_.Admin("audit")["result"]["events"].size(), audit_before);
+  EXPECT_EQ(server_.Admin("clients")["result"]["clients"][0]["version"], "1.0.0");
+}
+
 // A check-in and the connection gone at once: it ends while the check-in is being recorded as
 // online. The client must end up offline, not online with no connection.
 TEST_F(BadInputTest, ACheckInRefusedMidConnectionLeavesTheClientOffline) {

@@ -98,6 +98,19 @@ TEST(PasswordHashTest, CorruptEncodingsNeverVerify) {
   EXPECT_TRUE(NeedsRehash("garbage"));
 }
 
+// What unknown account names are checked against: well-formed at the default cost (so the
+// check runs a full scrypt), matched by no password, different every time.
+TEST(PasswordHashTest, AnUnmatchableHashIsWellFormedAndMatchesNothing) {
+  const std::string nobody = UnmatchablePasswordHash();
+  EXPECT_FALSE(NeedsRehash(nobody));
+  EXPECT_EQ(ParsePasswordHashParams(nobody).value_or(PasswordHashParams{.log2_n = 1}),
+            PasswordHashParams{});
+  for (const char* password : {"", "x", "correct horse battery staple"}) {
+    EXPECT_FALSE(VerifyPassword(password, nobody)) << password;
+  }
+  EXPECT_NE(UnmatchablePasswordHash(), nobody);
+}
+
 TEST(PasswordHashTest, RefusesEmptyPasswordsAndUnsupportedParameters) {
   EXPECT_EQ(HashPassword("", kCheapHash).error().code(), Errc::kInvalidArgument);
   for (PasswordHashParams bad : {PasswordHashParams{.log2_n = 9, .r = 1, .p = 1},
