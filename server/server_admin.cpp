@@ -23,6 +23,8 @@ Status Server::OpenAdmin() {
   auto admin = admin::AdminServer::Start(loop_, dir_.admin_socket_path);
   if (!admin) return Context(admin.error(), "admin socket");
   admin_ = std::move(*admin);
+  // status and fleet answer from one count of the clients (the dashboard polls both).
+  auto client_counts = MakeClientCountsRead(*reader_, *options_.clock);
   RegisterAdminCommands(
       *admin_,
       SiteFacts{.listen = endpoint_,
@@ -33,7 +35,7 @@ Status Server::OpenAdmin() {
                     dir_.signing_key ? crypto::Base64Encode(dir_.signing_key->PublicKey()) : "",
                 .started_ms = started_ms_,
                 .connection_count = [this] { return sessions_.size(); }},
-      *settings_, *store_, *reader_, *options_.clock);
+      *settings_, *store_, client_counts, *options_.clock);
   // A client for installers at the site's version: installers still waiting for it catch up.
   RegisterPackageCommands(
       *admin_, loop_, *store_, dir_, *options_.clock, [this](const PackageRecord& added) {
@@ -42,7 +44,7 @@ Status Server::OpenAdmin() {
         }
       });
   RegisterUpgradeCommands(*admin_, *upgrades_, *settings_, *store_, *reader_, *options_.clock);
-  RegisterFleetCommands(*admin_, *reader_, *options_.clock, [this](const std::string& kind) {
+  RegisterFleetCommands(*admin_, *reader_, client_counts, [this](const std::string& kind) {
     return upgrades_->ManualUpgradeApplies(kind);
   });
   RegisterAccountCommands(

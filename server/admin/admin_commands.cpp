@@ -7,25 +7,24 @@
 #include "server/admin/admin_args.h"
 #include "server/admin/admin_audit.h"
 #include "server/admin/client_json.h"
-#include "server/store/client_query.h"
 #include "server/store/client_repo.h"
-#include "server/store/shared_read.h"
 
 namespace sluice::server {
 namespace {
 
 using nlohmann::json;
 
-// What every site command works with.
 using KindVersionCounts = std::vector<store::KindVersionCount>;
 
+// What every site command works with.
 struct Site {
   SiteFacts facts;
   SettingsService& settings;
   store::Store& store;
   Clock& clock;
-  // The client counts of `status`, read at most once a second: the dashboard polls it.
-  std::shared_ptr<store::SharedRead<KindVersionCounts>> counts{};
+  // The client counts of `status` (and `fleet`), read at most once a second: the dashboard
+  // polls them.
+  std::shared_ptr<ClientCountsRead> counts{};
 };
 
 // Reads every client on the store thread and hands the rows to `use` on the loop thread.
@@ -126,11 +125,10 @@ void SettingsSet(Site& site, const json& args, admin::Reply reply) {
 }  // namespace
 
 void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
-                           store::Store& store, store::Store& reader, Clock& clock) {
+                           store::Store& store, std::shared_ptr<ClientCountsRead> counts,
+                           Clock& clock) {
   auto site =
-      std::make_shared<Site>(Site{std::move(facts), settings, store, clock,
-                                  store::SharedRead<KindVersionCounts>::Create(
-                                      reader, clock, 1'000, &store::CountClientsByKindVersion)});
+      std::make_shared<Site>(Site{std::move(facts), settings, store, clock, std::move(counts)});
   using Handler = void (*)(Site&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"status", &StatusCommand},
                                {"clients", &Clients},

@@ -9,6 +9,7 @@
 
 #include "common/base/clock.h"
 #include "server/admin/admin_server.h"
+#include "server/admin/fleet_commands.h"
 #include "server/site/settings_service.h"
 #include "server/store/store.h"
 
@@ -25,9 +26,10 @@ struct SiteFacts {
   std::function<size_t()> connection_count;
 };
 
-// Registers the commands above. `settings`, `store` and `clock` must outlive `admin`.
-// `reader` (a read-only Store of the same database) serves status's client counts.
+// Registers the commands above. `settings`, `store` and `clock` must outlive `admin`. `status`
+// takes its client counts from `counts`, shared with `fleet`.
 void RegisterAdminCommands(admin::AdminServer& admin, SiteFacts facts, SettingsService& settings,
-                           store::Store& store, store::Store& reader, Clock& clock);
+                           store::Store& store, std::shared_ptr<ClientCountsRead> counts,
+                           Clock& clock);
 
 }  // namespace sluice::server

@@ -6,8 +6,6 @@
 #include "server/admin/audit_json.h"
 #include "server/admin/client_json.h"
 #include "server/store/audit_repo.h"
-#include "server/store/client_query.h"
-#include "server/store/shared_read.h"
 
 namespace sluice::server {
 namespace {
@@ -15,12 +13,11 @@ namespace {
 using nlohmann::json;
 
 using KindVersionCounts = std::vector<store::KindVersionCount>;
-constexpr int64_t kCountsMaxAgeMs = 1'000;
 
 struct Fleet {
   store::Store& store;
   UpgradeAllowedFn upgrade_allowed;
-  std::shared_ptr<store::SharedRead<KindVersionCounts>> counts;
+  std::shared_ptr<ClientCountsRead> counts;
 };
 
 Error BadFleetArg(std::string_view name, std::string_view what) {
@@ -183,12 +180,15 @@ void Audit(Fleet& fleet, const json& args, admin::Reply reply) {
 
 }  // namespace
 
-void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store, const Clock& clock,
+std::shared_ptr<ClientCountsRead> MakeClientCountsRead(store::Store& store, const Clock& clock) {
+  return ClientCountsRead::Create(store, clock, /*max_age_ms=*/1'000,
+                                  &store::CountClientsByKindVersion);
+}
+
+void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
+                           std::shared_ptr<ClientCountsRead> counts,
                            UpgradeAllowedFn upgrade_allowed) {
-  auto fleet = std::make_shared<Fleet>(
-      Fleet{store, std::move(upgrade_allowed),
-            store::SharedRead<KindVersionCounts>::Create(store, clock, kCountsMaxAgeMs,
-                                                         &store::CountClientsByKindVersion)});
+  auto fleet = std::make_shared<Fleet>(Fleet{store, std::move(upgrade_allowed), std::move(counts)});
   using Handler = void (*)(Fleet&, const json&, admin::Reply);
   for (auto [name, handler] : {std::pair<const char*, Handler>{"clients-page", &ClientsPage},
                                {"client-detail", &ClientDetail},

@@ -14,6 +14,8 @@
 
 #include "common/base/clock.h"
 #include "server/admin/admin_server.h"
+#include "server/store/client_query.h"
+#include "server/store/shared_read.h"
 #include "server/store/store.h"
 
 namespace sluice::server {
@@ -25,9 +27,15 @@ inline constexpr int64_t kClientHistoryRows = 200;
 // from UpgradeCoordinator (an upgradable kind whose policy is disabled). Loop thread.
 using UpgradeAllowedFn = std::function<bool(const std::string& kind)>;
 
-// `store` and `clock` must outlive `admin`. `fleet` reads its counts at most once a second
-// (store::SharedRead): the dashboard's overview polls it.
-void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store, const Clock& clock,
+// The clients counted by kind and version, which `fleet` and `status` both answer from: read at
+// most once a second however many admins poll them (store::SharedRead).
+using ClientCountsRead = store::SharedRead<std::vector<store::KindVersionCount>>;
+[[nodiscard]] std::shared_ptr<ClientCountsRead> MakeClientCountsRead(store::Store& store,
+                                                                     const Clock& clock);
+
+// `store` must outlive `admin`.
+void RegisterFleetCommands(admin::AdminServer& admin, store::Store& store,
+                           std::shared_ptr<ClientCountsRead> counts,
                            UpgradeAllowedFn upgrade_allowed);
 
 }  // namespace sluice::server

@@ -21,7 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-// What the throttle commands work with.
 // What the rollout summary reads from the store: clients grouped as the forecast sorts them,
 // the failure counts, and when the site version last changed.
 struct RolloutFacts {
@@ -33,6 +32,7 @@ struct RolloutFacts {
 // many ask (store::SharedRead).
 constexpr int64_t kRolloutFactsMaxAgeMs = 1'000;
 
+// What the throttle commands work with.
 struct Throttle {
   UpgradeCoordinator& upgrades;
   SettingsService& settings;

@@ -75,7 +75,8 @@ class FleetCommandsTest : public testing::AdminStoreFixture {
     });
     ASSERT_TRUE(inserted) << inserted.error().ToString();
     loop_.Sync([this] {
-      RegisterFleetCommands(*admin_, *store_, SystemClock::Instance(),
+      RegisterFleetCommands(*admin_, *store_,
+                            MakeClientCountsRead(*store_, SystemClock::Instance()),
                             [](const std::string& kind) { return kind == "jumpoint"; });
     });
   }
