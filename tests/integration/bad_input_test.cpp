@@ -251,7 +251,8 @@ TEST_F(BadInputTest, AForgedResultIsRefusedAndChangesNothing) {
     ASSERT_TRUE(client->WriteMessage(forgery.result));
     ExpectErrorThenClose(*client, forgery.error);
     EXPECT_EQ(server_.Admin("audit")["result"]["events"].size(), audit_before);
-    for (const auto& listed : server_.Admin("clients")["result"]["clients"]) {
+    const auto clients = server_.Admin("clients");  // held: a range-for keeps no temporary alive
+    for (const auto& listed : clients["result"]["clients"]) {
       EXPECT_EQ(listed["version"], "1.0.0") << listed.dump();
     }
   }
